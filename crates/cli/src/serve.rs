@@ -1,0 +1,10 @@
+//! `idflow serve`.
+
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn main(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`idflow serve` is not built yet")
+}

@@ -1,0 +1,10 @@
+//! `idflow token`.
+
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn main(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`idflow token` is not built yet")
+}

@@ -1,0 +1,223 @@
+//! The validated process graph a definition file becomes: nodes and flows addressed by their
+//! BPMN element IDs, never by graph indices.
+//!
+//! A [`Definition`] only exists once the loader has checked it (one start event, reachability,
+//! parameters against the catalogue, ...), so the engine may rely on those invariants and still
+//! reports, rather than panics, if one were ever broken.
+
+use std::collections::HashMap;
+
+use idflow_expr::{Condition, ParamExpr};
+
+use crate::catalogue::{ActivitySpec, ActivityType};
+
+/// A position in a definition file (1-based line and column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Location {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// A validated process definition.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    /// The process `id`: the definition's name when deployed.
+    pub process_id: String,
+    /// The process `name` attribute, if any.
+    pub name: Option<String>,
+    /// Hex SHA-256 of the file's bytes: identical content is the same version.
+    pub content_hash: String,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) flows: Vec<Flow>,
+    pub(crate) node_index: HashMap<String, usize>,
+    pub(crate) flow_index: HashMap<String, usize>,
+    /// Indices into `flows`, per node, in document order.
+    pub(crate) outgoing: Vec<Vec<usize>>,
+    /// Indices into `nodes` of the boundary events attached to each node.
+    pub(crate) boundaries: Vec<Vec<usize>>,
+    pub(crate) start: usize,
+}
+
+/// One executable element.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub id: String,
+    pub name: Option<String>,
+    pub kind: NodeKind,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone)]
+pub enum NodeKind {
+    StartEvent,
+    /// Reaching it ends the instance; its name is recorded as the outcome.
+    EndEvent,
+    Activity(Activity),
+    ExclusiveGateway {
+        /// The `default` flow's ID.
+        default_flow: Option<String>,
+    },
+    ErrorBoundary {
+        attached_to: String,
+        /// The `errorCode` of the referenced `bpmn:error`; `None` catches every code.
+        error_code: Option<String>,
+    },
+    TimerBoundary {
+        attached_to: String,
+        /// The ISO 8601 `timeDuration`, in milliseconds.
+        duration_ms: u64,
+        /// The ISO 8601 text as written, for messages.
+        duration_text: String,
+    },
+}
+
+/// An activity node: its catalogue type and every parameter of that type, defaults filled in.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    pub activity_type: ActivityType,
+    /// One entry per catalogue parameter that has a value (given or default), in catalogue order,
+    /// under the catalogue's canonical name.
+    pub params: Vec<Param>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: &'static str,
+    pub value: ParamExpr,
+}
+
+impl Activity {
+    pub fn spec(&self) -> &'static ActivitySpec {
+        self.activity_type.spec()
+    }
+
+    pub fn param(&self, name: &str) -> Option<&ParamExpr> {
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| &p.value)
+    }
+}
+
+/// A sequence flow.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub id: String,
+    pub name: Option<String>,
+    pub source: String,
+    pub target: String,
+    pub condition: Option<Condition>,
+    pub location: Location,
+}
+
+impl Definition {
+    /// Assembles a definition from checked parts. Used by the loader after validation and by
+    /// tests that build graphs by hand; returns an error naming the first broken reference.
+    pub fn assemble(
+        process_id: String,
+        name: Option<String>,
+        content_hash: String,
+        nodes: Vec<Node>,
+        flows: Vec<Flow>,
+    ) -> Result<Definition, String> {
+        let mut node_index = HashMap::with_capacity(nodes.len());
+        for (i, n) in nodes.iter().enumerate() {
+            if node_index.insert(n.id.clone(), i).is_some() {
+                return Err(format!("duplicate node id '{}'", n.id));
+            }
+        }
+        let mut flow_index = HashMap::with_capacity(flows.len());
+        let mut outgoing = vec![Vec::new(); nodes.len()];
+        for (i, f) in flows.iter().enumerate() {
+            if flow_index.insert(f.id.clone(), i).is_some() || node_index.contains_key(&f.id) {
+                return Err(format!("duplicate id '{}'", f.id));
+            }
+            let src = *node_index
+                .get(&f.source)
+                .ok_or_else(|| format!("flow '{}' has unknown source '{}'", f.id, f.source))?;
+            if !node_index.contains_key(&f.target) {
+                return Err(format!("flow '{}' has unknown target '{}'", f.id, f.target));
+            }
+            outgoing[src].push(i);
+        }
+        let mut boundaries = vec![Vec::new(); nodes.len()];
+        let mut starts = Vec::new();
+        for (i, n) in nodes.iter().enumerate() {
+            match &n.kind {
+                NodeKind::ErrorBoundary { attached_to, .. }
+                | NodeKind::TimerBoundary { attached_to, .. } => {
+                    let host = *node_index.get(attached_to).ok_or_else(|| {
+                        format!("boundary '{}' attached to unknown '{}'", n.id, attached_to)
+                    })?;
+                    boundaries[host].push(i);
+                }
+                NodeKind::StartEvent => starts.push(i),
+                _ => {}
+            }
+        }
+        let start = match starts.as_slice() {
+            [s] => *s,
+            _ => {
+                return Err(format!(
+                    "{} start events, expected exactly one",
+                    starts.len()
+                ))
+            }
+        };
+        Ok(Definition {
+            process_id,
+            name,
+            content_hash,
+            nodes,
+            flows,
+            node_index,
+            flow_index,
+            outgoing,
+            boundaries,
+            start,
+        })
+    }
+
+    /// The start event.
+    pub fn start(&self) -> &Node {
+        &self.nodes[self.start]
+    }
+
+    pub fn node(&self, id: &str) -> Option<&Node> {
+        self.node_index.get(id).map(|&i| &self.nodes[i])
+    }
+
+    pub fn flow(&self, id: &str) -> Option<&Flow> {
+        self.flow_index.get(id).map(|&i| &self.flows[i])
+    }
+
+    /// Every node, in document order.
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.iter()
+    }
+
+    /// Every flow, in document order.
+    pub fn flows(&self) -> impl Iterator<Item = &Flow> {
+        self.flows.iter()
+    }
+
+    /// The flows leaving `node_id`, in document order (the order gateways test conditions in).
+    pub fn outgoing(&self, node_id: &str) -> impl Iterator<Item = &Flow> {
+        self.node_index
+            .get(node_id)
+            .map(|&i| self.outgoing[i].as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|&f| &self.flows[f])
+    }
+
+    /// The boundary events attached to `node_id`, in document order.
+    pub fn boundaries(&self, node_id: &str) -> impl Iterator<Item = &Node> {
+        self.node_index
+            .get(node_id)
+            .map(|&i| self.boundaries[i].as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|&n| &self.nodes[n])
+    }
+}

@@ -1,0 +1,367 @@
+//! The only crate that knows sled: an ordered, transactional key-value store with versioned records.
+//!
+//! Every other crate sees a [`Store`] of byte keys and versioned [`Record`] values, and changes it
+//! only inside [`Store::transact`] / [`Store::commit`]: a closure that reads and writes through a
+//! [`Tx`], applied all at once or not at all. The closure may run more than once (optimistic
+//! concurrency: a conflicting writer makes it retry), so it must not have side effects outside the
+//! transaction. This is the whole surface a second backend (PostgreSQL, SERIALIZABLE transactions
+//! over one `kv(key bytea primary key, value bytea)` table) has to provide.
+//!
+//! Keys are built with [`key`]: segments joined so that no segment can forge another's boundary,
+//! and a key's segments are always a prefix-scannable path (`["user", tenant, store, id]`).
+
+use std::cell::Cell;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
+};
+
+mod codec;
+pub use codec::{decode_record, encode_record, Record};
+
+/// What went wrong below the domain: I/O, corruption, an unreadable record version.
+/// Expected outcomes (a taken name, a wrong passcode) are never a `StoreError`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage I/O failed: {0}")]
+    Io(String),
+    #[error("stored record under key {key} is corrupt: {reason}")]
+    Corrupt { key: String, reason: String },
+    #[error(
+        "stored {kind} record has version {found}, this build reads versions up to {supported}"
+    )]
+    UnsupportedVersion {
+        kind: &'static str,
+        found: u8,
+        supported: u8,
+    },
+    #[error("could not encode {kind} record: {reason}")]
+    Encode { kind: &'static str, reason: String },
+    /// A concurrent transaction touched the same keys; [`Store::transact`] retries on its own and
+    /// never returns this to its caller.
+    #[error("transaction conflict")]
+    Conflict,
+}
+
+/// The embedded key-value store. Cheap to clone; all clones share one database.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    tree: sled::Tree,
+    temporary: bool,
+}
+
+const MAIN_TREE: &[u8] = b"idflow";
+
+impl Store {
+    /// Opens (or creates) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .flush_every_ms(Some(1000))
+            .open()
+            .map_err(io)?;
+        Self::from_db(db, false)
+    }
+
+    /// A store that lives only as long as this value (a dry run, a test, a benchmark).
+    pub fn temporary() -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .temporary(true)
+            .flush_every_ms(None)
+            .open()
+            .map_err(io)?;
+        Self::from_db(db, true)
+    }
+
+    fn from_db(db: sled::Db, temporary: bool) -> Result<Store, StoreError> {
+        let tree = db.open_tree(MAIN_TREE).map_err(io)?;
+        Ok(Store {
+            db,
+            tree,
+            temporary,
+        })
+    }
+
+    /// Whether this store is thrown away on drop (no durability to wait for).
+    pub fn is_temporary(&self) -> bool {
+        self.temporary
+    }
+
+    /// Runs `f` as one atomic transaction and returns its result. The change is applied but not
+    /// yet durable: use [`Store::commit`] when the caller is about to be answered.
+    ///
+    /// `f` may run several times when concurrent transactions conflict; an `Err` from `f` aborts
+    /// the transaction with nothing written.
+    pub fn transact<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: Fn(&Tx<'_>) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        let result = self.tree.transaction(|t| {
+            let tx = Tx {
+                tree: t,
+                conflict: Cell::new(false),
+            };
+            match f(&tx) {
+                Ok(v) => Ok(v),
+                Err(_) if tx.conflict.get() => Err(ConflictableTransactionError::Conflict),
+                Err(e) => Err(ConflictableTransactionError::Abort(e)),
+            }
+        });
+        match result {
+            Ok(v) => Ok(v),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(io(e).into()),
+        }
+    }
+
+    /// [`Store::transact`], then waits until the change is durable on disk. This is the call to
+    /// use before acknowledging a state change to anyone. Concurrent callers share flushes.
+    pub fn commit<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: Fn(&Tx<'_>) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        let v = self.transact(f)?;
+        self.flush()?;
+        Ok(v)
+    }
+
+    /// Waits until everything written so far is durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        if !self.temporary {
+            self.db.flush().map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Reads one key outside any transaction (a consistent point-in-time read of that key).
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tree.get(key).map_err(io)?.map(|v| v.to_vec()))
+    }
+
+    /// Reads and decodes one record outside any transaction.
+    pub fn get_record<R: Record>(&self, key: &[u8]) -> Result<Option<R>, StoreError> {
+        match self.tree.get(key).map_err(io)? {
+            Some(bytes) => decode_record::<R>(key, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every key-value pair whose key starts with `prefix`, in key order.
+    pub fn scan_prefix(
+        &self,
+        prefix: &[u8],
+    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
+        self.tree
+            .scan_prefix(prefix)
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(io))
+    }
+
+    /// Every record whose key starts with `prefix`, decoded, in key order.
+    pub fn scan_records<R: Record>(
+        &self,
+        prefix: &[u8],
+    ) -> impl Iterator<Item = Result<(Vec<u8>, R), StoreError>> + '_ {
+        self.scan_prefix(prefix).map(|r| {
+            let (k, v) = r?;
+            let rec = decode_record::<R>(&k, &v)?;
+            Ok((k, rec))
+        })
+    }
+
+    /// Key-value pairs from `start` (inclusive) under `prefix`, at most `limit` of them: paging.
+    pub fn scan_from(
+        &self,
+        prefix: &[u8],
+        start: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        for r in self.tree.range(start.to_vec()..) {
+            let (k, v) = r.map_err(io)?;
+            if !k.starts_with(prefix) || out.len() >= limit {
+                break;
+            }
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Bytes the database occupies on disk (0 for a temporary store that never flushed).
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.db.size_on_disk().map_err(io)
+    }
+
+    /// Number of keys under `prefix` (a full scan: for tests, tools and benchmarks).
+    pub fn count_prefix(&self, prefix: &[u8]) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for r in self.tree.scan_prefix(prefix) {
+            r.map_err(io)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// A transaction's view of the store: reads see its own writes; nothing is visible to others
+/// until the whole transaction commits.
+pub struct Tx<'a> {
+    tree: &'a TransactionalTree,
+    conflict: Cell<bool>,
+}
+
+impl Tx<'_> {
+    fn lift(&self, e: UnabortableTransactionError) -> StoreError {
+        match e {
+            UnabortableTransactionError::Conflict => {
+                self.conflict.set(true);
+                StoreError::Conflict
+            }
+            UnabortableTransactionError::Storage(e) => io(e),
+        }
+    }
+
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.tree
+            .get(key)
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| self.lift(e))
+    }
+
+    pub fn insert(&self, key: &[u8], value: Vec<u8>) -> Result<(), StoreError> {
+        self.tree
+            .insert(key, value)
+            .map(|_| ())
+            .map_err(|e| self.lift(e))
+    }
+
+    pub fn remove(&self, key: &[u8]) -> Result<(), StoreError> {
+        self.tree.remove(key).map(|_| ()).map_err(|e| self.lift(e))
+    }
+
+    pub fn contains(&self, key: &[u8]) -> Result<bool, StoreError> {
+        Ok(self.get(key)?.is_some())
+    }
+
+    pub fn get_record<R: Record>(&self, key: &[u8]) -> Result<Option<R>, StoreError> {
+        match self.get(key)? {
+            Some(bytes) => decode_record::<R>(key, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn put_record<R: Record>(&self, key: &[u8], record: &R) -> Result<(), StoreError> {
+        self.insert(key, encode_record(record)?)
+    }
+
+    /// Reads a big-endian u64 counter (0 when absent), adds `by`, writes it back, returns the new value.
+    pub fn increment(&self, key: &[u8], by: u64) -> Result<u64, StoreError> {
+        let current = match self.get(key)? {
+            Some(b) => {
+                u64::from_be_bytes(b.as_slice().try_into().map_err(|_| StoreError::Corrupt {
+                    key: render_key(key),
+                    reason: format!("counter has {} bytes, expected 8", b.len()),
+                })?)
+            }
+            None => 0,
+        };
+        let next = current.saturating_add(by);
+        self.insert(key, next.to_be_bytes().to_vec())?;
+        Ok(next)
+    }
+}
+
+/// Builds a key from path segments. A segment may hold any bytes: NUL is escaped, so
+/// `key(&["a\0", "b"])` and `key(&["a", "\0b"])` differ and neither starts with `prefix(&["a"])`
+/// unless its first segment really is `a`.
+pub fn key<S: AsRef<[u8]>>(segments: &[S]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(segments.iter().map(|s| s.as_ref().len() + 2).sum());
+    for (i, s) in segments.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(&[0, 0]);
+        }
+        push_escaped(&mut out, s.as_ref());
+    }
+    out
+}
+
+/// The prefix shared by every key whose first segments are `segments`.
+pub fn prefix<S: AsRef<[u8]>>(segments: &[S]) -> Vec<u8> {
+    let mut out = key(segments);
+    out.extend_from_slice(&[0, 0]);
+    out
+}
+
+/// The last segment of a key built by [`key`], unescaped.
+pub fn last_segment(key: &[u8]) -> Vec<u8> {
+    let mut start = 0;
+    let mut i = 0;
+    while i + 1 < key.len() {
+        if key[i] == 0 {
+            if key[i + 1] == 0 {
+                start = i + 2;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    let mut out = Vec::with_capacity(key.len() - start);
+    let mut j = start;
+    while j < key.len() {
+        if key[j] == 0 && j + 1 < key.len() && key[j + 1] == 0xFF {
+            out.push(0);
+            j += 2;
+        } else {
+            out.push(key[j]);
+            j += 1;
+        }
+    }
+    out
+}
+
+fn push_escaped(out: &mut Vec<u8>, s: &[u8]) {
+    for &b in s {
+        if b == 0 {
+            out.extend_from_slice(&[0, 0xFF]);
+        } else {
+            out.push(b);
+        }
+    }
+}
+
+/// A key as text for error messages (segments joined by `/`).
+pub fn render_key(key: &[u8]) -> String {
+    String::from_utf8_lossy(key)
+        .replace("\0\0", "/")
+        .replace('\0', "")
+}
+
+fn io(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
+/// Helper for records stored as plain JSON documents without a dedicated persisted type
+/// (used sparingly: prefer a [`Record`] type per persisted shape).
+pub fn to_json_bytes<T: Serialize>(kind: &'static str, v: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(v).map_err(|e| StoreError::Encode {
+        kind,
+        reason: e.to_string(),
+    })
+}
+
+/// The inverse of [`to_json_bytes`].
+pub fn from_json_bytes<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        key: render_key(key),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests;
