@@ -1,0 +1,22 @@
+//! `idflow bench SCENARIO`: measurements recorded in BENCHMARKS.md, one module per scenario.
+
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// srp, engine, store or http.
+    pub scenario: String,
+    /// Scale the run (instances, iterations); each scenario documents its default.
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn main(args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!(
+        "unknown benchmark scenario `{}` (try srp, engine, store, http)",
+        args.scenario
+    )
+}

@@ -1,0 +1,438 @@
+//! The engine's public vocabulary: instance state, inputs, commands and history events.
+//!
+//! These are core types: they carry no serde derives. The runtime keeps its own persisted record
+//! types and converts (see the runtime crate's `records` module), so the engine can change its
+//! internals without breaking stored data.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use idflow_defs::ActivityType;
+use idflow_expr::VarPath;
+use serde_json::Value;
+
+/// The lifecycle status of an instance (product.md, "Instance statuses").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Running or resting at a step.
+    Active,
+    CompletedEndedSuccess,
+    /// An end reached through an error path, an error end event, or a FAIL decision.
+    CompletedEndedError,
+    /// A step timed out or the instance was cancelled.
+    CompletedTerminated,
+    /// An unhandled error.
+    CompletedProcessError,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Active,
+        Status::CompletedEndedSuccess,
+        Status::CompletedEndedError,
+        Status::CompletedTerminated,
+        Status::CompletedProcessError,
+    ];
+
+    /// The status as product.md and the API spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "ACTIVE",
+            Status::CompletedEndedSuccess => "COMPLETED_ENDED_SUCCESS",
+            Status::CompletedEndedError => "COMPLETED_ENDED_ERROR",
+            Status::CompletedTerminated => "COMPLETED_TERMINATED",
+            Status::CompletedProcessError => "COMPLETED_PROCESS_ERROR",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    pub fn is_completed(self) -> bool {
+        self != Status::Active
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where an instance is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Position {
+    /// Created, `Input::Start` not yet applied.
+    NotStarted,
+    /// Waiting for the result of the activity at `node` (`Command::RunActivity` was issued).
+    AwaitingActivity { node: String },
+    /// Resting at a step until the end user answers `step_id` (or a timer fires).
+    AtStep { node: String, step_id: String },
+    /// Finished; see [`Instance::status`].
+    Ended,
+}
+
+/// A timer armed by a timer boundary event on the current step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArmedTimer {
+    pub timer_id: String,
+    /// The timer boundary event's ID.
+    pub boundary: String,
+    /// When it is due (Unix ms): arm-time `now_ms` plus the boundary's duration.
+    pub due_ms: i64,
+}
+
+/// The error an instance ended with (status `COMPLETED_PROCESS_ERROR`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceError {
+    /// The node at fault, if any.
+    pub node: Option<String>,
+    pub message: String,
+}
+
+/// An instance's whole state. Applying the same inputs to the same state gives the same result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    pub id: String,
+    pub status: Status,
+    /// The process variables: a JSON object, `processvar` in expressions. Holds real secret values
+    /// (activities and forms need them); [`Instance::secret_paths`] says which.
+    pub variables: Value,
+    /// Variable paths whose values are secret: redacted in history and API reads.
+    pub secret_paths: BTreeSet<VarPath>,
+    pub position: Position,
+    pub timers: Vec<ArmedTimer>,
+    /// Index of the next history event (= number of events so far).
+    pub next_event: u64,
+    /// The name (else ID) of the end event reached.
+    pub outcome: Option<String>,
+    pub error: Option<InstanceError>,
+    /// The path since the last Simple Decider went through an error boundary / a fired timer:
+    /// decides between ENDED_SUCCESS, ENDED_ERROR and TERMINATED at a plain end event.
+    pub path_mark: PathMark,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PathMark {
+    #[default]
+    Normal,
+    ErrorPath,
+    TimedOut,
+}
+
+impl Instance {
+    /// A fresh instance, before `Input::Start`.
+    pub fn new(id: impl Into<String>) -> Instance {
+        Instance {
+            id: id.into(),
+            status: Status::Active,
+            variables: Value::Object(Default::default()),
+            secret_paths: BTreeSet::new(),
+            position: Position::NotStarted,
+            timers: Vec::new(),
+            next_event: 0,
+            outcome: None,
+            error: None,
+            path_mark: PathMark::Normal,
+        }
+    }
+
+    /// The current step's ID, when resting at one.
+    pub fn current_step(&self) -> Option<&str> {
+        match &self.position {
+            Position::AtStep { step_id, .. } => Some(step_id),
+            _ => None,
+        }
+    }
+}
+
+/// Which definition version an instance runs (recorded in the start event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefinitionRef {
+    pub name: String,
+    pub version: u32,
+    pub content_hash: String,
+}
+
+/// Something that happened outside, fed to [`apply`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// Start the instance: `token` (the process token's parameters, an object) is copied into
+    /// `processvar.token`.
+    Start {
+        definition: DefinitionRef,
+        token_name: Option<String>,
+        token: Value,
+        now_ms: i64,
+    },
+    /// The result of the activity the engine asked for.
+    ActivityDone {
+        node: String,
+        result: ActivityResult,
+        now_ms: i64,
+    },
+    /// The end user's answer to the current step.
+    Answer {
+        step_id: String,
+        data: Value,
+        now_ms: i64,
+    },
+    /// A timer fell due.
+    TimerFired { timer_id: String, now_ms: i64 },
+    /// Stop the instance (ends `COMPLETED_TERMINATED`).
+    Cancel { reason: String, now_ms: i64 },
+}
+
+impl Input {
+    pub fn now_ms(&self) -> i64 {
+        match self {
+            Input::Start { now_ms, .. }
+            | Input::ActivityDone { now_ms, .. }
+            | Input::Answer { now_ms, .. }
+            | Input::TimerFired { now_ms, .. }
+            | Input::Cancel { now_ms, .. } => *now_ms,
+        }
+    }
+}
+
+/// A write into the process variables by an activity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VarWrite {
+    pub path: VarPath,
+    pub value: Value,
+    /// Mark the written value secret (a TOTP seed, ...).
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckResult {
+    Pass,
+    Fail,
+}
+
+impl CheckResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckResult::Pass => "PASS",
+            CheckResult::Fail => "FAIL",
+        }
+    }
+}
+
+/// A check an activity verified, appended to `processvar._checks` as `{name, result, detail}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub name: String,
+    pub result: CheckResult,
+    pub detail: String,
+}
+
+/// What an activity did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActivityResult {
+    /// It succeeded; apply the writes and checks, take the normal outgoing flow.
+    Completed {
+        writes: Vec<VarWrite>,
+        checks: Vec<Check>,
+    },
+    /// An expected failure with an error code (a wrong passcode, a taken external ID): the writes
+    /// and checks are applied (typically a FAIL check), then an error boundary for `code` on the
+    /// activity is taken; with none, the flow goes on along the normal outgoing flow.
+    Refused {
+        code: String,
+        message: String,
+        writes: Vec<VarWrite>,
+        checks: Vec<Check>,
+    },
+    /// An unexpected failure: the instance ends `COMPLETED_PROCESS_ERROR`.
+    Failed { message: String },
+}
+
+/// The activity's parameters, resolved against the variables and coerced to their catalogue types,
+/// under the catalogue's canonical names. Optional parameters without a value are absent.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Inputs(pub Vec<(&'static str, Value)>);
+
+impl Inputs {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// The parameter as a string, if present and a string.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(Value::as_str)
+    }
+}
+
+/// What the outside must do after a transition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Execute this activity and feed back `Input::ActivityDone { node, .. }`.
+    RunActivity {
+        node: String,
+        activity: ActivityType,
+        inputs: Inputs,
+    },
+    /// The instance now rests at this step: show it to the end user.
+    PresentStep {
+        node: String,
+        step_id: String,
+        activity: ActivityType,
+        inputs: Inputs,
+    },
+    /// Feed `Input::TimerFired { timer_id }` at `due_ms` (also after a restart: it is in the state).
+    ArmTimer {
+        timer_id: String,
+        boundary: String,
+        due_ms: i64,
+    },
+    /// The timer is no longer needed.
+    CancelTimer { timer_id: String },
+    /// The instance ended with this status.
+    Ended { status: Status },
+}
+
+/// One entry of an instance's history. Values here are already redacted: secrets appear only as
+/// commitment markers (see [`redact`]), so histories can be exported as they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEvent {
+    pub index: u64,
+    pub at_ms: i64,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventKind {
+    InstanceStarted {
+        instance_id: String,
+        definition: DefinitionRef,
+        token_name: Option<String>,
+        token: Value,
+    },
+    NodeEntered {
+        node: String,
+    },
+    /// An exclusive gateway chose `flow` (the default flow when `by_default`).
+    GatewayChose {
+        gateway: String,
+        flow: String,
+        by_default: bool,
+    },
+    ActivityScheduled {
+        node: String,
+        activity: ActivityType,
+        inputs: Value,
+    },
+    ActivityCompleted {
+        node: String,
+        writes: Vec<RecordedWrite>,
+        checks: Vec<Check>,
+    },
+    ActivityRefused {
+        node: String,
+        code: String,
+        message: String,
+        writes: Vec<RecordedWrite>,
+        checks: Vec<Check>,
+    },
+    ActivityFailed {
+        node: String,
+        message: String,
+    },
+    BoundaryTaken {
+        boundary: String,
+        attached_to: String,
+        code: Option<String>,
+    },
+    StepPresented {
+        node: String,
+        step_id: String,
+        inputs: Value,
+    },
+    StepAnswered {
+        step_id: String,
+        data: Value,
+    },
+    TimerArmed {
+        timer_id: String,
+        boundary: String,
+        due_ms: i64,
+    },
+    TimerFired {
+        timer_id: String,
+    },
+    TimerCancelled {
+        timer_id: String,
+    },
+    Cancelled {
+        reason: String,
+    },
+    InstanceEnded {
+        status: Status,
+        outcome: Option<String>,
+        error: Option<InstanceError>,
+    },
+}
+
+/// A variable write as recorded in history (value redacted when secret).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedWrite {
+    pub path: VarPath,
+    pub value: Value,
+    pub secret: bool,
+}
+
+/// The result of [`apply`]: what happened and what the outside must do.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Transition {
+    pub events: Vec<HistoryEvent>,
+    pub commands: Vec<Command>,
+}
+
+/// Limits the engine enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest serialized size of an instance's variables, in bytes.
+    pub max_variables_bytes: usize,
+    /// Most nodes visited in one `apply` (guards against a cycle with no step).
+    pub max_steps_per_apply: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_variables_bytes: 256 * 1024,
+            max_steps_per_apply: 10_000,
+        }
+    }
+}
+
+/// An input the engine refuses: the state is left exactly as it was. (Failures *inside* the
+/// process, such as an unresolved variable, are not errors here: they end the instance
+/// `COMPLETED_PROCESS_ERROR` and are recorded in history.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("instance {instance} is {status}, not active")]
+    NotActive { instance: String, status: Status },
+    #[error("instance {instance} has already started")]
+    AlreadyStarted { instance: String },
+    #[error("instance {instance} has not started")]
+    NotStarted { instance: String },
+    #[error("step '{step_id}' is not the current step of instance {instance}")]
+    StaleStep { instance: String, step_id: String },
+    #[error("instance {instance} is not waiting for activity '{node}'")]
+    UnexpectedActivityResult { instance: String, node: String },
+    #[error("timer '{timer_id}' is not armed on instance {instance}")]
+    UnknownTimer { instance: String, timer_id: String },
+    #[error("the answer to step '{step_id}' is {size} bytes, over the limit of {limit}")]
+    AnswerTooLarge {
+        step_id: String,
+        size: usize,
+        limit: usize,
+    },
+    #[error("the answer to step '{step_id}' must be a JSON object")]
+    AnswerNotObject { step_id: String },
+    #[error("definition '{name}' does not match the instance's recorded definition: {reason}")]
+    DefinitionMismatch { name: String, reason: String },
+}
