@@ -2,6 +2,11 @@
 
 use std::process::ExitCode;
 
+mod engine;
+mod http;
+mod srp;
+mod store;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// srp, engine, store or http.
@@ -15,8 +20,14 @@ pub struct Args {
 }
 
 pub fn main(args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!(
+    match args.scenario.as_str() {
+        "srp" => srp::run(&args),
+        "engine" => engine::run(&args),
+        "store" => store::run(&args),
+        "http" => http::run(&args),
+        _ => anyhow::bail!(
         "unknown benchmark scenario `{}` (try srp, engine, store, http)",
-        args.scenario
-    )
+            args.scenario
+        ),
+    }
 }
