@@ -5,7 +5,7 @@
 //! parameters against the catalogue, ...), so the engine may rely on those invariants and still
 //! reports, rather than panics, if one were ever broken.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use idflow_expr::{Condition, ParamExpr};
 
@@ -36,6 +36,8 @@ pub struct Definition {
     /// Indices into `nodes` of the boundary events attached to each node.
     pub(crate) boundaries: Vec<Vec<usize>>,
     pub(crate) start: usize,
+    /// Indices into `nodes` of the end events holding an `<errorEventDefinition>`.
+    pub(crate) error_ends: HashSet<usize>,
 }
 
 /// One executable element.
@@ -175,6 +177,7 @@ impl Definition {
             outgoing,
             boundaries,
             start,
+            error_ends: HashSet::new(),
         })
     }
 
@@ -209,6 +212,30 @@ impl Definition {
             .unwrap_or(&[])
             .iter()
             .map(|&f| &self.flows[f])
+    }
+
+    /// Whether `node_id` is an error end event (an `<endEvent>` holding an
+    /// `<errorEventDefinition>`): reaching it ends the instance as COMPLETED_ENDED_ERROR.
+    pub fn is_error_end(&self, node_id: &str) -> bool {
+        self.node_index
+            .get(node_id)
+            .is_some_and(|i| self.error_ends.contains(i))
+    }
+
+    /// Marks end event `node_id` as an error end. The loader calls it for every end event with
+    /// an `<errorEventDefinition>`; tests that assemble graphs by hand may call it too.
+    pub fn mark_error_end(&mut self, node_id: &str) -> Result<(), String> {
+        let &i = self
+            .node_index
+            .get(node_id)
+            .ok_or_else(|| format!("no node '{node_id}'"))?;
+        match self.nodes.get(i).map(|n| &n.kind) {
+            Some(NodeKind::EndEvent) => {
+                self.error_ends.insert(i);
+                Ok(())
+            }
+            _ => Err(format!("'{node_id}' is not an end event")),
+        }
     }
 
     /// The boundary events attached to `node_id`, in document order.

@@ -9,6 +9,9 @@ use crate::{EvalError, ExprError, VarPath};
 
 /// Nesting deeper than this is refused, so hostile input cannot exhaust the stack.
 const MAX_DEPTH: usize = 64;
+/// More binary operators than this are refused: each one adds a tree level that evaluation,
+/// display and drop recurse through.
+const MAX_OPERATORS: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CmpOp {
@@ -52,6 +55,7 @@ impl Condition {
             text,
             pos: 0,
             depth: 0,
+            operators: 0,
         };
         let c = p.or()?;
         p.skip_ws();
@@ -165,6 +169,7 @@ struct Parser<'t> {
     text: &'t str,
     pos: usize,
     depth: usize,
+    operators: usize,
 }
 
 impl Parser<'_> {
@@ -191,6 +196,14 @@ impl Parser<'_> {
         }
     }
 
+    fn count_operator(&mut self) -> Result<(), ExprError> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return Err(self.err(format!("more than {MAX_OPERATORS} operators")));
+        }
+        Ok(())
+    }
+
     fn enter(&mut self) -> Result<(), ExprError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -203,6 +216,7 @@ impl Parser<'_> {
         self.enter()?;
         let mut left = self.and()?;
         while self.eat("||") {
+            self.count_operator()?;
             let right = self.and()?;
             left = Condition::Or(Box::new(left), Box::new(right));
         }
@@ -213,6 +227,7 @@ impl Parser<'_> {
     fn and(&mut self) -> Result<Condition, ExprError> {
         let mut left = self.unary()?;
         while self.eat("&&") {
+            self.count_operator()?;
             let right = self.unary()?;
             left = Condition::And(Box::new(left), Box::new(right));
         }
@@ -247,6 +262,7 @@ impl Parser<'_> {
         match op {
             Some((tok, op)) => {
                 self.pos += tok.len();
+                self.count_operator()?;
                 let right = self.operand()?;
                 Ok(Condition::Compare(op, Box::new(left), Box::new(right)))
             }

@@ -128,6 +128,8 @@ fn condition_errors() {
         "exists(processvar.a",
         &"(".repeat(200),
         &"!".repeat(200),
+        &vec!["true"; 200_000].join(" && "),
+        &vec!["true"; 300].join(" || "),
     ];
     for text in syntax {
         assert!(Condition::parse(text).is_err(), "{text:?} should not parse");
