@@ -166,7 +166,7 @@ impl Store {
     pub fn scan_records<R: Record>(
         &self,
         prefix: &[u8],
-    ) -> impl Iterator<Item = Result<(Vec<u8>, R), StoreError>> + '_ {
+    ) -> impl Iterator<Item = KeyedRecord<R>> + '_ {
         self.scan_prefix(prefix).map(|r| {
             let (k, v) = r?;
             let rec = decode_record::<R>(&k, &v)?;
@@ -180,7 +180,7 @@ impl Store {
         prefix: &[u8],
         start: &[u8],
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    ) -> Result<Vec<KeyValue>, StoreError> {
         let mut out = Vec::new();
         for r in self.tree.range(start.to_vec()..) {
             let (k, v) = r.map_err(io)?;
@@ -207,6 +207,12 @@ impl Store {
         Ok(n)
     }
 }
+
+/// A raw key and value.
+pub type KeyValue = (Vec<u8>, Vec<u8>);
+
+/// One item of [`Store::scan_records`]: the key and its decoded record.
+pub type KeyedRecord<R> = Result<(Vec<u8>, R), StoreError>;
 
 /// A transaction's view of the store: reads see its own writes; nothing is visible to others
 /// until the whole transaction commits.

@@ -1,0 +1,50 @@
+//! IDs: 128 random bits written as 26 characters of RFC 4648 base32 without padding.
+
+use rand::RngCore;
+
+/// Length of an ID in characters.
+pub const ID_LENGTH: usize = 26;
+
+/// A new ID from `rng`, e.g. `UGIRW7QN727EIV2XLXG4YH42N4`.
+pub fn new_id(rng: &mut (impl RngCore + ?Sized)) -> String {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    id_from_bytes(&bytes)
+}
+
+/// The ID of 16 given bytes (for values drawn ahead of a transaction).
+pub fn id_from_bytes(bytes: &[u8; 16]) -> String {
+    data_encoding::BASE32_NOPAD.encode(bytes)
+}
+
+/// Whether `text` has the shape of an ID (26 base32 characters that decode to 16 bytes).
+pub fn is_id(text: &str) -> bool {
+    text.len() == ID_LENGTH
+        && data_encoding::BASE32_NOPAD
+            .decode(text.as_bytes())
+            .is_ok_and(|b| b.len() == 16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn ids_are_26_base32_characters() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+        for _ in 0..100 {
+            let id = new_id(&mut rng);
+            assert_eq!(id.len(), ID_LENGTH);
+            assert!(id
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)));
+            assert!(is_id(&id));
+        }
+        assert!(is_id("UGIRW7QN727EIV2XLXG4YH42N4"));
+        assert!(!is_id("UGIRW7QN727EIV2XLXG4YH42N"));
+        assert!(!is_id("ugirw7qn727eiv2xlxg4yh42n4"));
+        assert!(!is_id("UGIRW7QN727EIV2XLXG4YH42N1"));
+        assert_eq!(id_from_bytes(&[0; 16]), "AAAAAAAAAAAAAAAAAAAAAAAAAA");
+    }
+}
