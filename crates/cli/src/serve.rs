@@ -1,10 +1,138 @@
-//! `idflow serve`.
+//! `idflow serve`: the HTTP server on a data directory.
+//!
+//! On a new data directory it deploys the shipped flows and forms and seeds the `demo` tenant;
+//! every start prints the URLs, one start command per demo process token, and a ready admin
+//! token for `demo` (standard output; logs go to standard error). SIGTERM and Ctrl-C drain
+//! in-flight requests, stop the timer thread and flush the store.
 
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use idflow_server::{Config, Server, DEFAULT_BODY_LIMIT, DEMO_TENANT};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The address to listen on (`127.0.0.1:0` picks a free port; the bound one is printed).
+    #[arg(long, env = "IDFLOW_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The data directory (store and signing key); created on first start.
+    #[arg(long, env = "IDFLOW_DATA", default_value = "./idflow-data")]
+    pub data: PathBuf,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
+    pub body_limit: usize,
+    /// How long the printed admin token is valid: `30m`, `24h`, `7d`.
+    #[arg(long, default_value = "24h", value_parser = crate::token::parse_ttl)]
+    pub admin_token_ttl: Duration,
+}
 
-pub fn main(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`idflow serve` is not built yet")
+fn resolve(listen: &str) -> anyhow::Result<SocketAddr> {
+    listen
+        .to_socket_addrs()
+        .with_context(|| format!("--listen {listen:?} is not a host:port address"))?
+        .next()
+        .with_context(|| format!("--listen {listen:?} resolves to no address"))
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("Ctrl-C: shutting down"),
+        _ = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
+}
+
+pub fn main(args: Args) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let listen = resolve(&args.listen)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("idflow-http")
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let mut config = Config::new(listen, &args.data);
+        config.body_limit = args.body_limit;
+        let server = Server::bind(config)
+            .await
+            .with_context(|| format!("starting on data directory {}", args.data.display()))?;
+        print_banner(&server, &args)?;
+        server.run(shutdown_signal()).await?;
+        eprintln!("idflow stopped; data flushed to {}", args.data.display());
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn print_banner(server: &Server, args: &Args) -> anyhow::Result<()> {
+    use std::io::Write;
+    let base = format!("http://{}", server.local_addr());
+    let tokens = server.demo_tokens()?;
+    let admin = server.admin_token(DEMO_TENANT, args.admin_token_ttl)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "idflow listening on {base}")?;
+    writeln!(
+        out,
+        "  data directory: {}{}",
+        args.data.display(),
+        if server.seeded() {
+            " (new: demo tenant seeded)"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(out, "  identity store API: {base}/api/identity-store/")?;
+    writeln!(out, "  process manager API: {base}/api/process-manager/")?;
+    writeln!(out, "  OpenAPI document: {base}/openapi.json")?;
+    if tokens.is_empty() {
+        writeln!(out, "  (no demo process tokens in tenant {DEMO_TENANT})")?;
+    } else {
+        writeln!(
+            out,
+            "Demo flows (tenant {DEMO_TENANT}); start one with its process token:"
+        )?;
+        for t in &tokens {
+            writeln!(
+                out,
+                "  {:<28} curl -s -X POST {base}/api/process-manager/process-instances -H 'Content-Type: application/json' -d '{{\"processToken\": \"{}\"}}'",
+                t.name, t.id
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "Admin token for tenant {DEMO_TENANT} (TNT#{DEMO_TENANT}#*, valid {} s), alone on the next line:",
+        args.admin_token_ttl.as_secs()
+    )?;
+    writeln!(out, "{admin}")?;
+    out.flush()?;
+    Ok(())
 }

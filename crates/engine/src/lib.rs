@@ -4,12 +4,80 @@
 //! No clock, randomness, storage or threads live here: everything the engine draws from outside
 //! (the time, the instance ID, activity results, the end user's answers) arrives in an [`Input`]
 //! and is recorded in the history, so re-applying the recorded inputs reproduces the run exactly
-//! (replay).
+//! (replay, see [`replay()`]).
 //!
 //! One call to [`apply`] runs until the instance needs the outside again: an activity to execute
 //! (`Command::RunActivity`, answered by `Input::ActivityDone`), a step to present (the instance
 //! rests until `Input::Answer` or `Input::TimerFired`), or an end.
+//!
+//! # Semantics in brief
+//!
+//! - Start copies the token's parameters to `processvar.token` and walks from the start event.
+//! - An exclusive gateway takes the first outgoing flow (document order) whose condition holds (a
+//!   flow without a condition holds), else its default flow; with neither, or when a condition
+//!   cannot be evaluated, the instance ends `COMPLETED_PROCESS_ERROR` naming the gateway.
+//! - An activity's parameters are resolved (every catalogue parameter with a value; a whole
+//!   `<<...>>` keeps its JSON type; text is coerced to INTEGER/BOOLEAN/LIST_STRING where the
+//!   catalogue says so) and it is scheduled. Its result's writes and checks are applied; a
+//!   `Refused` result then takes the error boundary for its code (else a catch-all one, else the
+//!   normal flow); a `Failed` one ends the instance `COMPLETED_PROCESS_ERROR`. A path that does
+//!   not resolve, or a value that cannot be coerced, ends it the same way, naming the path and
+//!   the activity.
+//! - A step gets the ID `{node}-{event index}` (a revisited step gets a fresh one), arms its timer
+//!   boundaries (due = now + duration), and rests. Its answer (a JSON object) is stored at
+//!   `processvar.<Form data Key>`; a timer firing cancels the others and takes the timer's path.
+//! - At an end event: an error end, or an error path (an error boundary taken since the last
+//!   Simple Decider), gives `COMPLETED_ENDED_ERROR`; a timed-out path `COMPLETED_TERMINATED`;
+//!   `processvar._decision == "FAIL"` `COMPLETED_ENDED_ERROR`; anything else
+//!   `COMPLETED_ENDED_SUCCESS`. The end's name (else its ID) is the outcome.
+//! - The variables' serialized size is bounded ([`Limits`]): an answer over it is refused
+//!   ([`EngineError::AnswerTooLarge`], the end user may retry), an activity's writes over it end
+//!   the instance. So is the number of nodes entered in one transition (a loop with no step).
+//! - Secrets never reach history: see [`redact`].
+//!
+//! # Events and commands
+//!
+//! Each transition's events are numbered from [`Instance::next_event`] and stamped with the
+//! input's `now_ms`. The first event of a transition records its input, so a history replays
+//! ([`inputs_from_history`], [`replay()`]).
+//!
+//! | input | events, in order |
+//! |---|---|
+//! | `Start` | `InstanceStarted`, then the walk |
+//! | `ActivityDone` | `ActivityCompleted` / `ActivityRefused` (+ `BoundaryTaken`) / `ActivityFailed`, then the walk |
+//! | `Answer` | `StepAnswered`, `TimerCancelled` for each armed timer, then the walk |
+//! | `TimerFired` | `TimerFired`, `TimerCancelled` for the others, `BoundaryTaken`, then the walk |
+//! | `Cancel` | `Cancelled`, `TimerCancelled`…, `InstanceEnded` |
+//! | `Abort` | `Aborted`, `TimerCancelled`…, `InstanceEnded` |
+//!
+//! The walk: `NodeEntered` for each node reached, `GatewayChose` at each gateway, and it stops
+//! with `ActivityScheduled` (command `RunActivity`), `StepPresented` + `TimerArmed`… (commands
+//! `PresentStep`, `ArmTimer`…), or `InstanceEnded` (command `Ended`). Commands `CancelTimer`
+//! accompany `TimerCancelled`. Values in events are redacted; values in commands are real (the
+//! activities and forms need them).
+//!
+//! # Replay
+//!
+//! A history holds the redacted inputs; replaying them on a fresh instance gives the same events
+//! because redaction is a fixed point and keeps the shape of secret objects (see [`redact`]), and
+//! because the size limit on activities' writes is measured on the redacted view. What can still
+//! diverge, and [`replay()`] names the event where it does: a gateway condition that reads a
+//! secret (a replay sees its marker), and a secret value that failed coercion to its parameter's
+//! type (a replay's marker passes).
 
+mod machine;
+pub mod redact;
+pub mod replay;
+mod resolve;
 mod types;
+mod vars;
 
+/// The path type of [`VarWrite`] and [`Instance::secret_paths`], re-exported so the engine's
+/// users need not depend on `idflow-expr` for it.
+pub use idflow_expr::VarPath;
+pub use machine::apply;
+pub use replay::{inputs_from_history, replay, Divergence};
 pub use types::*;
+
+#[cfg(test)]
+mod tests;

@@ -92,7 +92,10 @@ pub struct InstanceError {
 }
 
 /// An instance's whole state. Applying the same inputs to the same state gives the same result.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` shows the variables redacted (see [`crate::redact`]): the real secret values live here
+/// but never reach a log line.
+#[derive(Clone, PartialEq)]
 pub struct Instance {
     pub id: String,
     pub status: Status,
@@ -145,6 +148,29 @@ impl Instance {
             _ => None,
         }
     }
+
+    /// The variables with every secret replaced by its commitment marker: what API reads and
+    /// exports show.
+    pub fn redacted_variables(&self) -> Value {
+        crate::redact::redact_variables(&self.variables, &self.secret_paths)
+    }
+}
+
+impl fmt::Debug for Instance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Instance")
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .field("variables", &self.redacted_variables())
+            .field("secret_paths", &self.secret_paths)
+            .field("position", &self.position)
+            .field("timers", &self.timers)
+            .field("next_event", &self.next_event)
+            .field("outcome", &self.outcome)
+            .field("error", &self.error)
+            .field("path_mark", &self.path_mark)
+            .finish()
+    }
 }
 
 /// Which definition version an instance runs (recorded in the start event).
@@ -155,8 +181,10 @@ pub struct DefinitionRef {
     pub content_hash: String,
 }
 
-/// Something that happened outside, fed to [`apply`].
-#[derive(Debug, Clone, PartialEq)]
+/// Something that happened outside, fed to [`apply`](crate::apply).
+///
+/// `Debug` shows an answer's field names only: a step's answer may hold secrets.
+#[derive(Clone, PartialEq)]
 pub enum Input {
     /// Start the instance: `token` (the process token's parameters, an object) is copied into
     /// `processvar.token`.
@@ -182,6 +210,13 @@ pub enum Input {
     TimerFired { timer_id: String, now_ms: i64 },
     /// Stop the instance (ends `COMPLETED_TERMINATED`).
     Cancel { reason: String, now_ms: i64 },
+    /// The outside could not carry out a command (a step's form failed to render: a missing form
+    /// variable, say): the instance ends `COMPLETED_PROCESS_ERROR` with this message.
+    Abort {
+        node: Option<String>,
+        message: String,
+        now_ms: i64,
+    },
 }
 
 impl Input {
@@ -191,18 +226,115 @@ impl Input {
             | Input::ActivityDone { now_ms, .. }
             | Input::Answer { now_ms, .. }
             | Input::TimerFired { now_ms, .. }
-            | Input::Cancel { now_ms, .. } => *now_ms,
+            | Input::Cancel { now_ms, .. }
+            | Input::Abort { now_ms, .. } => *now_ms,
+        }
+    }
+}
+
+impl fmt::Debug for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Input::Start {
+                definition,
+                token_name,
+                token,
+                now_ms,
+            } => f
+                .debug_struct("Start")
+                .field("definition", definition)
+                .field("token_name", token_name)
+                .field("token", token)
+                .field("now_ms", now_ms)
+                .finish(),
+            Input::ActivityDone {
+                node,
+                result,
+                now_ms,
+            } => f
+                .debug_struct("ActivityDone")
+                .field("node", node)
+                .field("result", result)
+                .field("now_ms", now_ms)
+                .finish(),
+            Input::Answer {
+                step_id,
+                data,
+                now_ms,
+            } => f
+                .debug_struct("Answer")
+                .field("step_id", step_id)
+                .field("data", &FieldNames(data))
+                .field("now_ms", now_ms)
+                .finish(),
+            Input::TimerFired { timer_id, now_ms } => f
+                .debug_struct("TimerFired")
+                .field("timer_id", timer_id)
+                .field("now_ms", now_ms)
+                .finish(),
+            Input::Cancel { reason, now_ms } => f
+                .debug_struct("Cancel")
+                .field("reason", reason)
+                .field("now_ms", now_ms)
+                .finish(),
+            Input::Abort {
+                node,
+                message,
+                now_ms,
+            } => f
+                .debug_struct("Abort")
+                .field("node", node)
+                .field("message", message)
+                .field("now_ms", now_ms)
+                .finish(),
+        }
+    }
+}
+
+/// Debug view of a value that may hold secrets: an object's keys, else only its JSON type.
+struct FieldNames<'v>(&'v Value);
+
+impl fmt::Debug for FieldNames<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Value::Object(map) => {
+                let mut set = f.debug_set();
+                for key in map.keys() {
+                    set.entry(&format_args!("{key}: <elided>"));
+                }
+                set.finish()
+            }
+            Value::Null => f.write_str("null"),
+            Value::Bool(_) => f.write_str("<boolean elided>"),
+            Value::Number(_) => f.write_str("<number elided>"),
+            Value::String(_) => f.write_str("<string elided>"),
+            Value::Array(_) => f.write_str("<array elided>"),
         }
     }
 }
 
 /// A write into the process variables by an activity.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` elides the value of a secret write.
+#[derive(Clone, PartialEq)]
 pub struct VarWrite {
     pub path: VarPath,
     pub value: Value,
     /// Mark the written value secret (a TOTP seed, ...).
     pub secret: bool,
+}
+
+impl fmt::Debug for VarWrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("VarWrite");
+        s.field("path", &format_args!("{}", self.path));
+        if self.secret {
+            s.field("value", &format_args!("<secret elided>"));
+        } else {
+            s.field("value", &self.value);
+        }
+        s.field("secret", &self.secret).finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,8 +383,21 @@ pub enum ActivityResult {
 
 /// The activity's parameters, resolved against the variables and coerced to their catalogue types,
 /// under the catalogue's canonical names. Optional parameters without a value are absent.
-#[derive(Debug, Clone, PartialEq, Default)]
+///
+/// These are the real values (a browser response with its SRP proof, a TOTP seed), so `Debug`
+/// shows the parameter names only; the history's copy is the redacted one.
+#[derive(Clone, PartialEq, Default)]
 pub struct Inputs(pub Vec<(&'static str, Value)>);
+
+impl fmt::Debug for Inputs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut set = f.debug_set();
+        for (name, _) in &self.0 {
+            set.entry(&format_args!("{name}: <elided>"));
+        }
+        set.finish()
+    }
+}
 
 impl Inputs {
     pub fn get(&self, name: &str) -> Option<&Value> {
@@ -294,7 +439,7 @@ pub enum Command {
 }
 
 /// One entry of an instance's history. Values here are already redacted: secrets appear only as
-/// commitment markers (see [`redact`]), so histories can be exported as they are.
+/// commitment markers (see [`crate::redact`]), so histories can be exported as they are.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEvent {
     pub index: u64,
@@ -368,6 +513,11 @@ pub enum EventKind {
     Cancelled {
         reason: String,
     },
+    /// The outside reported that it could not carry out a command (`Input::Abort`).
+    Aborted {
+        node: Option<String>,
+        message: String,
+    },
     InstanceEnded {
         status: Status,
         outcome: Option<String>,
@@ -383,7 +533,7 @@ pub struct RecordedWrite {
     pub secret: bool,
 }
 
-/// The result of [`apply`]: what happened and what the outside must do.
+/// The result of [`apply`](crate::apply): what happened and what the outside must do.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Transition {
     pub events: Vec<HistoryEvent>,
@@ -425,7 +575,8 @@ pub enum EngineError {
     UnexpectedActivityResult { instance: String, node: String },
     #[error("timer '{timer_id}' is not armed on instance {instance}")]
     UnknownTimer { instance: String, timer_id: String },
-    #[error("the answer to step '{step_id}' is {size} bytes, over the limit of {limit}")]
+    /// `size` is what the serialized variables would have been with the answer stored.
+    #[error("the answer to step '{step_id}' would bring the process variables to {size} bytes, over the limit of {limit}")]
     AnswerTooLarge {
         step_id: String,
         size: usize,

@@ -1,1 +1,94 @@
-//! Placeholder; replaced as the crate is built.
+//! The idflow HTTP server: the identity-store routes of the seeds and api.md, the process
+//! manager, the end user's start and step routes, and `/openapi.json`.
+//!
+//! [`router`] builds the axum application for an [`AppState`]; [`Server::bind`] opens a data
+//! directory (store, signing key, demo seed) and binds a listener, and [`Server::run`] serves
+//! until a shutdown signal, draining in-flight requests. [`serve`] is the two in one.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
+use axum::{Extension, Router};
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub mod auth;
+mod demo;
+pub mod error;
+mod extract;
+mod middleware;
+pub mod openapi;
+mod routes;
+pub mod schema;
+mod server;
+mod state;
+
+pub use auth::{Claims, SigningKey};
+pub use error::{ApiError, ErrorBody, ServerError};
+pub use server::{open_data_dir, serve, Config, DemoToken, Opened, Server, DEMO_TENANT};
+pub use state::AppState;
+
+/// The default request body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Where the store lives inside a data directory.
+pub fn store_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("store")
+}
+
+/// The served document, serialized once.
+#[derive(Clone)]
+struct OpenApiJson(Arc<String>);
+
+/// This OpenAPI 3.1 document.
+#[utoipa::path(
+    get, path = "/openapi.json", tag = "meta", operation_id = "getOpenApi",
+    responses((status = 200, description = "The OpenAPI 3.1 document of this server.", content_type = "application/json")),
+)]
+async fn openapi_json(Extension(doc): Extension<OpenApiJson>) -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        doc.0.as_str().to_owned(),
+    )
+}
+
+fn build() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(routes::identity::routes())
+        .merge(routes::process::routes())
+        .merge(routes::enduser::routes())
+        .routes(routes!(openapi_json))
+        .split_for_parts();
+    openapi::finish(&mut doc);
+    (router, doc)
+}
+
+/// The OpenAPI document of every route, as `/openapi.json` serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    build().1
+}
+
+/// The whole application for `state`: routes, JSON fallbacks, body limit, tracing, panic catcher.
+pub fn router(state: AppState) -> Router {
+    let (routes, doc) = build();
+    let json = doc
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"the document did not serialize: {e}\"}}"));
+    let body_limit = state.body_limit();
+    routes
+        .method_not_allowed_fallback(middleware::method_not_allowed)
+        .fallback(middleware::route_not_found)
+        .layer(Extension(OpenApiJson(Arc::new(json))))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            body_limit,
+            middleware::buffer_body,
+        ))
+        .layer(axum::middleware::from_fn(middleware::trace_requests))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .with_state(state)
+}

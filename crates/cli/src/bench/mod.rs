@@ -26,7 +26,7 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
         "store" => store::run(&args),
         "http" => http::run(&args),
         _ => anyhow::bail!(
-        "unknown benchmark scenario `{}` (try srp, engine, store, http)",
+            "unknown benchmark scenario `{}` (try srp, engine, store, http)",
             args.scenario
         ),
     }

@@ -1,0 +1,234 @@
+//! The passcode activities: Start / Complete Passcode Registration, Renewal and Authentication,
+//! and Deregister Passcode, over the identity core's SRP-6a operations.
+
+use idflow_engine::ActivityResult;
+use idflow_identity::model::UserRef;
+use idflow_identity::ops;
+use idflow_identity::wire;
+use idflow_identity::{Refusal, RefusalCode};
+use serde_json::Value;
+
+use super::browser::{self, RenewalProblem};
+use super::common::{failed, put, Flow, Run};
+
+/// The three passcode sessions, which differ in their parameter names and identity calls.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Session {
+    Registration,
+    Renewal,
+    Authentication,
+}
+
+impl Session {
+    /// The parameter holding the session's key under `processvar`.
+    fn key_param(self) -> &'static str {
+        match self {
+            Session::Registration => "Passcode Registration Key",
+            Session::Renewal => "Passcode Renewal Key",
+            Session::Authentication => "Passcode Authentication Key",
+        }
+    }
+
+    /// The parameter naming the passcode policy (the seeds call it differently per activity).
+    fn policy_param(self) -> &'static str {
+        match self {
+            Session::Registration | Session::Authentication => "Passcode Key",
+            Session::Renewal => "Passcode Policy",
+        }
+    }
+
+    fn browser_param(self) -> &'static str {
+        match self {
+            Session::Registration => "Passcode Registration Browser Response",
+            Session::Renewal => "Passcode Renewal Browser Response",
+            Session::Authentication => "Passcode Authentication Browser Response",
+        }
+    }
+
+    fn start_name(self) -> &'static str {
+        match self {
+            Session::Registration => "Start Passcode Registration",
+            Session::Renewal => "Start Passcode Renewal",
+            Session::Authentication => "Start Passcode Authentication",
+        }
+    }
+}
+
+/// Start Passcode Registration / Renewal / Authentication: opens an identity session and writes
+/// its answer (`passcodeRequirements`, `algorithmInfo`, `sessionId`) under the session key, with
+/// `storeName`, `policyName`, `userId` and `status: STARTED` for the Complete activity and the UI.
+pub(crate) fn start(run: &Run<'_, '_>, session: Session) -> Flow<ActivityResult> {
+    let key = run.required_text(session.key_param())?;
+    let policy = run.required_text(session.policy_param())?;
+    let store = run.required_text("Store Name")?;
+    let (user, user_write) = run.resolve_user(&store)?;
+    let writes: Vec<_> = user_write.into_iter().collect();
+    let (tx, tenant, now, entropy) = (run.tx, run.tenant(), run.now_ms(), run.entropy());
+    let reference = UserRef::Id(&user.id);
+    let started = match session {
+        Session::Registration => {
+            ops::start_passcode_registration(tx, tenant, &store, reference, &policy, now, &entropy)
+        }
+        Session::Renewal => {
+            ops::start_passcode_renewal(tx, tenant, &store, reference, &policy, now, &entropy)
+        }
+        Session::Authentication => ops::start_passcode_authentication(
+            tx, tenant, &store, reference, &policy, now, &entropy,
+        ),
+    };
+    match run.op(started)? {
+        Ok(answer) => {
+            let mut value = wire::to_value(&answer);
+            if let Value::Object(map) = &mut value {
+                map.insert("storeName".into(), Value::String(store));
+                map.insert("policyName".into(), Value::String(policy));
+                map.insert("userId".into(), Value::String(user.id.clone()));
+                map.insert("status".into(), Value::String("STARTED".into()));
+            }
+            let mut writes = writes;
+            writes.push(put(&[&key], value));
+            Ok(ActivityResult::Completed {
+                writes,
+                checks: Vec::new(),
+            })
+        }
+        Err(refusal) => Err(run.refused(refusal, writes)),
+    }
+}
+
+/// The session a Start activity wrote under `processvar.<key>`: its ID and store.
+pub(crate) fn started_session(
+    run: &Run<'_, '_>,
+    key: &str,
+    start_name: &str,
+) -> Flow<(String, String)> {
+    let held = run.variables().get(key);
+    let field = |name: &str| {
+        held.and_then(|h| h.get(name))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    match (field("sessionId"), field("storeName")) {
+        (Some(session_id), Some(store)) => Ok((session_id, store)),
+        _ => Err(failed(format!(
+            "{}: processvar.{key} holds no started session (no sessionId and storeName): \
+             run {start_name} with the same key first",
+            run.name()
+        ))),
+    }
+}
+
+/// Complete Passcode Registration / Renewal / Authentication: reads the end user's answer from
+/// the "... Browser Response" parameter and the session from `processvar.<key>.sessionId`, and
+/// completes the session. Success appends a PASS check and writes `status: COMPLETED` and the
+/// user (and, for renewal and authentication, the server's proof `m2`) under the key.
+pub(crate) fn complete(run: &Run<'_, '_>, session: Session) -> Flow<ActivityResult> {
+    let key = run.required_text(session.key_param())?;
+    let (session_id, store) = started_session(run, &key, session.start_name())?;
+    let answer = run.inputs.get(session.browser_param());
+    let param = session.browser_param();
+    let (tx, tenant, now) = (run.tx, run.tenant(), run.now_ms());
+    let unusable = |code: RefusalCode, reason: String| {
+        run.refused_at(Refusal::new(code, reason), Vec::new(), Some(&key))
+    };
+    let (user, m2) = match session {
+        Session::Registration => {
+            let request = browser::registration(answer, param)
+                .map_err(|r| unusable(RefusalCode::InvalidRegistrationData, r))?;
+            let done =
+                ops::complete_passcode_registration(tx, tenant, &store, &session_id, &request, now);
+            match run.op(done)? {
+                Ok(envelope) => (envelope.user, None),
+                Err(refusal) => return Err(run.refused_at(refusal, Vec::new(), Some(&key))),
+            }
+        }
+        Session::Renewal => {
+            let request = browser::renewal(answer, param).map_err(|problem| match problem {
+                RenewalProblem::Registration(r) => {
+                    unusable(RefusalCode::InvalidRegistrationData, r)
+                }
+                RenewalProblem::Verification(r) => unusable(RefusalCode::VerificationFailed, r),
+            })?;
+            let done =
+                ops::complete_passcode_renewal(tx, tenant, &store, &session_id, &request, now);
+            match run.op(done)? {
+                Ok(proof) => (proof.user, Some(proof.algorithm_info.parameters.m2)),
+                Err(refusal) => return Err(run.refused_at(refusal, Vec::new(), Some(&key))),
+            }
+        }
+        Session::Authentication => {
+            let request = browser::authentication(answer, param)
+                .map_err(|r| unusable(RefusalCode::VerificationFailed, r))?;
+            let done = ops::complete_passcode_authentication(
+                tx,
+                tenant,
+                &store,
+                &session_id,
+                &request,
+                now,
+            );
+            match run.op(done)? {
+                Ok(proof) => (proof.user, Some(proof.algorithm_info.parameters.m2)),
+                Err(refusal) => return Err(run.refused_at(refusal, Vec::new(), Some(&key))),
+            }
+        }
+    };
+    let policy = run
+        .variables()
+        .get(&key)
+        .and_then(|h| h.get("policyName"))
+        .and_then(Value::as_str)
+        .unwrap_or("(unknown)")
+        .to_string();
+    let detail = match session {
+        Session::Registration => format!(
+            "passcode registered under policy {policy:?} for user {}",
+            user.id
+        ),
+        Session::Renewal => format!(
+            "passcode renewed under policy {policy:?} for user {}",
+            user.id
+        ),
+        Session::Authentication => {
+            format!(
+                "passcode verified under policy {policy:?} for user {}",
+                user.id
+            )
+        }
+    };
+    let mut writes = vec![
+        put(&[&key, "status"], Value::String("COMPLETED".into())),
+        put(&[&key, "user"], wire::to_value(&user)),
+    ];
+    if let Some(m2) = m2 {
+        writes.push(put(&[&key, "m2"], Value::String(m2)));
+    }
+    Ok(ActivityResult::Completed {
+        writes,
+        checks: vec![run.pass(detail)],
+    })
+}
+
+/// Deregister Passcode: removes the user's passcode under the policy and stores the updated user
+/// under the user key.
+pub(crate) fn deregister(run: &Run<'_, '_>) -> Flow<ActivityResult> {
+    let policy = run.required_text("Passcode Policy")?;
+    let store = run.required_text("Store Name")?;
+    let user_key = run.required_text("User Key")?;
+    let (user, user_write) = run.resolve_user(&store)?;
+    let done = ops::deregister_passcode(
+        run.tx,
+        run.tenant(),
+        &store,
+        UserRef::Id(&user.id),
+        &policy,
+        run.now_ms(),
+    );
+    match run.op(done)? {
+        Ok(envelope) => Ok(ActivityResult::Completed {
+            writes: vec![put(&[&user_key], wire::to_value(&envelope.user))],
+            checks: Vec::new(),
+        }),
+        Err(refusal) => Err(run.refused(refusal, user_write.into_iter().collect())),
+    }
+}

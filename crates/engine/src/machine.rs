@@ -1,0 +1,944 @@
+//! [`apply`]: one input against one instance, run until the instance needs the outside again.
+//!
+//! The input is validated first, against the instance and the definition, without touching
+//! anything: an [`EngineError`] leaves the instance exactly as it was. Past validation the
+//! transition always completes; what goes wrong inside the process (an unresolved variable, a
+//! failed activity) ends the instance `COMPLETED_PROCESS_ERROR` and is recorded, it is not an
+//! `EngineError`. The one exception, an answer that would push the variables over their size
+//! limit, is measured before any event is emitted and undone before it is refused.
+
+use std::borrow::Cow;
+
+use idflow_defs::{Activity, ActivityType, Definition, Node, NodeKind};
+use idflow_expr::{EvalError, ParamExpr, Segment, VarPath};
+use serde_json::Value;
+
+use crate::redact::{redact_at, touches_secret};
+use crate::resolve::{coerce, resolve_inputs, ParamError};
+use crate::vars::{
+    append_checks, check_write_path, redacted_over_limit, serialized_size, size_upper_bound, write,
+};
+use crate::{
+    ActivityResult, ArmedTimer, Command, EngineError, EventKind, HistoryEvent, Input, Instance,
+    InstanceError, Limits, PathMark, Position, RecordedWrite, Status, Transition, VarWrite,
+};
+
+/// The parameter of a step that names where its answer is stored.
+const FORM_DATA_KEY: &str = "Form data Key";
+
+/// Applies `input` to `instance` under `def`: the instance advances until it awaits an activity's
+/// result, rests at a step, or ends. Returns the history events (values redacted) and the
+/// commands for the outside.
+///
+/// On `Err` the instance is unchanged: the input was refused (a stale step, a timer that is not
+/// armed, an answer over the size limit, ...).
+pub fn apply(
+    def: &Definition,
+    instance: &mut Instance,
+    input: Input,
+    limits: &Limits,
+) -> Result<Transition, EngineError> {
+    let target = validate(def, instance, &input)?;
+    let mut machine = Machine {
+        def,
+        now: input.now_ms(),
+        inst: instance,
+        limits,
+        // Sized for a typical transition (four or five events), and small enough to stay in the
+        // allocator's fast per-thread cache.
+        out: Transition {
+            events: Vec::with_capacity(5),
+            commands: Vec::with_capacity(2),
+        },
+        entered: 0,
+    };
+    match (input, target) {
+        (
+            Input::Start {
+                definition,
+                token_name,
+                token,
+                ..
+            },
+            _,
+        ) => machine.start(definition, token_name, token),
+        (
+            Input::ActivityDone {
+                node: id, result, ..
+            },
+            Target::Activity(node, activity),
+        ) => machine.activity_done(node, activity, id, result),
+        (Input::Answer { step_id, data, .. }, Target::Step(node, activity)) => {
+            machine.answer(node, activity, step_id, data)?
+        }
+        (Input::TimerFired { timer_id, .. }, Target::Timer(boundary, attached_to)) => {
+            machine.timer_fired(&timer_id, boundary, attached_to)
+        }
+        // `validate` pairs each of these inputs with its target.
+        (Input::ActivityDone { .. } | Input::Answer { .. } | Input::TimerFired { .. }, _) => {}
+        (Input::Cancel { reason, .. }, _) => {
+            machine.emit(EventKind::Cancelled { reason });
+            machine.end(Status::CompletedTerminated, None, None);
+        }
+        (Input::Abort { node, message, .. }, _) => {
+            machine.emit(EventKind::Aborted {
+                node: node.clone(),
+                message: message.clone(),
+            });
+            machine.end(
+                Status::CompletedProcessError,
+                None,
+                Some(InstanceError { node, message }),
+            );
+        }
+    }
+    Ok(machine.out)
+}
+
+/// The part of the definition an input is about, found while validating it.
+enum Target<'d> {
+    None,
+    /// The awaited activity.
+    Activity(&'d Node, &'d Activity),
+    /// The current step.
+    Step(&'d Node, &'d Activity),
+    /// A timer boundary event and the node it is attached to.
+    Timer(&'d Node, &'d str),
+}
+
+/// Refuses inputs that do not fit the instance's state, before anything changes.
+fn validate<'d>(
+    def: &'d Definition,
+    inst: &Instance,
+    input: &Input,
+) -> Result<Target<'d>, EngineError> {
+    if let Input::Start { definition, .. } = input {
+        if inst.position != Position::NotStarted {
+            return Err(EngineError::AlreadyStarted {
+                instance: inst.id.clone(),
+            });
+        }
+        if definition.name != def.process_id || definition.content_hash != def.content_hash {
+            return Err(EngineError::DefinitionMismatch {
+                name: def.process_id.clone(),
+                reason: format!(
+                    "the start names definition '{}' with content hash {}, the engine was given '{}' with {}",
+                    definition.name, definition.content_hash, def.process_id, def.content_hash
+                ),
+            });
+        }
+        return Ok(Target::None);
+    }
+    if inst.status.is_completed() || inst.position == Position::Ended {
+        return Err(EngineError::NotActive {
+            instance: inst.id.clone(),
+            status: inst.status,
+        });
+    }
+    if inst.position == Position::NotStarted {
+        return Err(EngineError::NotStarted {
+            instance: inst.id.clone(),
+        });
+    }
+    let mismatch = |reason: String| EngineError::DefinitionMismatch {
+        name: def.process_id.clone(),
+        reason,
+    };
+    match input {
+        Input::ActivityDone { node, .. } => match &inst.position {
+            Position::AwaitingActivity { node: awaited } if awaited == node => {
+                match def.node(node) {
+                    Some(
+                        n @ Node {
+                            kind: NodeKind::Activity(a),
+                            ..
+                        },
+                    ) => Ok(Target::Activity(n, a)),
+                    _ => Err(mismatch(format!("it has no activity '{node}'"))),
+                }
+            }
+            _ => Err(EngineError::UnexpectedActivityResult {
+                instance: inst.id.clone(),
+                node: node.clone(),
+            }),
+        },
+        Input::Answer { step_id, data, .. } => match &inst.position {
+            Position::AtStep {
+                node,
+                step_id: current,
+            } if current == step_id => {
+                if !data.is_object() {
+                    return Err(EngineError::AnswerNotObject {
+                        step_id: step_id.clone(),
+                    });
+                }
+                match def.node(node) {
+                    Some(
+                        n @ Node {
+                            kind: NodeKind::Activity(a),
+                            ..
+                        },
+                    ) if a.spec().is_step => Ok(Target::Step(n, a)),
+                    _ => Err(mismatch(format!("it has no step '{node}'"))),
+                }
+            }
+            _ => Err(EngineError::StaleStep {
+                instance: inst.id.clone(),
+                step_id: step_id.clone(),
+            }),
+        },
+        Input::TimerFired { timer_id, .. } => {
+            let timer = inst
+                .timers
+                .iter()
+                .find(|t| &t.timer_id == timer_id)
+                .ok_or_else(|| EngineError::UnknownTimer {
+                    instance: inst.id.clone(),
+                    timer_id: timer_id.clone(),
+                })?;
+            match def.node(&timer.boundary) {
+                Some(
+                    n @ Node {
+                        kind: NodeKind::TimerBoundary { attached_to, .. },
+                        ..
+                    },
+                ) => Ok(Target::Timer(n, attached_to)),
+                _ => Err(mismatch(format!(
+                    "it has no timer boundary event '{}'",
+                    timer.boundary
+                ))),
+            }
+        }
+        Input::Start { .. } | Input::Cancel { .. } | Input::Abort { .. } => Ok(Target::None),
+    }
+}
+
+/// One transition in progress.
+struct Machine<'d, 'i> {
+    def: &'d Definition,
+    inst: &'i mut Instance,
+    limits: &'i Limits,
+    now: i64,
+    out: Transition,
+    /// Nodes entered in this transition (bounded by `limits.max_steps_per_apply`).
+    entered: usize,
+}
+
+impl<'d> Machine<'d, '_> {
+    fn emit(&mut self, kind: EventKind) {
+        let index = self.inst.next_event;
+        // Saturating: the counter comes from stored state, and must not panic whatever it holds.
+        self.inst.next_event = index.saturating_add(1);
+        self.out.events.push(HistoryEvent {
+            index,
+            at_ms: self.now,
+            kind,
+        });
+    }
+
+    fn start(
+        &mut self,
+        definition: crate::DefinitionRef,
+        token_name: Option<String>,
+        token: Value,
+    ) {
+        self.emit(EventKind::InstanceStarted {
+            instance_id: self.inst.id.clone(),
+            definition,
+            token_name,
+            token: token.clone(),
+        });
+        match &mut self.inst.variables {
+            Value::Object(map) => {
+                if map.is_empty() {
+                    // Room for the usual top-level keys (token, user, forms, checks, decision)
+                    // without growing the map step by step.
+                    *map = serde_json::Map::with_capacity(8);
+                }
+                map.insert("token".to_string(), token);
+            }
+            other => {
+                let mut map = serde_json::Map::new();
+                map.insert("token".to_string(), token);
+                *other = Value::Object(map);
+            }
+        }
+        if let Some(size) = over_limit(&self.inst.variables, self.limits.max_variables_bytes) {
+            let message = format!(
+                "the process token's parameters make the process variables {size} bytes, over the limit of {} bytes",
+                self.limits.max_variables_bytes
+            );
+            self.process_error(None, message);
+            return;
+        }
+        let start = self.def.start();
+        self.run_from(start);
+    }
+
+    /// Walks from `node` until an activity is scheduled, a step presented, or an end reached.
+    fn run_from(&mut self, mut node: &'d Node) {
+        loop {
+            self.entered += 1;
+            if self.entered > self.limits.max_steps_per_apply {
+                let message = format!(
+                    "more than {} nodes entered in one transition without reaching a step or an end \
+                     (a loop without a step?); stopped at '{}'",
+                    self.limits.max_steps_per_apply, node.id
+                );
+                self.process_error(Some(node.id.clone()), message);
+                return;
+            }
+            self.emit(EventKind::NodeEntered {
+                node: node.id.clone(),
+            });
+            node = match &node.kind {
+                NodeKind::Activity(activity) if activity.spec().is_step => {
+                    self.present_step(node, activity);
+                    return;
+                }
+                NodeKind::Activity(activity) => {
+                    self.schedule(node, activity);
+                    return;
+                }
+                NodeKind::EndEvent => {
+                    self.reach_end(node);
+                    return;
+                }
+                NodeKind::ExclusiveGateway { default_flow } => {
+                    match self.choose(node, default_flow.as_deref()) {
+                        Some(next) => next,
+                        None => return,
+                    }
+                }
+                // A start event, or a boundary event reached by a flow (the loader does not
+                // produce those; passing through is the harmless reading).
+                NodeKind::StartEvent
+                | NodeKind::ErrorBoundary { .. }
+                | NodeKind::TimerBoundary { .. } => match self.follow(node) {
+                    Some(next) => next,
+                    None => return,
+                },
+            };
+        }
+    }
+
+    /// The target of `node`'s first outgoing flow; ends the instance when there is none.
+    fn follow(&mut self, node: &'d Node) -> Option<&'d Node> {
+        let def = self.def;
+        let Some(flow) = def.outgoing(&node.id).next() else {
+            self.process_error(
+                Some(node.id.clone()),
+                format!("{} has no outgoing flow", describe_node(node)),
+            );
+            return None;
+        };
+        self.flow_target(node, &flow.id, &flow.target)
+    }
+
+    fn flow_target(&mut self, from: &'d Node, flow: &str, target: &str) -> Option<&'d Node> {
+        let def = self.def;
+        match def.node(target) {
+            Some(next) => Some(next),
+            None => {
+                self.process_error(
+                    Some(from.id.clone()),
+                    format!("flow '{flow}' leads to unknown node '{target}'"),
+                );
+                None
+            }
+        }
+    }
+
+    fn schedule(&mut self, node: &'d Node, activity: &'d Activity) {
+        let Some(resolved) = self.resolve(node, activity) else {
+            return;
+        };
+        self.emit(EventKind::ActivityScheduled {
+            node: node.id.clone(),
+            activity: activity.activity_type,
+            inputs: resolved.recorded,
+        });
+        self.out.commands.push(Command::RunActivity {
+            node: node.id.clone(),
+            activity: activity.activity_type,
+            inputs: resolved.inputs,
+        });
+        self.inst.position = Position::AwaitingActivity {
+            node: node.id.clone(),
+        };
+    }
+
+    fn present_step(&mut self, node: &'d Node, activity: &'d Activity) {
+        let Some(resolved) = self.resolve(node, activity) else {
+            return;
+        };
+        let step_id = suffixed(&node.id, self.inst.next_event);
+        self.emit(EventKind::StepPresented {
+            node: node.id.clone(),
+            step_id: step_id.clone(),
+            inputs: resolved.recorded,
+        });
+        self.out.commands.push(Command::PresentStep {
+            node: node.id.clone(),
+            step_id: step_id.clone(),
+            activity: activity.activity_type,
+            inputs: resolved.inputs,
+        });
+        self.inst.position = Position::AtStep {
+            node: node.id.clone(),
+            step_id,
+        };
+        let def = self.def;
+        for boundary in def.boundaries(&node.id) {
+            if let NodeKind::TimerBoundary { duration_ms, .. } = &boundary.kind {
+                let timer_id = suffixed(&boundary.id, self.inst.next_event);
+                let duration = i64::try_from(*duration_ms).unwrap_or(i64::MAX);
+                let due_ms = self.now.saturating_add(duration);
+                self.emit(EventKind::TimerArmed {
+                    timer_id: timer_id.clone(),
+                    boundary: boundary.id.clone(),
+                    due_ms,
+                });
+                self.out.commands.push(Command::ArmTimer {
+                    timer_id: timer_id.clone(),
+                    boundary: boundary.id.clone(),
+                    due_ms,
+                });
+                self.inst.timers.push(ArmedTimer {
+                    timer_id,
+                    boundary: boundary.id.clone(),
+                    due_ms,
+                });
+            }
+        }
+    }
+
+    /// Resolves an activity's parameters; on failure ends the instance naming the activity.
+    fn resolve(
+        &mut self,
+        node: &'d Node,
+        activity: &'d Activity,
+    ) -> Option<crate::resolve::Resolved> {
+        match resolve_inputs(activity, &self.inst.variables, &self.inst.secret_paths) {
+            Ok(resolved) => Some(resolved),
+            Err(ParamError { param, reason }) => {
+                let message = format!("{}: parameter '{param}' {reason}", describe_node(node));
+                self.process_error(Some(node.id.clone()), message);
+                None
+            }
+        }
+    }
+
+    /// Picks an exclusive gateway's outgoing flow: the first (document order) whose condition
+    /// holds (a flow without a condition holds), else the default flow.
+    fn choose(&mut self, node: &'d Node, default_flow: Option<&str>) -> Option<&'d Node> {
+        let def = self.def;
+        let mut chosen = None;
+        for flow in def.outgoing(&node.id) {
+            if Some(flow.id.as_str()) == default_flow {
+                continue;
+            }
+            let holds = match &flow.condition {
+                None => Ok(true),
+                Some(condition) => condition.eval(&self.inst.variables).map_err(|e| {
+                    let secret = condition
+                        .paths()
+                        .into_iter()
+                        .any(|p| touches_secret(p, &self.inst.secret_paths));
+                    (e, secret)
+                }),
+            };
+            match holds {
+                Ok(true) => {
+                    chosen = Some((flow, false));
+                    break;
+                }
+                Ok(false) => {}
+                Err((error, secret)) => {
+                    let reason = match error {
+                        // A type error quotes the values compared: not when one may be a secret.
+                        EvalError::Type { condition, .. } if secret => {
+                            format!("condition `{condition}` cannot be evaluated on a secret value")
+                        }
+                        other => other.to_string(),
+                    };
+                    self.process_error(
+                        Some(node.id.clone()),
+                        format!(
+                            "{}: the condition of flow '{}' cannot be evaluated: {reason}",
+                            describe_node(node),
+                            flow.id
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        if chosen.is_none() {
+            chosen = default_flow
+                .and_then(|id| def.outgoing(&node.id).find(|f| f.id == id))
+                .map(|f| (f, true));
+        }
+        let Some((flow, by_default)) = chosen else {
+            self.process_error(
+                Some(node.id.clone()),
+                format!(
+                    "{}: no outgoing flow's condition holds and there is no default flow",
+                    describe_node(node)
+                ),
+            );
+            return None;
+        };
+        self.emit(EventKind::GatewayChose {
+            gateway: node.id.clone(),
+            flow: flow.id.clone(),
+            by_default,
+        });
+        self.flow_target(node, &flow.id, &flow.target)
+    }
+
+    fn reach_end(&mut self, node: &'d Node) {
+        let status =
+            if self.def.is_error_end(&node.id) || self.inst.path_mark == PathMark::ErrorPath {
+                Status::CompletedEndedError
+            } else if self.inst.path_mark == PathMark::TimedOut {
+                Status::CompletedTerminated
+            } else if self.inst.variables.get("_decision").and_then(Value::as_str) == Some("FAIL") {
+                Status::CompletedEndedError
+            } else {
+                Status::CompletedEndedSuccess
+            };
+        let outcome = node.name.clone().unwrap_or_else(|| node.id.clone());
+        self.end(status, Some(outcome), None);
+    }
+
+    /// `id` is the input's copy of the node's ID (equal to `node.id`, validated), reused for the
+    /// event rather than cloned again.
+    fn activity_done(
+        &mut self,
+        node: &'d Node,
+        activity: &'d Activity,
+        id: String,
+        result: ActivityResult,
+    ) {
+        let def = self.def;
+        match result {
+            ActivityResult::Completed { writes, checks } => {
+                let (recorded, failure) = self.take_outputs(writes, &checks);
+                self.emit(EventKind::ActivityCompleted {
+                    node: id,
+                    writes: recorded,
+                    checks: self.recorded_checks(checks),
+                });
+                if let Some(failure) = failure {
+                    self.outputs_failed(node, failure);
+                    return;
+                }
+                if activity.activity_type == ActivityType::SimpleDecider {
+                    self.inst.path_mark = PathMark::Normal;
+                }
+                if let Some(next) = self.follow(node) {
+                    self.run_from(next);
+                }
+            }
+            ActivityResult::Refused {
+                code,
+                message,
+                writes,
+                checks,
+            } => {
+                let (recorded, failure) = self.take_outputs(writes, &checks);
+                self.emit(EventKind::ActivityRefused {
+                    node: id,
+                    code: code.clone(),
+                    message,
+                    writes: recorded,
+                    checks: self.recorded_checks(checks),
+                });
+                if let Some(failure) = failure {
+                    self.outputs_failed(node, failure);
+                    return;
+                }
+                match error_boundary(def, node, &code) {
+                    Some(boundary) => {
+                        self.emit(EventKind::BoundaryTaken {
+                            boundary: boundary.id.clone(),
+                            attached_to: node.id.clone(),
+                            code: Some(code),
+                        });
+                        self.inst.path_mark = PathMark::ErrorPath;
+                        if let Some(next) = self.follow(boundary) {
+                            self.run_from(next);
+                        }
+                    }
+                    None => {
+                        if let Some(next) = self.follow(node) {
+                            self.run_from(next);
+                        }
+                    }
+                }
+            }
+            ActivityResult::Failed { message } => {
+                self.emit(EventKind::ActivityFailed {
+                    node: id,
+                    message: message.clone(),
+                });
+                self.end(
+                    Status::CompletedProcessError,
+                    None,
+                    Some(InstanceError {
+                        node: Some(node.id.clone()),
+                        message,
+                    }),
+                );
+            }
+        }
+    }
+
+    /// Takes in an activity's writes and checks: marks the secret paths, applies the writes and
+    /// appends the checks, and checks the size limit. Returns the writes as history records them
+    /// (all of them, even past a failure, so a replay meets the same failure) and the failure, if
+    /// any; the caller ends the instance on a failure after recording the result.
+    fn take_outputs(
+        &mut self,
+        writes: Vec<VarWrite>,
+        checks: &[crate::Check],
+    ) -> (Vec<RecordedWrite>, Option<String>) {
+        // Mark first: a plain write of a parent object in the same batch must see the secret.
+        for w in writes.iter().filter(|w| w.secret) {
+            if check_write_path(&w.path).is_ok() {
+                self.inst.secret_paths.insert(w.path.clone());
+            }
+        }
+        // Refuse a malformed path before writing anything.
+        let mut failure = writes.iter().find_map(|w| check_write_path(&w.path).err());
+        let mut recorded = Vec::with_capacity(writes.len());
+        for w in writes {
+            // A secret write is redacted even when its path is refused (and so never marked).
+            let shown = if w.secret {
+                Some(crate::redact::redact_value(&w.value))
+            } else {
+                redact_at(&w.path, &w.value, &self.inst.secret_paths)
+            };
+            let value = match (failure.is_none(), shown) {
+                (true, shown) => {
+                    let shown = shown.unwrap_or_else(|| w.value.clone());
+                    if let Err(e) = write(&mut self.inst.variables, &w.path, w.value) {
+                        failure = Some(e);
+                    }
+                    shown
+                }
+                (false, shown) => shown.unwrap_or(w.value),
+            };
+            recorded.push(RecordedWrite {
+                path: w.path,
+                value,
+                secret: w.secret,
+            });
+        }
+        if failure.is_none() {
+            if let Err(e) = append_checks(&mut self.inst.variables, checks) {
+                failure = Some(e);
+            }
+        }
+        if failure.is_none() {
+            // Measured on the redacted view: it is what a replay holds, so a replay judges the
+            // same writes the same way. (Secret values come from the activities' own code.)
+            let limit = self.limits.max_variables_bytes;
+            if let Some(size) =
+                redacted_over_limit(&self.inst.variables, &self.inst.secret_paths, limit)
+            {
+                failure = Some(format!(
+                    "its writes bring the process variables to {size} bytes, over the limit of {} bytes",
+                    self.limits.max_variables_bytes
+                ));
+            }
+        }
+        (recorded, failure)
+    }
+
+    /// Checks as history records them: as they are, unless `processvar._checks` is itself
+    /// secret, when their texts are markers.
+    fn recorded_checks(&self, checks: Vec<crate::Check>) -> Vec<crate::Check> {
+        if self.inst.secret_paths.is_empty() || checks.is_empty() {
+            return checks;
+        }
+        let list = VarPath::keys(&["_checks"]);
+        if !crate::redact::is_secret_path(&list, &self.inst.secret_paths) {
+            return checks;
+        }
+        let text = |s: String| match crate::redact::marker(&Value::String(s)) {
+            Value::String(m) => m,
+            _ => String::new(),
+        };
+        checks
+            .into_iter()
+            .map(|c| crate::Check {
+                name: text(c.name),
+                result: c.result,
+                detail: text(c.detail),
+            })
+            .collect()
+    }
+
+    /// Ends the instance for an activity whose outputs could not be taken in.
+    fn outputs_failed(&mut self, node: &'d Node, failure: String) {
+        self.process_error(
+            Some(node.id.clone()),
+            format!("{}: {failure}", describe_node(node)),
+        );
+    }
+
+    fn answer(
+        &mut self,
+        node: &'d Node,
+        activity: &'d Activity,
+        step_id: String,
+        data: Value,
+    ) -> Result<(), EngineError> {
+        let key = form_data_key(activity, &self.inst.variables).and_then(|key| {
+            if self.inst.variables.is_object() {
+                Ok(key)
+            } else {
+                Err("processvar is not an object: the answer cannot be stored".to_string())
+            }
+        });
+        let key = match key {
+            Ok(key) => key,
+            Err(reason) => {
+                // The answer was received: history records it (so a replay feeds it too),
+                // redacted when the step's answers are secret.
+                let recorded = if activity.spec().secret_answer {
+                    crate::redact::redact_value(&data)
+                } else {
+                    data.clone()
+                };
+                self.emit(EventKind::StepAnswered {
+                    step_id,
+                    data: recorded,
+                });
+                self.process_error(
+                    Some(node.id.clone()),
+                    format!("{}: {reason}", describe_node(node)),
+                );
+                return Ok(());
+            }
+        };
+        let Value::Object(root) = &mut self.inst.variables else {
+            return Ok(());
+        };
+        // A secret answer marks its key. Marked before measuring (the limit applies to the
+        // redacted view too), unmarked again if the answer is refused.
+        let secret_answer = activity.spec().secret_answer;
+        // The key as a path, only needed (and built) when secrets are involved.
+        let key_path = (secret_answer || !self.inst.secret_paths.is_empty()).then(|| VarPath {
+            segments: vec![Segment::Key(key.to_string())],
+        });
+        let marked = match &key_path {
+            Some(path) if secret_answer => self.inst.secret_paths.insert(path.clone()),
+            _ => false,
+        };
+        let previous = root.insert(key.to_string(), data);
+        // Both the real variables (what is stored) and their redacted view (what a replay sees)
+        // must fit, so that an answer accepted here is accepted in a replay too.
+        let limit = self.limits.max_variables_bytes;
+        let over = over_limit(&self.inst.variables, limit).or_else(|| {
+            // Without secrets the redacted view is the variables themselves.
+            (!self.inst.secret_paths.is_empty())
+                .then(|| redacted_over_limit(&self.inst.variables, &self.inst.secret_paths, limit))
+                .flatten()
+        });
+        if let Some(size) = over {
+            // Undo before refusing: the instance must come back exactly as it was.
+            if let Value::Object(root) = &mut self.inst.variables {
+                match previous {
+                    Some(old) => {
+                        root.insert(key.into_owned(), old);
+                    }
+                    None => {
+                        root.shift_remove(key.as_ref());
+                    }
+                }
+            }
+            if let (true, Some(path)) = (marked, &key_path) {
+                self.inst.secret_paths.remove(path);
+            }
+            return Err(EngineError::AnswerTooLarge {
+                step_id,
+                size,
+                limit,
+            });
+        }
+        let stored = self
+            .inst
+            .variables
+            .get(key.as_ref())
+            .unwrap_or(&Value::Null);
+        let recorded = key_path
+            .and_then(|path| redact_at(&path, stored, &self.inst.secret_paths))
+            .unwrap_or_else(|| stored.clone());
+        self.emit(EventKind::StepAnswered {
+            step_id,
+            data: recorded,
+        });
+        self.cancel_timers();
+        if let Some(next) = self.follow(node) {
+            self.run_from(next);
+        }
+        Ok(())
+    }
+
+    fn timer_fired(&mut self, timer_id: &str, boundary: &'d Node, attached_to: &str) {
+        let def = self.def;
+        let Some(at) = self.inst.timers.iter().position(|t| t.timer_id == timer_id) else {
+            return;
+        };
+        let timer = self.inst.timers.remove(at);
+        self.emit(EventKind::TimerFired {
+            timer_id: timer.timer_id,
+        });
+        self.cancel_timers();
+        self.inst.path_mark = PathMark::TimedOut;
+        self.emit(EventKind::BoundaryTaken {
+            boundary: boundary.id.clone(),
+            attached_to: attached_to.to_string(),
+            code: None,
+        });
+        // A timer without an outgoing flow simply terminates the instance.
+        let next = def
+            .outgoing(&boundary.id)
+            .next()
+            .map(|flow| (flow.id.clone(), flow.target.clone()));
+        match next {
+            Some((flow, target)) => {
+                if let Some(next) = self.flow_target(boundary, &flow, &target) {
+                    self.run_from(next);
+                }
+            }
+            None => self.end(Status::CompletedTerminated, None, None),
+        }
+    }
+
+    fn cancel_timers(&mut self) {
+        for timer in std::mem::take(&mut self.inst.timers) {
+            self.emit(EventKind::TimerCancelled {
+                timer_id: timer.timer_id.clone(),
+            });
+            self.out.commands.push(Command::CancelTimer {
+                timer_id: timer.timer_id,
+            });
+        }
+    }
+
+    fn process_error(&mut self, node: Option<String>, message: String) {
+        self.end(
+            Status::CompletedProcessError,
+            None,
+            Some(InstanceError { node, message }),
+        );
+    }
+
+    fn end(&mut self, status: Status, outcome: Option<String>, error: Option<InstanceError>) {
+        self.cancel_timers();
+        self.inst.status = status;
+        self.inst.position = Position::Ended;
+        self.inst.outcome = outcome.clone();
+        self.inst.error = error.clone();
+        self.emit(EventKind::InstanceEnded {
+            status,
+            outcome,
+            error,
+        });
+        self.out.commands.push(Command::Ended { status });
+    }
+}
+
+/// The serialized size of the variables when it exceeds `limit`. A cheap upper bound is tried
+/// first, so the exact size is only computed for trees near the limit.
+fn over_limit(vars: &Value, limit: usize) -> Option<usize> {
+    if size_upper_bound(vars) <= limit {
+        return None;
+    }
+    let size = serialized_size(vars);
+    (size > limit).then_some(size)
+}
+
+/// The step's "Form data Key", resolved: where its answer is stored under `processvar`.
+fn form_data_key<'a>(activity: &'a Activity, vars: &Value) -> Result<Cow<'a, str>, String> {
+    let expr = activity
+        .param(FORM_DATA_KEY)
+        .ok_or_else(|| format!("the step has no '{FORM_DATA_KEY}' parameter"))?;
+    // The usual case, a key written as plain text, is borrowed rather than evaluated.
+    if let ParamExpr::Text(key) = expr {
+        if !key.is_empty() {
+            return Ok(Cow::Borrowed(key));
+        }
+    }
+    let value = expr
+        .eval(vars)
+        .map_err(|e| format!("parameter '{FORM_DATA_KEY}': {e}"))?;
+    match coerce(value, idflow_defs::ParamType::String) {
+        Ok(Value::String(key)) if !key.is_empty() => Ok(Cow::Owned(key)),
+        _ => Err(format!(
+            "parameter '{FORM_DATA_KEY}' must be a non-empty text to store the answer under"
+        )),
+    }
+}
+
+/// The error boundary on `node` for `code`: one naming the code, else a catch-all, first in
+/// document order.
+fn error_boundary<'d>(def: &'d Definition, node: &Node, code: &str) -> Option<&'d Node> {
+    let mut catch_all = None;
+    for boundary in def.boundaries(&node.id) {
+        if let NodeKind::ErrorBoundary { error_code, .. } = &boundary.kind {
+            match error_code {
+                Some(c) if c == code => return Some(boundary),
+                None if catch_all.is_none() => catch_all = Some(boundary),
+                _ => {}
+            }
+        }
+    }
+    catch_all
+}
+
+/// `activity 'id' (name)` / `gateway 'id' (name)` for messages.
+fn describe_node(node: &Node) -> String {
+    let what = match &node.kind {
+        NodeKind::Activity(a) if a.spec().is_step => "step",
+        NodeKind::Activity(_) => "activity",
+        NodeKind::ExclusiveGateway { .. } => "exclusive gateway",
+        NodeKind::StartEvent => "start event",
+        NodeKind::EndEvent => "end event",
+        NodeKind::ErrorBoundary { .. } => "error boundary event",
+        NodeKind::TimerBoundary { .. } => "timer boundary event",
+    };
+    let name = match (&node.name, &node.kind) {
+        (Some(name), _) => name.as_str(),
+        (None, NodeKind::Activity(a)) => a.spec().name,
+        (None, _) => "unnamed",
+    };
+    format!("{what} '{}' ({name})", node.id)
+}
+
+/// `{id}-{n}`: step and timer IDs, unique within an instance because `n` is an event index.
+fn suffixed(id: &str, n: u64) -> String {
+    // Digits by hand: this runs for every step presented, and `fmt` is slow for so little.
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let mut out = String::with_capacity(id.len() + 1 + digits.len() - at);
+    out.push_str(id);
+    out.push('-');
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+    out
+}

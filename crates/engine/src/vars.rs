@@ -1,0 +1,325 @@
+//! The process-variable tree: writes by activities, appended checks, and its serialized size.
+//!
+//! Failures here are process failures (an activity writing through a non-object, say): they are
+//! returned as messages and end the instance `COMPLETED_PROCESS_ERROR`; they never panic.
+
+use std::collections::BTreeSet;
+use std::io;
+
+use idflow_expr::{Segment, VarPath};
+use serde_json::{Map, Value};
+
+use crate::Check;
+
+/// Checks that an activity's write path is usable: at least one segment, plain keys only.
+pub(crate) fn check_write_path(path: &VarPath) -> Result<(), String> {
+    if path.segments.is_empty() {
+        return Err("a write must name a key under processvar, not processvar itself".into());
+    }
+    if path.segments.iter().any(|s| matches!(s, Segment::Index(_))) {
+        return Err(format!(
+            "write path `{path}` contains an array index; writes take plain keys only"
+        ));
+    }
+    Ok(())
+}
+
+/// Sets the value at `path` (plain keys, see [`check_write_path`]), creating intermediate objects.
+pub(crate) fn write(vars: &mut Value, path: &VarPath, value: Value) -> Result<(), String> {
+    check_write_path(path)?;
+    let Some((last, parents)) = path.segments.split_last() else {
+        return Err("a write must name a key under processvar".into());
+    };
+    let mut cur = vars;
+    for (depth, seg) in parents.iter().enumerate() {
+        let Segment::Key(key) = seg else {
+            return Err(format!("write path `{path}` contains an array index"));
+        };
+        let map = as_object(cur, path, depth)?;
+        // Look up before inserting: `entry` would allocate the key on every visit.
+        if !map.contains_key(key) {
+            map.insert(key.clone(), Value::Object(Map::new()));
+        }
+        cur = map
+            .get_mut(key)
+            .ok_or_else(|| format!("cannot write `{path}`: `{key}` vanished"))?;
+    }
+    let Segment::Key(key) = last else {
+        return Err(format!("write path `{path}` contains an array index"));
+    };
+    let map = as_object(cur, path, parents.len())?;
+    map.insert(key.clone(), value);
+    Ok(())
+}
+
+fn as_object<'v>(
+    value: &'v mut Value,
+    path: &VarPath,
+    depth: usize,
+) -> Result<&'v mut Map<String, Value>, String> {
+    match value {
+        Value::Object(map) => Ok(map),
+        other => {
+            let parent = VarPath {
+                segments: path.segments.get(..depth).unwrap_or_default().to_vec(),
+            };
+            Err(format!(
+                "cannot write `{path}`: `{parent}` is {}, not an object",
+                kind(other)
+            ))
+        }
+    }
+}
+
+/// Appends checks to `processvar._checks` as `{name, result, detail}` objects.
+pub(crate) fn append_checks(vars: &mut Value, checks: &[Check]) -> Result<(), String> {
+    if checks.is_empty() {
+        return Ok(());
+    }
+    let Value::Object(root) = vars else {
+        return Err(format!("processvar is {}, not an object", kind(vars)));
+    };
+    // Look up before inserting: `entry` would allocate the key on every call.
+    if !root.contains_key("_checks") {
+        root.insert(
+            "_checks".into(),
+            Value::Array(Vec::with_capacity(checks.len())),
+        );
+    }
+    let Some(list) = root.get_mut("_checks") else {
+        return Err("processvar._checks vanished".into());
+    };
+    let Value::Array(list) = list else {
+        return Err(format!(
+            "processvar._checks is {}, not an array: checks cannot be appended",
+            kind(list)
+        ));
+    };
+    list.extend(checks.iter().map(|c| {
+        let mut entry = Map::with_capacity(3);
+        entry.insert("name".into(), Value::String(c.name.clone()));
+        entry.insert("result".into(), Value::String(c.result.as_str().into()));
+        entry.insert("detail".into(), Value::String(c.detail.clone()));
+        Value::Object(entry)
+    }));
+    Ok(())
+}
+
+/// The size of `value` serialized as compact JSON, counted without building the text.
+pub(crate) fn serialized_size(value: &Value) -> usize {
+    let mut counter = ByteCounter(0);
+    // Counting cannot fail: ByteCounter's write always succeeds.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
+/// The serialized length of a commitment marker: `"secret:sha256:` + 64 hex digits + `"`.
+pub(crate) const MARKER_JSON_LEN: usize = 2 + crate::redact::MARKER_PREFIX.len() + 64;
+
+/// The serialized size of the variables' redacted view (see [`crate::redact`]) when it exceeds
+/// `limit`. A cheap upper bound is tried first (each scalar inside a secret may grow to a
+/// marker); the view is only built for trees near the limit.
+pub(crate) fn redacted_over_limit(
+    vars: &Value,
+    secrets: &BTreeSet<VarPath>,
+    limit: usize,
+) -> Option<usize> {
+    let mut bound = size_upper_bound(vars);
+    let mut outer: Option<&VarPath> = None;
+    // BTreeSet order puts a path before its extensions: inner secrets are counted with the
+    // outer one.
+    for secret in secrets {
+        if outer.is_some_and(|o| secret.starts_with(o)) {
+            continue;
+        }
+        if let Some(value) = crate::redact::get(vars, &secret.segments) {
+            bound = bound.saturating_add(scalar_count(value).saturating_mul(MARKER_JSON_LEN));
+            outer = Some(secret);
+        }
+    }
+    if bound <= limit {
+        return None;
+    }
+    let size = if secrets.is_empty() {
+        serialized_size(vars)
+    } else {
+        serialized_size(&crate::redact::redact_variables(vars, secrets))
+    };
+    (size > limit).then_some(size)
+}
+
+fn scalar_count(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => items.iter().map(scalar_count).sum(),
+        Value::Object(map) => map.values().map(scalar_count).sum(),
+        _ => 1,
+    }
+}
+
+/// An upper bound of [`serialized_size`] that does not look inside strings: each character may
+/// need a 6-byte `\u00XX` escape, a number at most 24 bytes.
+pub(crate) fn size_upper_bound(value: &Value) -> usize {
+    match value {
+        Value::Null => 4,
+        Value::Bool(_) => 5,
+        Value::Number(_) => 24,
+        Value::String(s) => string_bound(s),
+        Value::Array(items) => items.iter().fold(2 + items.len(), |n, v| {
+            n.saturating_add(size_upper_bound(v))
+        }),
+        Value::Object(map) => map.iter().fold(2 + 2 * map.len(), |n, (k, v)| {
+            n.saturating_add(string_bound(k))
+                .saturating_add(size_upper_bound(v))
+        }),
+    }
+}
+
+fn string_bound(s: &str) -> usize {
+    s.len().saturating_mul(6).saturating_add(2)
+}
+
+struct ByteCounter(usize);
+
+impl io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 = self.0.saturating_add(buf.len());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// "a string", "an object", ... for messages.
+pub(crate) fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CheckResult;
+    use serde_json::json;
+
+    fn path(text: &str) -> VarPath {
+        VarPath::parse(text).unwrap()
+    }
+
+    #[test]
+    fn writes_create_intermediate_objects_and_replace_leaves() {
+        let mut vars = json!({"user1": {"id": "U"}});
+        write(&mut vars, &path("processvar.a.b.c"), json!(1)).unwrap();
+        write(&mut vars, &path("processvar.user1.status"), json!("ACTIVE")).unwrap();
+        write(&mut vars, &path("processvar.user1.id"), json!("U2")).unwrap();
+        write(&mut vars, &path("processvar[\"odd key\"]"), json!(true)).unwrap();
+        assert_eq!(
+            vars,
+            json!({"user1": {"id": "U2", "status": "ACTIVE"}, "a": {"b": {"c": 1}}, "odd key": true})
+        );
+    }
+
+    #[test]
+    fn bad_writes_name_the_problem() {
+        let cases = [
+            ("processvar", "not processvar itself"),
+            ("processvar.list[0]", "array index"),
+            (
+                "processvar.s.x",
+                "`processvar.s` is a string, not an object",
+            ),
+            ("processvar.n.x.y", "`processvar.n` is a number"),
+        ];
+        for (at, want) in cases {
+            let mut vars = json!({"s": "text", "n": 3, "list": [1]});
+            let before = vars.clone();
+            let err = write(&mut vars, &path(at), json!(1)).unwrap_err();
+            assert!(err.contains(want), "{at}: {err}");
+            assert_eq!(vars, before, "{at}: a refused write changes nothing");
+        }
+    }
+
+    #[test]
+    fn checks_append_in_order() {
+        let mut vars = json!({});
+        let check = |name: &str, result| Check {
+            name: name.into(),
+            result,
+            detail: format!("{name} detail"),
+        };
+        append_checks(&mut vars, &[check("a", CheckResult::Pass)]).unwrap();
+        append_checks(&mut vars, &[check("b", CheckResult::Fail)]).unwrap();
+        assert_eq!(
+            vars,
+            json!({"_checks": [
+                {"name": "a", "result": "PASS", "detail": "a detail"},
+                {"name": "b", "result": "FAIL", "detail": "b detail"}
+            ]})
+        );
+        let mut broken = json!({"_checks": "oops"});
+        let err = append_checks(&mut broken, &[check("c", CheckResult::Pass)]).unwrap_err();
+        assert!(err.contains("_checks is a string"), "{err}");
+    }
+
+    #[test]
+    fn the_redacted_view_is_measured_exactly_near_the_limit() {
+        let vars = json!({
+            "a": {"seed": "a long secret value, longer than a marker could ever be, truly longer", "x": 1},
+            "b": {"pin": "12", "inner": {"deep": true}},
+            "c": "plain"
+        });
+        let secrets: BTreeSet<VarPath> = [
+            "processvar.a.seed",
+            "processvar.b",
+            "processvar.b.inner.deep",
+            "processvar.missing.path",
+        ]
+        .iter()
+        .map(|p| path(p))
+        .collect();
+        let view = crate::redact::redact_variables(&vars, &secrets);
+        let exact = serde_json::to_string(&view).unwrap().len();
+        // Over the limit by one byte: reported with the exact size; at the limit: fine.
+        assert_eq!(redacted_over_limit(&vars, &secrets, exact - 1), Some(exact));
+        assert_eq!(redacted_over_limit(&vars, &secrets, exact), None);
+        // The view of the view is itself, so a replay measures the same.
+        assert_eq!(redacted_over_limit(&view, &secrets, exact - 1), Some(exact));
+        assert_eq!(
+            MARKER_JSON_LEN,
+            serde_json::to_string(&crate::redact::marker(&json!(1)))
+                .unwrap()
+                .len()
+        );
+    }
+
+    #[test]
+    fn size_matches_the_serialized_text_and_the_bound_holds() {
+        for v in [
+            json!({}),
+            json!({"a": [1, 2.5, null], "é": "x\"y"}),
+            json!("plain"),
+            json!([
+                "\u{1}\u{2}",
+                -1.5e300,
+                u64::MAX,
+                i64::MIN,
+                true,
+                false,
+                null,
+                {}
+            ]),
+            json!({"\n": {"\t": ["\\"]}}),
+        ] {
+            let exact = serde_json::to_string(&v).unwrap().len();
+            assert_eq!(serialized_size(&v), exact);
+            assert!(size_upper_bound(&v) >= exact, "{v}");
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Combining chains: concurrent starts, answers and cancels share one store transaction and one
+//! flush.
+//!
+//! The store serializes transactions (sled runs each under a global lock, exclusive with its
+//! flush), so a chain's cost is dominated by per-transaction and per-flush overhead, not by the
+//! chain itself. Callers therefore queue their chain ([`ChainOp`]) and one of them, the leader,
+//! takes up to [`MAX_BATCH`] queued chains, runs them one after another inside a single
+//! transaction, flushes once, and hands every caller its own result; then it passes the lead to
+//! the first caller still queued, if any. Only the callers concerned are woken.
+//!
+//! Each chain stays atomic and isolated:
+//! - chains in a batch see each other's writes in order, exactly as if committed one by one
+//!   (two answers to one step: the second is stale, as it would be alone);
+//! - an expected refusal (a stale step, a used-up token) happens before its chain wrote
+//!   anything, so it does not disturb the others;
+//! - a failure (storage, a broken invariant) aborts the whole batch, which is then re-run one
+//!   chain per transaction, so only the failing chain fails;
+//! - nobody is answered before the batch's flush succeeded.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+
+use idflow_store::StoreError;
+
+use crate::error::RuntimeError;
+use crate::instances::{ChainOp, InstanceView, Written};
+use crate::runtime::Runtime;
+
+/// Most chains in one transaction: bounds how long one transaction holds the store.
+pub(crate) const MAX_BATCH: usize = 128;
+
+type Outcome = Result<Written, RuntimeError>;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Where one caller waits.
+enum SlotState {
+    Waiting,
+    /// This caller is to lead the next batch.
+    Lead,
+    Done(Box<Outcome>),
+}
+
+struct Slot {
+    state: Mutex<SlotState>,
+    changed: Condvar,
+}
+
+impl Slot {
+    fn set(&self, state: SlotState) {
+        *lock(&self.state) = state;
+        self.changed.notify_one();
+    }
+
+    /// Waits until the slot is no longer `Waiting` and takes what it holds.
+    fn wait(&self) -> SlotState {
+        let mut state = lock(&self.state);
+        while matches!(*state, SlotState::Waiting) {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        std::mem::replace(&mut *state, SlotState::Waiting)
+    }
+}
+
+#[derive(Default)]
+struct Queue {
+    pending: VecDeque<(ChainOp, Arc<Slot>)>,
+    /// A caller holds the lead (is running a batch or has been told to).
+    leading: bool,
+    batches: u64,
+    chains: u64,
+}
+
+/// The queue of chains waiting for a transaction.
+#[derive(Default)]
+pub(crate) struct Combiner {
+    queue: Mutex<Queue>,
+}
+
+impl Combiner {
+    /// Batches run and chains in them (for benchmarks).
+    pub(crate) fn stats(&self) -> (u64, u64) {
+        let queue = lock(&self.queue);
+        (queue.batches, queue.chains)
+    }
+
+    /// Gives the lead to the first queued caller, or gives it up when nobody waits.
+    fn pass_lead(&self, queue: &mut Queue) {
+        match queue.pending.front() {
+            Some((_, next)) => next.set(SlotState::Lead),
+            None => queue.leading = false,
+        }
+    }
+}
+
+/// A batch taken from the queue: if the leader unwinds before delivering, every caller in it
+/// is answered with a failure and the lead is passed on, so nobody waits forever.
+struct Batch<'a> {
+    combiner: &'a Combiner,
+    slots: Vec<Arc<Slot>>,
+    delivered: bool,
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        if self.delivered {
+            return;
+        }
+        for slot in &self.slots {
+            slot.set(SlotState::Done(Box::new(Err(RuntimeError::Inconsistent(
+                "the batch running this chain was interrupted".to_string(),
+            )))));
+        }
+        let mut queue = lock(&self.combiner.queue);
+        self.combiner.pass_lead(&mut queue);
+    }
+}
+
+impl Runtime {
+    /// Runs `op` as one durable chain, possibly in a transaction shared with concurrent chains.
+    pub(crate) fn submit(&self, op: ChainOp) -> Result<InstanceView, RuntimeError> {
+        let combiner = &self.chains;
+        let slot = Arc::new(Slot {
+            state: Mutex::new(SlotState::Waiting),
+            changed: Condvar::new(),
+        });
+        {
+            let mut queue = lock(&combiner.queue);
+            queue.pending.push_back((op, Arc::clone(&slot)));
+            if !queue.leading {
+                queue.leading = true;
+                *lock(&slot.state) = SlotState::Lead;
+            }
+        }
+        loop {
+            match slot.wait() {
+                SlotState::Done(outcome) => return (*outcome)?.into_view(),
+                SlotState::Lead => self.lead(),
+                SlotState::Waiting => {}
+            }
+        }
+    }
+
+    /// Runs one batch from the head of the queue and passes the lead on.
+    fn lead(&self) {
+        let combiner = &self.chains;
+        let (ops, slots): (Vec<ChainOp>, Vec<Arc<Slot>>) = {
+            let mut queue = lock(&combiner.queue);
+            let take = queue.pending.len().min(MAX_BATCH);
+            queue.batches += 1;
+            queue.chains += take as u64;
+            queue.pending.drain(..take).unzip()
+        };
+        let mut batch = Batch {
+            combiner,
+            slots,
+            delivered: false,
+        };
+        let outcomes = self.run_batch(&ops);
+        for (slot, outcome) in batch.slots.iter().zip(outcomes) {
+            slot.set(SlotState::Done(Box::new(outcome)));
+        }
+        batch.delivered = true;
+        let mut queue = lock(&combiner.queue);
+        combiner.pass_lead(&mut queue);
+    }
+
+    fn run_batch(&self, ops: &[ChainOp]) -> Vec<Outcome> {
+        if let [op] = ops {
+            return vec![self.commit(|tx| self.execute(tx, op))];
+        }
+        let applied = self.store.transact(|tx| {
+            let mut outcomes = Vec::with_capacity(ops.len());
+            for op in ops {
+                match self.execute(tx, op) {
+                    Ok(written) => outcomes.push(Ok(written)),
+                    Err(refusal) if !refusal.is_failure() => outcomes.push(Err(refusal)),
+                    Err(failure) => return Err(failure),
+                }
+            }
+            Ok(outcomes)
+        });
+        match applied {
+            Ok(outcomes) => match self.wait_durable() {
+                Ok(()) => outcomes,
+                Err(e) => {
+                    let reason = e.to_string();
+                    ops.iter()
+                        .map(|_| Err(RuntimeError::Store(StoreError::Io(reason.clone()))))
+                        .collect()
+                }
+            },
+            Err(failure) => {
+                tracing::warn!(error = %failure, chains = ops.len(), "batch failed; running its chains one by one");
+                ops.iter()
+                    .map(|op| self.commit(|tx| self.execute(tx, op)))
+                    .collect()
+            }
+        }
+    }
+}

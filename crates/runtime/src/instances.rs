@@ -1,0 +1,964 @@
+//! Instances: start (with a process token or directly), answer, cancel, read, list, history.
+//!
+//! One call is one *chain*: the input (a start, an answer, a timer, a cancel) is applied, each
+//! `RunActivity` command is executed through the handler and fed back as `ActivityDone`, each
+//! `PresentStep` is rendered, until the engine rests at a step or ends. The whole chain — engine
+//! transitions, activity effects, instance state, history, timer index, token use — is written
+//! in one store transaction (shared with concurrent chains, see the `chains` module), durable
+//! before the call returns. Chains are described as data ([`ChainOp`]) and executed against the
+//! state read inside the transaction, so of two racing answers to a step exactly one applies;
+//! the other gets the engine's `StaleStep`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
+
+use idflow_defs::{ActivityType, Definition};
+use idflow_engine::redact::{canonical_json, redact_variables};
+use idflow_engine::{
+    apply, Command, DefinitionRef, HistoryEvent, Input, Instance, InstanceError, Status,
+};
+use idflow_expr::VarPath;
+use idflow_store::{StoreError, Tx};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::RuntimeError;
+use crate::handler::ActivityContext;
+use crate::ids::is_well_formed_id;
+use crate::keys;
+use crate::records::{
+    activity_of, AnswerDigestRecord, ExportedDefinition, HistoryChunkRecord, HistoryExport,
+    InstanceHeader, InstanceMeta, InstanceRecord, PositionRecord, Prior, StepViewRecord,
+    TokenIdRecord, TokenRecord, HISTORY_FORMAT, HISTORY_VERSION,
+};
+use crate::runtime::Runtime;
+
+/// A deployed definition version.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DefinitionKey {
+    pub name: String,
+    pub version: u32,
+}
+
+/// The step an instance rests at, with the view rendered for the end user.
+#[derive(Clone, PartialEq)]
+pub struct StepView {
+    /// What the end user answers (`POST .../steps/{step_id}`); unique per presentation.
+    pub step_id: String,
+    /// The step's BPMN node ID.
+    pub node: String,
+    pub activity: ActivityType,
+    /// The rendered view (a form may show a secret, such as a TOTP seed to enrol).
+    pub view: Value,
+}
+
+impl fmt::Debug for StepView {
+    // The view may carry a secret the end user must see; Debug does not.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StepView")
+            .field("step_id", &self.step_id)
+            .field("node", &self.node)
+            .field("activity", &self.activity)
+            .field("view", &"<not shown>")
+            .finish()
+    }
+}
+
+/// An instance as callers see it. `variables` holds real secret values (for the end user's
+/// forms); API reads use [`InstanceView::redacted_variables`].
+#[derive(Clone, PartialEq)]
+pub struct InstanceView {
+    pub id: String,
+    pub tenant: String,
+    pub definition: DefinitionKey,
+    /// The process token it was started with.
+    pub token_name: Option<String>,
+    pub status: Status,
+    /// The end event's name (else ID) once ended.
+    pub outcome: Option<String>,
+    /// The error it ended with (`COMPLETED_PROCESS_ERROR`).
+    pub error: Option<InstanceError>,
+    /// The step it rests at, while `ACTIVE`.
+    pub step: Option<StepView>,
+    pub variables: Value,
+    pub secret_paths: BTreeSet<VarPath>,
+    pub started_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+impl InstanceView {
+    /// The variables with every secret replaced by its commitment marker
+    /// (`secret:sha256:...`), as history and API reads show them.
+    pub fn redacted_variables(&self) -> Value {
+        redact_variables(&self.variables, &self.secret_paths)
+    }
+
+    fn from_record(
+        id: &str,
+        key: &[u8],
+        record: InstanceRecord,
+    ) -> Result<InstanceView, StoreError> {
+        let status = record.status(key)?;
+        let secret_paths = record.secret_path_set(key)?;
+        let step = match record.step {
+            Some(s) => Some(StepView {
+                activity: activity_of(key, &s.activity)?,
+                step_id: s.step_id,
+                node: s.node,
+                view: s.view,
+            }),
+            None => None,
+        };
+        Ok(InstanceView {
+            id: id.to_string(),
+            tenant: record.tenant,
+            definition: DefinitionKey {
+                name: record.definition,
+                version: record.version,
+            },
+            token_name: record.token_name,
+            status,
+            outcome: record.outcome,
+            error: record.error.as_ref().map(|e| e.to_engine()),
+            step,
+            variables: record.variables,
+            secret_paths,
+            started_at_ms: record.started_ms,
+            updated_at_ms: record.updated_ms,
+        })
+    }
+}
+
+impl fmt::Debug for InstanceView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InstanceView")
+            .field("id", &self.id)
+            .field("tenant", &self.tenant)
+            .field("definition", &self.definition)
+            .field("token_name", &self.token_name)
+            .field("status", &self.status)
+            .field("outcome", &self.outcome)
+            .field("error", &self.error)
+            .field("step", &self.step)
+            .field("variables", &self.redacted_variables())
+            .field("started_at_ms", &self.started_at_ms)
+            .field("updated_at_ms", &self.updated_at_ms)
+            .finish()
+    }
+}
+
+/// One line of an instance listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceSummary {
+    pub id: String,
+    pub definition: DefinitionKey,
+    pub token_name: Option<String>,
+    pub status: Status,
+    pub outcome: Option<String>,
+    pub started_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// Which instances to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceQuery {
+    /// Only instances with this status.
+    pub status: Option<Status>,
+    /// Only instances of this definition name.
+    pub definition: Option<String>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// Page size (1 to [`MAX_PAGE`]).
+    pub limit: usize,
+}
+
+impl Default for InstanceQuery {
+    fn default() -> InstanceQuery {
+        InstanceQuery {
+            status: None,
+            definition: None,
+            after: None,
+            limit: 50,
+        }
+    }
+}
+
+/// Largest page [`Runtime::list_instances`] answers.
+pub const MAX_PAGE: usize = 1000;
+
+/// A page of instances, oldest first; `next` continues after the last one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstancePage {
+    pub items: Vec<InstanceSummary>,
+    pub next: Option<String>,
+}
+
+/// An instance as one chain left it: its record, before it becomes an [`InstanceView`] (built
+/// by the caller, outside the transaction).
+pub(crate) struct Written {
+    pub(crate) id: String,
+    pub(crate) record: InstanceRecord,
+}
+
+impl Written {
+    pub(crate) fn into_view(self) -> Result<InstanceView, RuntimeError> {
+        let key = keys::instance(&self.id);
+        Ok(InstanceView::from_record(&self.id, &key, self.record)?)
+    }
+}
+
+/// What one chain did.
+pub(crate) struct Driven {
+    events: Vec<HistoryEvent>,
+    /// The view of the step presented in this chain, if it is where the instance rests.
+    step: Option<StepViewRecord>,
+}
+
+/// Hex of the first 16 bytes of SHA-256 over the canonical JSON of an answer.
+fn answer_digest(data: &Value) -> String {
+    let digest = Sha256::digest(canonical_json(data).as_bytes());
+    data_encoding::HEXLOWER.encode(&digest[..16])
+}
+
+fn unknown_instance(id: &str) -> RuntimeError {
+    RuntimeError::UnknownInstance { id: id.to_string() }
+}
+
+/// The active-index key instance `id` should have in the state `record`: keyed by its earliest
+/// armed timer while it is active, none once it has ended (see the `keys` module).
+pub(crate) fn active_key(id: &str, record: Option<&InstanceRecord>) -> Option<Vec<u8>> {
+    let record = record.filter(|r| r.status == Status::Active.as_str())?;
+    Some(keys::active(record.timers.iter().map(|t| t.due).min(), id))
+}
+
+impl Runtime {
+    /// Starts an instance with the process token whose credential is `token_id`, consuming one
+    /// use in the same transaction. Refused tokens answer [`RuntimeError::TokenRefused`].
+    pub fn start(&self, token_id: &str) -> Result<InstanceView, RuntimeError> {
+        if !is_well_formed_id(token_id) {
+            return Err(RuntimeError::UnknownToken);
+        }
+        let entry = self
+            .store
+            .get_record::<TokenIdRecord>(&keys::token_by_id(token_id))?
+            .ok_or(RuntimeError::UnknownToken)?;
+        let token_key = keys::token(&entry.tenant, &entry.name);
+        let token = self
+            .store
+            .get_record::<TokenRecord>(&token_key)?
+            .filter(|t| t.id == token_id)
+            .ok_or(RuntimeError::UnknownToken)?;
+        let now = self.clock.now_ms();
+        // Refused early without a transaction; the transaction checks again.
+        if let Some(reason) = token.refusal(now) {
+            return Err(RuntimeError::TokenRefused {
+                name: token.name,
+                reason,
+            });
+        }
+        let (definition, version) = self.definition(
+            &entry.tenant,
+            &token.process_defn_name,
+            token.process_defn_version,
+        )?;
+        self.submit(ChainOp::Start {
+            definition,
+            meta: InstanceMeta {
+                tenant: entry.tenant.clone(),
+                definition: token.process_defn_name.clone(),
+                version,
+                token_name: Some(token.name.clone()),
+                started_ms: now,
+            },
+            id: self.random.new_id(),
+            parameters: token.parameters,
+            token: Some(TokenUse {
+                key: token_key,
+                credential: token_id.to_string(),
+            }),
+            now,
+        })
+    }
+
+    /// Starts an instance of `name` (the latest version when `version` is `None`) without a
+    /// token: `parameters` (a JSON object) become `processvar.token`. For `idflow run`, tests
+    /// and benchmarks.
+    pub fn start_definition(
+        &self,
+        tenant: &str,
+        name: &str,
+        version: Option<u32>,
+        parameters: Value,
+    ) -> Result<InstanceView, RuntimeError> {
+        if !parameters.is_object() {
+            return Err(RuntimeError::ParametersNotObject);
+        }
+        let (definition, version) = self.definition(tenant, name, version)?;
+        let now = self.clock.now_ms();
+        self.submit(ChainOp::Start {
+            definition,
+            meta: InstanceMeta {
+                tenant: tenant.to_string(),
+                definition: name.to_string(),
+                version,
+                token_name: None,
+                started_ms: now,
+            },
+            id: self.random.new_id(),
+            parameters,
+            token: None,
+            now,
+        })
+    }
+
+    /// Answers step `step_id` of instance `instance_id` with the end user's `data` (a JSON
+    /// object). A step that is no longer current is the engine's `StaleStep`; the same answer
+    /// (same step, same data) sent again is applied once and answered with the current view.
+    pub fn answer(
+        &self,
+        instance_id: &str,
+        step_id: &str,
+        data: Value,
+    ) -> Result<InstanceView, RuntimeError> {
+        let digest = answer_digest(&data);
+        let op = self.advance_op(
+            instance_id,
+            Action::Answer {
+                step_id: step_id.to_string(),
+                data,
+                digest,
+            },
+        )?;
+        self.submit(op)
+    }
+
+    /// Cancels an active instance: it ends `COMPLETED_TERMINATED`, its timers disarmed.
+    pub fn cancel(&self, instance_id: &str, reason: &str) -> Result<InstanceView, RuntimeError> {
+        let op = self.advance_op(
+            instance_id,
+            Action::Cancel {
+                reason: reason.to_string(),
+            },
+        )?;
+        self.submit(op)
+    }
+
+    /// The chain that feeds `action` to an existing instance, with its definition resolved.
+    pub(crate) fn advance_op(
+        &self,
+        instance_id: &str,
+        action: Action,
+    ) -> Result<ChainOp, RuntimeError> {
+        if !is_well_formed_id(instance_id) {
+            return Err(unknown_instance(instance_id));
+        }
+        let outside = self
+            .store
+            .get_record::<InstanceHeader>(&keys::instance(instance_id))?
+            .ok_or_else(|| unknown_instance(instance_id))?;
+        // An instance never changes definition, so resolving it outside the transaction is safe.
+        let (definition, _) =
+            self.definition(&outside.tenant, &outside.definition, Some(outside.version))?;
+        Ok(ChainOp::Advance {
+            id: instance_id.to_string(),
+            definition,
+            action,
+            now: self.clock.now_ms(),
+        })
+    }
+
+    /// Runs one chain inside `tx`. An expected refusal (see [`RuntimeError::is_failure`]) is
+    /// returned before anything was written, so a refused chain can share a transaction with
+    /// others (see the `chains` module).
+    pub(crate) fn execute(&self, tx: &Tx<'_>, op: &ChainOp) -> Result<Written, RuntimeError> {
+        match op {
+            ChainOp::Start {
+                definition,
+                meta,
+                id,
+                parameters,
+                token,
+                now,
+            } => {
+                let consumed = match token {
+                    None => None,
+                    Some(token_use) => {
+                        let record = tx
+                            .get_record::<TokenRecord>(&token_use.key)?
+                            .filter(|t| t.id == token_use.credential)
+                            .ok_or(RuntimeError::UnknownToken)?;
+                        if let Some(reason) = record.refusal(*now) {
+                            return Err(RuntimeError::TokenRefused {
+                                name: record.name,
+                                reason,
+                            });
+                        }
+                        Some((token_use, record))
+                    }
+                };
+                let parameters = consumed
+                    .as_ref()
+                    .map_or_else(|| parameters.clone(), |(_, t)| t.parameters.clone());
+                let view = self.start_in(tx, definition, meta, id, parameters, *now)?;
+                if let Some((token_use, mut record)) = consumed {
+                    record.uses += 1;
+                    tx.put_record(&token_use.key, &record)?;
+                }
+                Ok(view)
+            }
+            ChainOp::Advance {
+                id,
+                definition,
+                action,
+                now,
+            } => {
+                let key = keys::instance(id);
+                let record = tx
+                    .get_record::<InstanceRecord>(&key)?
+                    .ok_or_else(|| unknown_instance(id))?;
+                if let Action::Answer {
+                    step_id, digest, ..
+                } = action
+                {
+                    let at_that_step = matches!(
+                        &record.position,
+                        PositionRecord::AtStep { step_id: current, .. } if current == step_id
+                    );
+                    let duplicate = !at_that_step
+                        && record
+                            .last_answer
+                            .as_ref()
+                            .is_some_and(|a| a.step_id == *step_id && a.digest == *digest);
+                    if duplicate {
+                        return Ok(Written {
+                            id: id.clone(),
+                            record,
+                        });
+                    }
+                }
+                let meta = record.meta();
+                let (mut instance, prior) = record.into_engine(id, &key)?;
+                let (input, answered) = match action {
+                    Action::Answer {
+                        step_id,
+                        data,
+                        digest,
+                    } => (
+                        Input::Answer {
+                            step_id: step_id.clone(),
+                            data: data.clone(),
+                            now_ms: *now,
+                        },
+                        Some(AnswerDigestRecord {
+                            step_id: step_id.clone(),
+                            digest: digest.clone(),
+                        }),
+                    ),
+                    Action::Cancel { reason } => (
+                        Input::Cancel {
+                            reason: reason.clone(),
+                            now_ms: *now,
+                        },
+                        None,
+                    ),
+                    Action::Abort { node, message } => (
+                        Input::Abort {
+                            node: node.clone(),
+                            message: message.clone(),
+                            now_ms: *now,
+                        },
+                        None,
+                    ),
+                };
+                let driven = self.drive(tx, definition, &meta, &mut instance, input, *now)?;
+                let last_answer = answered.or_else(|| prior.last_answer.clone());
+                let written = self.persist(
+                    tx,
+                    &key,
+                    Some(&prior),
+                    instance,
+                    &meta,
+                    driven,
+                    *now,
+                    last_answer,
+                )?;
+                Ok(Written {
+                    id: id.clone(),
+                    record: written,
+                })
+            }
+        }
+    }
+
+    fn start_in(
+        &self,
+        tx: &Tx<'_>,
+        definition: &Definition,
+        meta: &InstanceMeta,
+        id: &str,
+        parameters: Value,
+        now: i64,
+    ) -> Result<Written, RuntimeError> {
+        let key = keys::instance(id);
+        // 128 bits from the OS-seeded source do not collide; a fixed seed (tests, dry runs)
+        // repeats its IDs on every run, so only then is the store asked (a lookup per start).
+        if self.random.is_seeded() && tx.contains(&key)? {
+            return Err(RuntimeError::Inconsistent(format!(
+                "instance ID {id} is already taken: a fixed random seed repeats IDs across runs on one store"
+            )));
+        }
+        let mut instance = Instance::new(id);
+        let input = Input::Start {
+            definition: DefinitionRef {
+                name: meta.definition.clone(),
+                version: meta.version,
+                content_hash: definition.content_hash.clone(),
+            },
+            token_name: meta.token_name.clone(),
+            token: parameters,
+            now_ms: now,
+        };
+        let driven = self.drive(tx, definition, meta, &mut instance, input, now)?;
+        tx.insert(&keys::tenant_instance(&meta.tenant, now, id), Vec::new())?;
+        let record = self.persist(tx, &key, None, instance, meta, driven, now, None)?;
+        Ok(Written {
+            id: id.to_string(),
+            record,
+        })
+    }
+
+    /// Runs one chain from `input` until the instance rests or ends. Any engine refusal of the
+    /// first input aborts the transaction (nothing changes); a refusal of a follow-up input is a
+    /// broken engine contract.
+    pub(crate) fn drive(
+        &self,
+        tx: &Tx<'_>,
+        definition: &Definition,
+        meta: &InstanceMeta,
+        instance: &mut Instance,
+        input: Input,
+        now: i64,
+    ) -> Result<Driven, RuntimeError> {
+        let mut events = Vec::new();
+        let mut step: Option<StepViewRecord> = None;
+        let mut next = Some(input);
+        let mut applied = 0usize;
+        while let Some(mut input) = next.take() {
+            applied += 1;
+            if applied > self.limits.max_steps_per_apply {
+                // A cycle of activities without a step would never rest: stop it as an error.
+                let node = match &input {
+                    Input::ActivityDone { node, .. } => Some(node.clone()),
+                    _ => None,
+                };
+                input = Input::Abort {
+                    node,
+                    message: format!(
+                        "more than {} activities ran without reaching a step or an end",
+                        self.limits.max_steps_per_apply
+                    ),
+                    now_ms: now,
+                };
+            }
+            let first = applied == 1;
+            let transition = apply(definition, instance, input, &self.limits).map_err(|e| {
+                if first {
+                    RuntimeError::Engine(e)
+                } else {
+                    RuntimeError::Inconsistent(format!(
+                        "the engine refused the runtime's follow-up input: {e}"
+                    ))
+                }
+            })?;
+            events.extend(transition.events);
+            for command in transition.commands {
+                let follow_up = match command {
+                    Command::RunActivity {
+                        node,
+                        activity,
+                        inputs,
+                    } => {
+                        let ctx = ActivityContext {
+                            tenant: &meta.tenant,
+                            instance_id: &instance.id,
+                            node: &node,
+                            step_id: None,
+                            now_ms: now,
+                            variables: &instance.variables,
+                            random: &self.random,
+                        };
+                        let result = self.handler.run(tx, &ctx, activity, &inputs)?;
+                        Some(Input::ActivityDone {
+                            node,
+                            result,
+                            now_ms: now,
+                        })
+                    }
+                    Command::PresentStep {
+                        node,
+                        step_id,
+                        activity,
+                        inputs,
+                    } => {
+                        let ctx = ActivityContext {
+                            tenant: &meta.tenant,
+                            instance_id: &instance.id,
+                            node: &node,
+                            step_id: Some(&step_id),
+                            now_ms: now,
+                            variables: &instance.variables,
+                            random: &self.random,
+                        };
+                        match self.handler.render_step(tx, &ctx, activity, &inputs)? {
+                            Ok(view) => {
+                                step = Some(StepViewRecord {
+                                    step_id,
+                                    node,
+                                    activity: activity.key().to_string(),
+                                    view,
+                                });
+                                None
+                            }
+                            Err(message) => Some(Input::Abort {
+                                node: Some(node),
+                                message,
+                                now_ms: now,
+                            }),
+                        }
+                    }
+                    // Timers are indexed from the state after the chain (see `persist`).
+                    Command::ArmTimer { .. }
+                    | Command::CancelTimer { .. }
+                    | Command::Ended { .. } => None,
+                };
+                if let Some(input) = follow_up {
+                    if next.is_some() {
+                        return Err(RuntimeError::Inconsistent(
+                            "the engine asked for two things at once".to_string(),
+                        ));
+                    }
+                    next = Some(input);
+                }
+            }
+        }
+        if step
+            .as_ref()
+            .is_some_and(|s| instance.current_step() != Some(s.step_id.as_str()))
+        {
+            step = None;
+        }
+        Ok(Driven { events, step })
+    }
+
+    /// Writes the outcome of a chain: history chunk, timer index changes, the active and tenant
+    /// indexes, and the instance record.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn persist(
+        &self,
+        tx: &Tx<'_>,
+        key: &[u8],
+        before: Option<&Prior>,
+        instance: Instance,
+        meta: &InstanceMeta,
+        driven: Driven,
+        now: i64,
+        last_answer: Option<AnswerDigestRecord>,
+    ) -> Result<InstanceRecord, RuntimeError> {
+        let id = instance.id.clone();
+        let expected_first = before.map_or(0, |b| b.next_event);
+        if let Some(chunk) = HistoryChunkRecord::new(driven.events) {
+            let last = chunk.events.last().map_or(chunk.first, |e| e.index);
+            if chunk.first != expected_first || last + 1 != instance.next_event {
+                return Err(RuntimeError::Inconsistent(format!(
+                    "history of {id} would not be contiguous: events {}..={last} after {expected_first}, next {}",
+                    chunk.first, instance.next_event
+                )));
+            }
+            tx.put_record(&keys::history_chunk(&id, chunk.first), &chunk)?;
+        }
+        // The step view stays while the instance rests at the same step (a cancelled timer
+        // or a no-op does not re-render it).
+        let step = driven.step.or_else(|| {
+            before
+                .and_then(|b| b.step.clone())
+                .filter(|s| instance.current_step() == Some(s.step_id.as_str()))
+        });
+        let record = InstanceRecord::from_engine_owned(instance, meta, now, step, last_answer);
+
+        let old_index = before
+            .filter(|b| b.active)
+            .map(|b| keys::active(b.earliest_due, &id));
+        let new_index = active_key(&id, Some(&record));
+        if old_index != new_index {
+            if let Some(old) = &old_index {
+                tx.remove(old)?;
+            }
+            if let Some(new) = &new_index {
+                tx.insert(new, Vec::new())?;
+            }
+        }
+        tx.put_record(key, &record)?;
+        Ok(record)
+    }
+
+    /// The instance `id` as it is now.
+    pub fn instance(&self, id: &str) -> Result<InstanceView, RuntimeError> {
+        if !is_well_formed_id(id) {
+            return Err(unknown_instance(id));
+        }
+        let key = keys::instance(id);
+        let record = self
+            .store
+            .get_record::<InstanceRecord>(&key)?
+            .ok_or_else(|| unknown_instance(id))?;
+        Ok(InstanceView::from_record(id, &key, record)?)
+    }
+
+    /// Every history event of instance `id`, in order (values already redacted).
+    pub fn history(&self, id: &str) -> Result<Vec<HistoryEvent>, RuntimeError> {
+        let record = self.instance_record(id)?;
+        let mut events = Vec::with_capacity(usize::try_from(record.next_event).unwrap_or(0));
+        for chunk in self
+            .store
+            .scan_records::<HistoryChunkRecord>(&keys::history_of(id))
+        {
+            let (_, chunk) = chunk?;
+            let expected = events.len() as u64;
+            if chunk.first != expected {
+                return Err(RuntimeError::Inconsistent(format!(
+                    "history of {id} has a gap: chunk starts at {} after {expected} events",
+                    chunk.first
+                )));
+            }
+            events.extend(chunk.events);
+        }
+        if events.len() as u64 != record.next_event {
+            return Err(RuntimeError::Inconsistent(format!(
+                "instance {id} counts {} history events, {} are stored",
+                record.next_event,
+                events.len()
+            )));
+        }
+        Ok(events)
+    }
+
+    /// The instance's history in the documented export format (see the `records` module), with
+    /// the BPMN file of the definition version it ran embedded, so the export replays on its own.
+    /// Values are already redacted: an export never holds a secret.
+    pub fn export_history(&self, id: &str) -> Result<HistoryExport, RuntimeError> {
+        let record = self.instance_record(id)?;
+        let mut events = Vec::new();
+        for chunk in self
+            .store
+            .scan_records::<HistoryChunkRecord>(&keys::history_of(id))
+        {
+            let (_, chunk) = chunk?;
+            events.extend(chunk.exported());
+        }
+        let info = self.deployment_info(&record.tenant, &record.definition, record.version)?;
+        let source = self.definition_source(&record.tenant, &record.definition, record.version)?;
+        Ok(HistoryExport {
+            format: HISTORY_FORMAT.to_string(),
+            version: HISTORY_VERSION,
+            instance: id.to_string(),
+            tenant: record.tenant,
+            events,
+            definition: Some(ExportedDefinition::new(
+                &info.name,
+                info.version,
+                &info.content_hash,
+                &source,
+            )),
+        })
+    }
+
+    /// The IDs of every instance, of one tenant or of all, in key order (a full scan: for tools
+    /// such as `idflow history export`).
+    pub fn instance_ids(&self, tenant: Option<&str>) -> Result<Vec<String>, RuntimeError> {
+        let mut ids = Vec::new();
+        let prefix = match tenant {
+            Some(t) => keys::instances_of_tenant(t),
+            None => keys::instance_records(),
+        };
+        for row in self.store.scan_prefix(&prefix) {
+            let (key, _) = row?;
+            let id = String::from_utf8(idflow_store::last_segment(&key)).map_err(|_| {
+                RuntimeError::Store(StoreError::Corrupt {
+                    key: idflow_store::render_key(&key),
+                    reason: "instance ID is not UTF-8".to_string(),
+                })
+            })?;
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    fn instance_record(&self, id: &str) -> Result<InstanceRecord, RuntimeError> {
+        if !is_well_formed_id(id) {
+            return Err(unknown_instance(id));
+        }
+        self.store
+            .get_record::<InstanceRecord>(&keys::instance(id))?
+            .ok_or_else(|| unknown_instance(id))
+    }
+
+    /// A page of `tenant`'s instances, oldest first. Pass the answer's `next` as `after` for the
+    /// following page.
+    pub fn list_instances(
+        &self,
+        tenant: &str,
+        query: &InstanceQuery,
+    ) -> Result<InstancePage, RuntimeError> {
+        if query.limit == 0 || query.limit > MAX_PAGE {
+            return Err(RuntimeError::InvalidQuery(format!(
+                "limit must be 1 to {MAX_PAGE}, not {}",
+                query.limit
+            )));
+        }
+        let prefix = keys::instances_of_tenant(tenant);
+        let mut start = match &query.after {
+            None => prefix.clone(),
+            Some(cursor) => {
+                let (started, id) = parse_cursor(cursor)?;
+                let mut k = keys::tenant_instance(tenant, started, id);
+                // Strictly after the cursor's own key.
+                k.push(0);
+                k
+            }
+        };
+        let mut items = Vec::new();
+        let mut last_cursor = None;
+        let batch = query.limit.max(64);
+        'scan: loop {
+            let rows = self.store.scan_from(&prefix, &start, batch)?;
+            let exhausted = rows.len() < batch;
+            for (key, _) in &rows {
+                let id = String::from_utf8(idflow_store::last_segment(key)).map_err(|_| {
+                    RuntimeError::Store(StoreError::Corrupt {
+                        key: idflow_store::render_key(key),
+                        reason: "instance ID is not UTF-8".to_string(),
+                    })
+                })?;
+                let record_key = keys::instance(&id);
+                let record = self
+                    .store
+                    .get_record::<InstanceRecord>(&record_key)?
+                    .ok_or_else(|| {
+                        RuntimeError::Inconsistent(format!(
+                            "tenant index names instance {id}, which does not exist"
+                        ))
+                    })?;
+                let status = record.status(&record_key)?;
+                let wanted = query.status.is_none_or(|s| s == status)
+                    && query
+                        .definition
+                        .as_ref()
+                        .is_none_or(|d| *d == record.definition);
+                if wanted {
+                    if items.len() == query.limit {
+                        break 'scan;
+                    }
+                    last_cursor = Some(format!("{:016x}{id}", record.started_ms.max(0)));
+                    items.push(InstanceSummary {
+                        id,
+                        definition: DefinitionKey {
+                            name: record.definition.clone(),
+                            version: record.version,
+                        },
+                        token_name: record.token_name.clone(),
+                        status,
+                        outcome: record.outcome.clone(),
+                        started_at_ms: record.started_ms,
+                        updated_at_ms: record.updated_ms,
+                    });
+                }
+            }
+            match rows.last() {
+                Some((key, _)) if !exhausted => {
+                    start = key.clone();
+                    start.push(0);
+                }
+                _ => {
+                    // Nothing further: no next page.
+                    return Ok(InstancePage { items, next: None });
+                }
+            }
+        }
+        Ok(InstancePage {
+            items,
+            next: last_cursor,
+        })
+    }
+
+    /// The parsed definition an instance runs.
+    pub(crate) fn definition_of(
+        &self,
+        record: &InstanceRecord,
+    ) -> Result<Arc<Definition>, RuntimeError> {
+        Ok(self
+            .definition(&record.tenant, &record.definition, Some(record.version))?
+            .0)
+    }
+}
+
+/// One durable chain, as data: what a start, an answer or a cancel does to the store. Built
+/// outside the transaction (definitions resolved, IDs drawn, time read) so that
+/// [`Runtime::execute`] only reads and writes the store, any number of times.
+pub(crate) enum ChainOp {
+    Start {
+        definition: Arc<Definition>,
+        meta: InstanceMeta,
+        id: String,
+        /// The start parameters (a token's are re-read inside the transaction).
+        parameters: Value,
+        token: Option<TokenUse>,
+        now: i64,
+    },
+    Advance {
+        id: String,
+        definition: Arc<Definition>,
+        action: Action,
+        now: i64,
+    },
+}
+
+/// The token a start consumes.
+pub(crate) struct TokenUse {
+    pub(crate) key: Vec<u8>,
+    pub(crate) credential: String,
+}
+
+/// What happens to an existing instance.
+pub(crate) enum Action {
+    Answer {
+        step_id: String,
+        data: Value,
+        digest: String,
+    },
+    Cancel {
+        reason: String,
+    },
+    /// The runtime could not carry a command out (resume found a chain cut short).
+    Abort {
+        node: Option<String>,
+        message: String,
+    },
+}
+
+fn parse_cursor(cursor: &str) -> Result<(i64, &str), RuntimeError> {
+    let bad = || {
+        RuntimeError::InvalidQuery(format!(
+            "`after` is not a cursor from this listing: {cursor:?}"
+        ))
+    };
+    let (hex, id) = (
+        cursor.get(..16).ok_or_else(bad)?,
+        cursor.get(16..).ok_or_else(bad)?,
+    );
+    let started = i64::from_str_radix(hex, 16).map_err(|_| bad())?;
+    if !is_well_formed_id(id) {
+        return Err(bad());
+    }
+    Ok((started, id))
+}

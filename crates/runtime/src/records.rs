@@ -1,0 +1,1088 @@
+//! The runtime's persisted shapes, each its own [`Record`] type, and their conversions to and
+//! from the engine's core types. The history shape here is also the documented export format.
+//!
+//! Field names are short on purpose: an instance and its history are written on every
+//! transition, and the bytes per completed instance are budgeted (≤ 4 KB on disk). Every field is
+//! listed below with its long name.
+//!
+//! # History format (export version 1)
+//!
+//! An instance's history is a list of events, numbered from 0 without gaps. On disk the events
+//! of one transition chain (a start, an answer, a timer, with the activities they ran) are
+//! stored together as one [`HistoryChunkRecord`] under `h/{instance}/{first index:016x}`, in a
+//! compact positional layout documented on that type (record version 2).
+//!
+//! Exported (`idflow history export`, [`HistoryExport`]), every event carries its index and time:
+//!
+//! ```json
+//! {"format": "idflow-history", "version": 1, "instance": "UGIRW7QN727EIV2XLXG4YH42N4",
+//!  "tenant": "acme", "events": [{"i": 0, "t": 1700000000000, "k": "started", ...}, ...],
+//!  "definition": {"name": "passcode-registration", "version": 1, "hash": "<sha256 hex>",
+//!                 "encoding": "utf-8", "source": "<?xml ..."}}
+//! ```
+//!
+//! `definition` ([`ExportedDefinition`], optional: a reader must accept its absence) embeds the
+//! BPMN file of the version the instance ran, exactly as deployed, so an export replays on its
+//! own (`idflow replay`): `hash` is the hex SHA-256 of the file's bytes and equals the `h` of the
+//! `started` event; `encoding` is `utf-8` (`source` is the file's text) or `base64` (a file that
+//! is not UTF-8). It was added to version 1 without a version change because it is optional and
+//! readers of version 1 ignore fields they do not know.
+//!
+//! Whatever the engine drew from outside is in the events, so replay needs nothing else: the
+//! time of every input (`t`), the instance ID and the token's parameters (`started`), activity
+//! results with their variable writes and checks (`completed` / `refused` / `failed`, where an
+//! activity's random values and generated IDs arrive as written values), the end user's answers
+//! (`answered`), timer firings (`fired`), cancellations and aborts.
+//!
+//! Each event is an object whose `k` says what happened; its other fields ([`EventKindRecord`]):
+//!
+//! | `k` | fields | meaning |
+//! |---|---|---|
+//! | `started` | `id` instance ID, `def` {`n` name, `v` version, `h` content SHA-256}, `tok` token name (optional), `par` the token's parameters | the instance started |
+//! | `entered` | `n` node ID | a node was entered |
+//! | `chose` | `gw` gateway ID, `f` flow ID, `dflt` true when the default flow was taken | an exclusive gateway chose a flow |
+//! | `scheduled` | `n` node, `a` activity type key, `in` resolved inputs | an activity was asked for |
+//! | `completed` | `n` node, `w` writes, `c` checks | the activity succeeded |
+//! | `refused` | `n`, `code`, `msg`, `w`, `c` | the activity refused with an error code |
+//! | `failed` | `n`, `msg` | the activity failed unexpectedly |
+//! | `boundary` | `b` boundary ID, `on` the node it is attached to, `code` (optional) | an error or timer boundary was taken |
+//! | `presented` | `n` node, `s` step ID, `in` resolved inputs | a step was presented |
+//! | `answered` | `s` step ID, `data` the end user's answer | a step was answered |
+//! | `armed` | `tm` timer ID, `b` boundary ID, `due` Unix ms | a timer was armed |
+//! | `fired` | `tm` | a timer fired |
+//! | `disarmed` | `tm` | a timer was cancelled |
+//! | `cancelled` | `why` | the instance was cancelled |
+//! | `aborted` | `n` node (optional), `msg` | the runtime could not carry out a command (a step that failed to render) |
+//! | `ended` | `st` status (`COMPLETED_...`), `o` outcome (optional), `err` {`n` node (optional), `msg`} (optional) | the instance ended |
+//!
+//! A write (`w`) is `{"p": "processvar.a.b", "v": value, "sec": true}` (`sec` only when the
+//! value is secret; its `v` is then a `secret:sha256:...` commitment marker). A check (`c`) is
+//! `{"name": ..., "r": "PASS" | "FAIL", "d": detail}` (`d` omitted when empty). Values in history
+//! are already redacted by the engine, so an export never holds a secret.
+//!
+//! A reader refuses a `version` it does not know; a later version adds an upgrade path here.
+
+use std::collections::BTreeSet;
+
+use idflow_defs::ActivityType;
+use idflow_engine::{
+    ArmedTimer, Check, CheckResult, DefinitionRef, EventKind, HistoryEvent, Instance,
+    InstanceError, PathMark, Position, RecordedWrite, Status,
+};
+use idflow_expr::VarPath;
+use idflow_store::{render_key, Record, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn corrupt(key: &[u8], reason: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        key: render_key(key),
+        reason: reason.into(),
+    }
+}
+
+/// Parses a status as persisted, naming the key when it is not one.
+fn parse_status(key: &[u8], s: &str) -> Result<Status, StoreError> {
+    Status::parse(s).ok_or_else(|| corrupt(key, format!("unknown instance status '{s}'")))
+}
+
+fn parse_path(key: &[u8], s: &str) -> Result<VarPath, StoreError> {
+    VarPath::parse(s).map_err(|e| corrupt(key, format!("bad variable path '{s}': {e}")))
+}
+
+fn parse_activity(key: &[u8], s: &str) -> Result<ActivityType, StoreError> {
+    ActivityType::from_key(s).ok_or_else(|| corrupt(key, format!("unknown activity type '{s}'")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deployments
+
+/// One deployed version of a definition (`dep/{tenant}/{name}/{version}`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeploymentRecord {
+    /// The definition's name: its process ID.
+    #[serde(rename = "n")]
+    pub name: String,
+    #[serde(rename = "v")]
+    pub version: u32,
+    /// Hex SHA-256 of the file's bytes.
+    #[serde(rename = "h")]
+    pub content_hash: String,
+    /// The process `name` attribute, if any.
+    #[serde(rename = "pn", default, skip_serializing_if = "Option::is_none")]
+    pub process_name: Option<String>,
+    /// The file name (or label) it was deployed from.
+    #[serde(rename = "l")]
+    pub source_label: String,
+    #[serde(rename = "at")]
+    pub deployed_at_ms: i64,
+}
+
+impl Record for DeploymentRecord {
+    const KIND: &'static str = "deployment";
+    const VERSION: u8 = 1;
+}
+
+/// A deployed version's BPMN bytes (`dsrc/...`), base64 so any encoding survives.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SourceRecord {
+    #[serde(rename = "b64")]
+    pub base64: String,
+}
+
+impl Record for SourceRecord {
+    const KIND: &'static str = "definition-source";
+    const VERSION: u8 = 1;
+}
+
+impl SourceRecord {
+    pub fn new(bytes: &[u8]) -> SourceRecord {
+        SourceRecord {
+            base64: data_encoding::BASE64.encode(bytes),
+        }
+    }
+
+    pub fn bytes(&self, key: &[u8]) -> Result<Vec<u8>, StoreError> {
+        data_encoding::BASE64
+            .decode(self.base64.as_bytes())
+            .map_err(|e| corrupt(key, format!("definition source is not base64: {e}")))
+    }
+}
+
+/// The version a content hash was deployed as (`dhash/...`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct VersionRecord {
+    #[serde(rename = "v")]
+    pub version: u32,
+}
+
+impl Record for VersionRecord {
+    const KIND: &'static str = "deployment-hash";
+    const VERSION: u8 = 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process tokens
+
+/// A process token (`tok/{tenant}/{name}`). Holds the credential (`id`), so it has no `Debug`.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// The 26-character credential end users present.
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "desc", default)]
+    pub description: String,
+    #[serde(rename = "def")]
+    pub process_defn_name: String,
+    #[serde(rename = "ver", default, skip_serializing_if = "Option::is_none")]
+    pub process_defn_version: Option<u32>,
+    /// `UNLIMITED`, `MULTI_USE_COUNT_LIMITED` or `MULTI_USE_TIME_LIMITED`.
+    #[serde(rename = "type")]
+    pub token_type: String,
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max_uses: Option<u64>,
+    #[serde(rename = "exp", default, skip_serializing_if = "Option::is_none")]
+    pub expires_at_ms: Option<i64>,
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    /// Copied into `processvar.token` at start: a JSON object.
+    #[serde(rename = "par")]
+    pub parameters: Value,
+    #[serde(rename = "ui", default, skip_serializing_if = "Option::is_none")]
+    pub ui_url: Option<String>,
+    pub uses: u64,
+    #[serde(rename = "at")]
+    pub created_at_ms: i64,
+}
+
+impl Record for TokenRecord {
+    const KIND: &'static str = "process-token";
+    const VERSION: u8 = 1;
+}
+
+/// Where the token with a given credential lives (`tokid/{id}`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenIdRecord {
+    #[serde(rename = "t")]
+    pub tenant: String,
+    #[serde(rename = "n")]
+    pub name: String,
+}
+
+impl Record for TokenIdRecord {
+    const KIND: &'static str = "process-token-id";
+    const VERSION: u8 = 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instances
+
+/// Where an instance is, as persisted: `{"k": "new"}`, `{"k": "act", "n": node}`,
+/// `{"k": "step", "n": node, "s": step}`, `{"k": "end"}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "k")]
+pub enum PositionRecord {
+    #[serde(rename = "new")]
+    NotStarted,
+    #[serde(rename = "act")]
+    AwaitingActivity {
+        #[serde(rename = "n")]
+        node: String,
+    },
+    #[serde(rename = "step")]
+    AtStep {
+        #[serde(rename = "n")]
+        node: String,
+        #[serde(rename = "s")]
+        step_id: String,
+    },
+    #[serde(rename = "end")]
+    Ended,
+}
+
+impl PositionRecord {
+    pub fn from_engine(p: &Position) -> PositionRecord {
+        match p {
+            Position::NotStarted => PositionRecord::NotStarted,
+            Position::AwaitingActivity { node } => {
+                PositionRecord::AwaitingActivity { node: node.clone() }
+            }
+            Position::AtStep { node, step_id } => PositionRecord::AtStep {
+                node: node.clone(),
+                step_id: step_id.clone(),
+            },
+            Position::Ended => PositionRecord::Ended,
+        }
+    }
+
+    pub fn to_engine(&self) -> Position {
+        match self {
+            PositionRecord::NotStarted => Position::NotStarted,
+            PositionRecord::AwaitingActivity { node } => {
+                Position::AwaitingActivity { node: node.clone() }
+            }
+            PositionRecord::AtStep { node, step_id } => Position::AtStep {
+                node: node.clone(),
+                step_id: step_id.clone(),
+            },
+            PositionRecord::Ended => Position::Ended,
+        }
+    }
+}
+
+/// An armed timer inside the instance state.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TimerRecord {
+    #[serde(rename = "tm")]
+    pub timer_id: String,
+    #[serde(rename = "b")]
+    pub boundary: String,
+    pub due: i64,
+}
+
+/// The error an instance ended with.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ErrorRecord {
+    #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    pub msg: String,
+}
+
+impl ErrorRecord {
+    pub fn from_engine(e: &InstanceError) -> ErrorRecord {
+        ErrorRecord {
+            node: e.node.clone(),
+            msg: e.message.clone(),
+        }
+    }
+
+    pub fn to_engine(&self) -> InstanceError {
+        InstanceError {
+            node: self.node.clone(),
+            message: self.msg.clone(),
+        }
+    }
+}
+
+/// The view of the step an instance rests at, as rendered by the activity handler.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepViewRecord {
+    #[serde(rename = "s")]
+    pub step_id: String,
+    #[serde(rename = "n")]
+    pub node: String,
+    #[serde(rename = "a")]
+    pub activity: String,
+    #[serde(rename = "view")]
+    pub view: Value,
+}
+
+/// The digest of the last answer applied, so the same answer sent twice is applied once.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AnswerDigestRecord {
+    #[serde(rename = "s")]
+    pub step_id: String,
+    /// Hex of the first 16 bytes of SHA-256 over the answer's canonical JSON.
+    #[serde(rename = "d")]
+    pub digest: String,
+}
+
+/// An instance's whole persisted state (`i/{id}`). Holds real secret values in `x` (activities
+/// need them), so it has no `Debug`; `sp` lists the secret paths that API reads redact.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct InstanceRecord {
+    /// Tenant.
+    #[serde(rename = "t")]
+    pub tenant: String,
+    /// Definition name.
+    #[serde(rename = "d")]
+    pub definition: String,
+    /// Definition version.
+    #[serde(rename = "v")]
+    pub version: u32,
+    /// The process token it was started with, if any.
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    pub token_name: Option<String>,
+    /// Status as product.md spells it.
+    #[serde(rename = "s")]
+    pub status: String,
+    /// The process variables.
+    #[serde(rename = "x")]
+    pub variables: Value,
+    /// Secret variable paths, canonical text.
+    #[serde(rename = "sp", default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_paths: Vec<String>,
+    /// Position.
+    #[serde(rename = "p")]
+    pub position: PositionRecord,
+    /// Armed timers.
+    #[serde(rename = "tm", default, skip_serializing_if = "Vec::is_empty")]
+    pub timers: Vec<TimerRecord>,
+    /// Index of the next history event.
+    #[serde(rename = "n")]
+    pub next_event: u64,
+    /// Outcome: the end event's name (else ID).
+    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// The error it ended with.
+    #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorRecord>,
+    /// Path mark: `e` error path, `t` timed out; absent when normal.
+    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
+    pub path_mark: Option<String>,
+    /// Started at (Unix ms).
+    #[serde(rename = "c")]
+    pub started_ms: i64,
+    /// Last changed at (Unix ms).
+    #[serde(rename = "u")]
+    pub updated_ms: i64,
+    /// The current step's rendered view, while resting at one.
+    #[serde(rename = "w", default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<StepViewRecord>,
+    /// The last answer applied.
+    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
+    pub last_answer: Option<AnswerDigestRecord>,
+}
+
+impl Record for InstanceRecord {
+    const KIND: &'static str = "instance";
+    const VERSION: u8 = 1;
+}
+
+/// The first fields of an [`InstanceRecord`] only: which definition an instance runs, read
+/// without building its variables.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct InstanceHeader {
+    #[serde(rename = "t")]
+    pub tenant: String,
+    #[serde(rename = "d")]
+    pub definition: String,
+    #[serde(rename = "v")]
+    pub version: u32,
+}
+
+impl Record for InstanceHeader {
+    const KIND: &'static str = InstanceRecord::KIND;
+    const VERSION: u8 = InstanceRecord::VERSION;
+}
+
+/// What a chain needs of an instance's previous record once its state went to the engine.
+#[derive(Clone)]
+pub(crate) struct Prior {
+    pub active: bool,
+    /// The earliest armed timer (its active-index position).
+    pub earliest_due: Option<i64>,
+    pub next_event: u64,
+    pub step: Option<StepViewRecord>,
+    pub last_answer: Option<AnswerDigestRecord>,
+}
+
+/// What the runtime knows about an instance beyond the engine's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct InstanceMeta {
+    pub tenant: String,
+    pub definition: String,
+    pub version: u32,
+    pub token_name: Option<String>,
+    pub started_ms: i64,
+}
+
+impl InstanceRecord {
+    pub(crate) fn meta(&self) -> InstanceMeta {
+        InstanceMeta {
+            tenant: self.tenant.clone(),
+            definition: self.definition.clone(),
+            version: self.version,
+            token_name: self.token_name.clone(),
+            started_ms: self.started_ms,
+        }
+    }
+
+    /// The record of `instance` with the runtime's metadata.
+    #[cfg(test)]
+    pub(crate) fn from_engine(
+        instance: &Instance,
+        meta: &InstanceMeta,
+        updated_ms: i64,
+        step: Option<StepViewRecord>,
+        last_answer: Option<AnswerDigestRecord>,
+    ) -> InstanceRecord {
+        InstanceRecord::from_engine_owned(instance.clone(), meta, updated_ms, step, last_answer)
+    }
+
+    /// [`InstanceRecord::from_engine`], moving the instance's variables instead of copying them
+    /// (this runs inside the store transaction, on every transition).
+    pub(crate) fn from_engine_owned(
+        instance: Instance,
+        meta: &InstanceMeta,
+        updated_ms: i64,
+        step: Option<StepViewRecord>,
+        last_answer: Option<AnswerDigestRecord>,
+    ) -> InstanceRecord {
+        InstanceRecord {
+            tenant: meta.tenant.clone(),
+            definition: meta.definition.clone(),
+            version: meta.version,
+            token_name: meta.token_name.clone(),
+            status: instance.status.as_str().to_string(),
+            variables: instance.variables,
+            secret_paths: instance
+                .secret_paths
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            position: PositionRecord::from_engine(&instance.position),
+            timers: instance
+                .timers
+                .into_iter()
+                .map(|t| TimerRecord {
+                    timer_id: t.timer_id,
+                    boundary: t.boundary,
+                    due: t.due_ms,
+                })
+                .collect(),
+            next_event: instance.next_event,
+            outcome: instance.outcome,
+            error: instance.error.as_ref().map(ErrorRecord::from_engine),
+            path_mark: match instance.path_mark {
+                PathMark::Normal => None,
+                PathMark::ErrorPath => Some("e".to_string()),
+                PathMark::TimedOut => Some("t".to_string()),
+            },
+            started_ms: meta.started_ms,
+            updated_ms,
+            step,
+            last_answer,
+        }
+    }
+
+    /// The engine's state for instance `id`; `key` names the record in errors.
+    #[cfg(test)]
+    pub(crate) fn to_engine(&self, id: &str, key: &[u8]) -> Result<Instance, StoreError> {
+        Ok(self.clone().into_engine(id, key)?.0)
+    }
+
+    /// [`InstanceRecord::to_engine`], moving the variables out, with what the runtime keeps
+    /// of the record besides.
+    pub(crate) fn into_engine(self, id: &str, key: &[u8]) -> Result<(Instance, Prior), StoreError> {
+        let secret_paths = self
+            .secret_paths
+            .iter()
+            .map(|p| parse_path(key, p))
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        let path_mark = match self.path_mark.as_deref() {
+            None => PathMark::Normal,
+            Some("e") => PathMark::ErrorPath,
+            Some("t") => PathMark::TimedOut,
+            Some(other) => return Err(corrupt(key, format!("unknown path mark '{other}'"))),
+        };
+        let status = self.status(key)?;
+        let prior = Prior {
+            active: status == Status::Active,
+            earliest_due: self.timers.iter().map(|t| t.due).min(),
+            next_event: self.next_event,
+            step: self.step,
+            last_answer: self.last_answer,
+        };
+        let instance = Instance {
+            id: id.to_string(),
+            status,
+            variables: self.variables,
+            secret_paths,
+            position: self.position.to_engine(),
+            timers: self
+                .timers
+                .into_iter()
+                .map(|t| ArmedTimer {
+                    timer_id: t.timer_id,
+                    boundary: t.boundary,
+                    due_ms: t.due,
+                })
+                .collect(),
+            next_event: self.next_event,
+            outcome: self.outcome,
+            error: self.error.as_ref().map(ErrorRecord::to_engine),
+            path_mark,
+        };
+        Ok((instance, prior))
+    }
+
+    pub(crate) fn status(&self, key: &[u8]) -> Result<Status, StoreError> {
+        parse_status(key, &self.status)
+    }
+
+    pub(crate) fn secret_path_set(&self, key: &[u8]) -> Result<BTreeSet<VarPath>, StoreError> {
+        self.secret_paths
+            .iter()
+            .map(|p| parse_path(key, p))
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// History
+
+/// A definition reference in a `started` event.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DefinitionRefRecord {
+    pub n: String,
+    pub v: u32,
+    pub h: String,
+}
+
+/// A variable write in history.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WriteRecord {
+    pub p: String,
+    pub v: Value,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sec: bool,
+}
+
+/// A check in history.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CheckRecord {
+    pub name: String,
+    /// `PASS` or `FAIL`.
+    pub r: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub d: String,
+}
+
+impl CheckRecord {
+    pub fn from_engine(c: &Check) -> CheckRecord {
+        CheckRecord {
+            name: c.name.clone(),
+            r: c.result.as_str().to_string(),
+            d: c.detail.clone(),
+        }
+    }
+
+    pub fn to_engine(&self) -> Result<Check, String> {
+        let result = match self.r.as_str() {
+            "PASS" => CheckResult::Pass,
+            "FAIL" => CheckResult::Fail,
+            other => return Err(format!("check '{}' has result '{other}'", self.name)),
+        };
+        Ok(Check {
+            name: self.name.clone(),
+            result,
+            detail: self.d.clone(),
+        })
+    }
+}
+
+fn writes_from_engine(writes: &[RecordedWrite]) -> Vec<WriteRecord> {
+    writes
+        .iter()
+        .map(|w| WriteRecord {
+            p: w.path.to_string(),
+            v: w.value.clone(),
+            sec: w.secret,
+        })
+        .collect()
+}
+
+fn writes_to_engine(writes: &[WriteRecord]) -> Result<Vec<RecordedWrite>, String> {
+    writes
+        .iter()
+        .map(|w| {
+            Ok(RecordedWrite {
+                path: VarPath::parse(&w.p)
+                    .map_err(|e| format!("bad variable path '{}': {e}", w.p))?,
+                value: w.v.clone(),
+                secret: w.sec,
+            })
+        })
+        .collect()
+}
+
+fn checks_to_engine(checks: &[CheckRecord]) -> Result<Vec<Check>, String> {
+    checks.iter().map(CheckRecord::to_engine).collect()
+}
+
+/// What happened, in the history format documented at the top of this module.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "k")]
+pub enum EventKindRecord {
+    #[serde(rename = "started")]
+    Started {
+        id: String,
+        def: DefinitionRefRecord,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tok: Option<String>,
+        par: Value,
+    },
+    #[serde(rename = "entered")]
+    Entered { n: String },
+    #[serde(rename = "chose")]
+    Chose {
+        gw: String,
+        f: String,
+        #[serde(default, skip_serializing_if = "is_false")]
+        dflt: bool,
+    },
+    #[serde(rename = "scheduled")]
+    Scheduled {
+        n: String,
+        a: String,
+        #[serde(rename = "in")]
+        inputs: Value,
+    },
+    #[serde(rename = "completed")]
+    Completed {
+        n: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        w: Vec<WriteRecord>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        c: Vec<CheckRecord>,
+    },
+    #[serde(rename = "refused")]
+    Refused {
+        n: String,
+        code: String,
+        msg: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        w: Vec<WriteRecord>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        c: Vec<CheckRecord>,
+    },
+    #[serde(rename = "failed")]
+    Failed { n: String, msg: String },
+    #[serde(rename = "boundary")]
+    Boundary {
+        b: String,
+        on: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+    },
+    #[serde(rename = "presented")]
+    Presented {
+        n: String,
+        s: String,
+        #[serde(rename = "in")]
+        inputs: Value,
+    },
+    #[serde(rename = "answered")]
+    Answered { s: String, data: Value },
+    #[serde(rename = "armed")]
+    Armed { tm: String, b: String, due: i64 },
+    #[serde(rename = "fired")]
+    Fired { tm: String },
+    #[serde(rename = "disarmed")]
+    Disarmed { tm: String },
+    #[serde(rename = "cancelled")]
+    Cancelled { why: String },
+    #[serde(rename = "aborted")]
+    Aborted {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        n: Option<String>,
+        msg: String,
+    },
+    #[serde(rename = "ended")]
+    Ended {
+        st: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        o: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        err: Option<ErrorRecord>,
+    },
+}
+
+impl EventKindRecord {
+    pub fn from_engine(kind: &EventKind) -> EventKindRecord {
+        match kind {
+            EventKind::InstanceStarted {
+                instance_id,
+                definition,
+                token_name,
+                token,
+            } => EventKindRecord::Started {
+                id: instance_id.clone(),
+                def: DefinitionRefRecord {
+                    n: definition.name.clone(),
+                    v: definition.version,
+                    h: definition.content_hash.clone(),
+                },
+                tok: token_name.clone(),
+                par: token.clone(),
+            },
+            EventKind::NodeEntered { node } => EventKindRecord::Entered { n: node.clone() },
+            EventKind::GatewayChose {
+                gateway,
+                flow,
+                by_default,
+            } => EventKindRecord::Chose {
+                gw: gateway.clone(),
+                f: flow.clone(),
+                dflt: *by_default,
+            },
+            EventKind::ActivityScheduled {
+                node,
+                activity,
+                inputs,
+            } => EventKindRecord::Scheduled {
+                n: node.clone(),
+                a: activity.key().to_string(),
+                inputs: inputs.clone(),
+            },
+            EventKind::ActivityCompleted {
+                node,
+                writes,
+                checks,
+            } => EventKindRecord::Completed {
+                n: node.clone(),
+                w: writes_from_engine(writes),
+                c: checks.iter().map(CheckRecord::from_engine).collect(),
+            },
+            EventKind::ActivityRefused {
+                node,
+                code,
+                message,
+                writes,
+                checks,
+            } => EventKindRecord::Refused {
+                n: node.clone(),
+                code: code.clone(),
+                msg: message.clone(),
+                w: writes_from_engine(writes),
+                c: checks.iter().map(CheckRecord::from_engine).collect(),
+            },
+            EventKind::ActivityFailed { node, message } => EventKindRecord::Failed {
+                n: node.clone(),
+                msg: message.clone(),
+            },
+            EventKind::BoundaryTaken {
+                boundary,
+                attached_to,
+                code,
+            } => EventKindRecord::Boundary {
+                b: boundary.clone(),
+                on: attached_to.clone(),
+                code: code.clone(),
+            },
+            EventKind::StepPresented {
+                node,
+                step_id,
+                inputs,
+            } => EventKindRecord::Presented {
+                n: node.clone(),
+                s: step_id.clone(),
+                inputs: inputs.clone(),
+            },
+            EventKind::StepAnswered { step_id, data } => EventKindRecord::Answered {
+                s: step_id.clone(),
+                data: data.clone(),
+            },
+            EventKind::TimerArmed {
+                timer_id,
+                boundary,
+                due_ms,
+            } => EventKindRecord::Armed {
+                tm: timer_id.clone(),
+                b: boundary.clone(),
+                due: *due_ms,
+            },
+            EventKind::TimerFired { timer_id } => EventKindRecord::Fired {
+                tm: timer_id.clone(),
+            },
+            EventKind::TimerCancelled { timer_id } => EventKindRecord::Disarmed {
+                tm: timer_id.clone(),
+            },
+            EventKind::Cancelled { reason } => EventKindRecord::Cancelled {
+                why: reason.clone(),
+            },
+            EventKind::Aborted { node, message } => EventKindRecord::Aborted {
+                n: node.clone(),
+                msg: message.clone(),
+            },
+            EventKind::InstanceEnded {
+                status,
+                outcome,
+                error,
+            } => EventKindRecord::Ended {
+                st: status.as_str().to_string(),
+                o: outcome.clone(),
+                err: error.as_ref().map(ErrorRecord::from_engine),
+            },
+        }
+    }
+
+    /// The engine's event; an error names what is wrong with the record.
+    pub fn to_engine(&self) -> Result<EventKind, String> {
+        Ok(match self {
+            EventKindRecord::Started { id, def, tok, par } => EventKind::InstanceStarted {
+                instance_id: id.clone(),
+                definition: DefinitionRef {
+                    name: def.n.clone(),
+                    version: def.v,
+                    content_hash: def.h.clone(),
+                },
+                token_name: tok.clone(),
+                token: par.clone(),
+            },
+            EventKindRecord::Entered { n } => EventKind::NodeEntered { node: n.clone() },
+            EventKindRecord::Chose { gw, f, dflt } => EventKind::GatewayChose {
+                gateway: gw.clone(),
+                flow: f.clone(),
+                by_default: *dflt,
+            },
+            EventKindRecord::Scheduled { n, a, inputs } => EventKind::ActivityScheduled {
+                node: n.clone(),
+                activity: ActivityType::from_key(a)
+                    .ok_or_else(|| format!("unknown activity type '{a}'"))?,
+                inputs: inputs.clone(),
+            },
+            EventKindRecord::Completed { n, w, c } => EventKind::ActivityCompleted {
+                node: n.clone(),
+                writes: writes_to_engine(w)?,
+                checks: checks_to_engine(c)?,
+            },
+            EventKindRecord::Refused { n, code, msg, w, c } => EventKind::ActivityRefused {
+                node: n.clone(),
+                code: code.clone(),
+                message: msg.clone(),
+                writes: writes_to_engine(w)?,
+                checks: checks_to_engine(c)?,
+            },
+            EventKindRecord::Failed { n, msg } => EventKind::ActivityFailed {
+                node: n.clone(),
+                message: msg.clone(),
+            },
+            EventKindRecord::Boundary { b, on, code } => EventKind::BoundaryTaken {
+                boundary: b.clone(),
+                attached_to: on.clone(),
+                code: code.clone(),
+            },
+            EventKindRecord::Presented { n, s, inputs } => EventKind::StepPresented {
+                node: n.clone(),
+                step_id: s.clone(),
+                inputs: inputs.clone(),
+            },
+            EventKindRecord::Answered { s, data } => EventKind::StepAnswered {
+                step_id: s.clone(),
+                data: data.clone(),
+            },
+            EventKindRecord::Armed { tm, b, due } => EventKind::TimerArmed {
+                timer_id: tm.clone(),
+                boundary: b.clone(),
+                due_ms: *due,
+            },
+            EventKindRecord::Fired { tm } => EventKind::TimerFired {
+                timer_id: tm.clone(),
+            },
+            EventKindRecord::Disarmed { tm } => EventKind::TimerCancelled {
+                timer_id: tm.clone(),
+            },
+            EventKindRecord::Cancelled { why } => EventKind::Cancelled {
+                reason: why.clone(),
+            },
+            EventKindRecord::Aborted { n, msg } => EventKind::Aborted {
+                node: n.clone(),
+                message: msg.clone(),
+            },
+            EventKindRecord::Ended { st, o, err } => EventKind::InstanceEnded {
+                status: Status::parse(st).ok_or_else(|| format!("unknown status '{st}'"))?,
+                outcome: o.clone(),
+                error: err.as_ref().map(ErrorRecord::to_engine),
+            },
+        })
+    }
+}
+
+/// One event of an exported history: `{"i": index, "t": Unix ms, "k": ..., ...}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExportedEvent {
+    #[serde(rename = "i")]
+    pub index: u64,
+    #[serde(rename = "t")]
+    pub at_ms: i64,
+    #[serde(flatten)]
+    pub kind: EventKindRecord,
+}
+
+impl ExportedEvent {
+    pub fn to_engine(&self) -> Result<HistoryEvent, String> {
+        Ok(HistoryEvent {
+            index: self.index,
+            at_ms: self.at_ms,
+            kind: self
+                .kind
+                .to_engine()
+                .map_err(|e| format!("event {}: {e}", self.index))?,
+        })
+    }
+
+    pub fn from_engine(event: &HistoryEvent) -> ExportedEvent {
+        ExportedEvent {
+            index: event.index,
+            at_ms: event.at_ms,
+            kind: EventKindRecord::from_engine(&event.kind),
+        }
+    }
+}
+
+/// The name in [`HistoryExport::format`].
+pub const HISTORY_FORMAT: &str = "idflow-history";
+/// The version this build writes and reads.
+pub const HISTORY_VERSION: u32 = 1;
+
+/// One instance's whole history as exported (see the module documentation).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HistoryExport {
+    /// Always [`HISTORY_FORMAT`].
+    pub format: String,
+    /// [`HISTORY_VERSION`] when written by this build.
+    pub version: u32,
+    pub instance: String,
+    pub tenant: String,
+    pub events: Vec<ExportedEvent>,
+    /// The definition version the instance ran, embedded (absent in exports that do not carry
+    /// it: replay then finds the definition by name and content hash elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<ExportedDefinition>,
+}
+
+/// How [`ExportedDefinition::source`] holds the file's bytes.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub enum SourceEncoding {
+    /// The file's text as it is (the file is UTF-8).
+    #[default]
+    #[serde(rename = "utf-8")]
+    Utf8,
+    /// Standard base64 of the file's bytes (a file in another encoding).
+    #[serde(rename = "base64")]
+    Base64,
+}
+
+/// The BPMN file of the definition version an exported history ran, exactly as deployed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExportedDefinition {
+    /// The definition's name (its process ID).
+    pub name: String,
+    /// The deployed version.
+    pub version: u32,
+    /// Hex SHA-256 of the file's bytes (the `h` of the `started` event).
+    pub hash: String,
+    #[serde(default)]
+    pub encoding: SourceEncoding,
+    pub source: String,
+}
+
+impl ExportedDefinition {
+    /// The embedded copy of a deployed file.
+    pub fn new(name: &str, version: u32, hash: &str, bytes: &[u8]) -> ExportedDefinition {
+        let (encoding, source) = match std::str::from_utf8(bytes) {
+            Ok(text) => (SourceEncoding::Utf8, text.to_string()),
+            Err(_) => (SourceEncoding::Base64, data_encoding::BASE64.encode(bytes)),
+        };
+        ExportedDefinition {
+            name: name.to_string(),
+            version,
+            hash: hash.to_string(),
+            encoding,
+            source,
+        }
+    }
+
+    /// The file's bytes; an error names what is wrong with the embedded copy.
+    pub fn bytes(&self) -> Result<Vec<u8>, String> {
+        match self.encoding {
+            SourceEncoding::Utf8 => Ok(self.source.as_bytes().to_vec()),
+            SourceEncoding::Base64 => data_encoding::BASE64
+                .decode(self.source.as_bytes())
+                .map_err(|e| format!("`definition.source` is not base64: {e}")),
+        }
+    }
+}
+
+impl HistoryExport {
+    /// Reads an export, refusing another format or a version this build does not know.
+    pub fn from_json(bytes: &[u8]) -> Result<HistoryExport, String> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+        let format = value.get("format").and_then(Value::as_str);
+        if format != Some(HISTORY_FORMAT) {
+            return Err(format!(
+                "`format` is {}, expected \"{HISTORY_FORMAT}\"",
+                format.map_or("missing".to_string(), |f| format!("\"{f}\""))
+            ));
+        }
+        let version = value.get("version").and_then(Value::as_u64);
+        if version != Some(u64::from(HISTORY_VERSION)) {
+            return Err(format!(
+                "`version` is {}, this build reads version {HISTORY_VERSION}",
+                version.map_or("missing".to_string(), |v| v.to_string())
+            ));
+        }
+        serde_json::from_value(value).map_err(|e| format!("not an idflow history: {e}"))
+    }
+
+    /// The events as the engine's types, checking they are numbered 0, 1, 2… without gaps.
+    pub fn events(&self) -> Result<Vec<HistoryEvent>, String> {
+        let mut out = Vec::with_capacity(self.events.len());
+        for (expected, e) in (0u64..).zip(&self.events) {
+            if e.index != expected {
+                return Err(format!(
+                    "event at position {expected} has index {}, expected {expected}",
+                    e.index
+                ));
+            }
+            out.push(e.to_engine()?);
+        }
+        Ok(out)
+    }
+}
+
+pub(crate) fn activity_of(key: &[u8], s: &str) -> Result<ActivityType, StoreError> {
+    parse_activity(key, s)
+}
+
+mod chunk;
+pub use chunk::HistoryChunkRecord;
+
+#[cfg(test)]
+mod tests;

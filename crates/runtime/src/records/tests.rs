@@ -1,0 +1,401 @@
+//! Round trips of the persisted shapes: every engine event through the history format and back,
+//! instance state through its record, and the export reader's refusals.
+
+use super::*;
+use idflow_engine::VarWrite;
+use serde_json::json;
+
+fn every_event_kind() -> Vec<EventKind> {
+    let write = RecordedWrite {
+        path: VarPath::parse("processvar.user1[\"a b\"][0]").expect("path"),
+        value: json!({"x": 1}),
+        secret: true,
+    };
+    let check = Check {
+        name: "passcode".into(),
+        result: CheckResult::Fail,
+        detail: "wrong".into(),
+    };
+    let _unused_write_shape = VarWrite {
+        path: write.path.clone(),
+        value: Value::Null,
+        secret: false,
+    };
+    vec![
+        EventKind::InstanceStarted {
+            instance_id: "UGIRW7QN727EIV2XLXG4YH42N4".into(),
+            definition: DefinitionRef {
+                name: "reg".into(),
+                version: 3,
+                content_hash: "ab".repeat(32),
+            },
+            token_name: Some("tok".into()),
+            token: json!({"store": "s"}),
+        },
+        EventKind::InstanceStarted {
+            instance_id: "X".into(),
+            definition: DefinitionRef {
+                name: "reg".into(),
+                version: 1,
+                content_hash: String::new(),
+            },
+            token_name: None,
+            token: json!({}),
+        },
+        EventKind::NodeEntered { node: "n".into() },
+        EventKind::GatewayChose {
+            gateway: "g".into(),
+            flow: "f".into(),
+            by_default: true,
+        },
+        EventKind::GatewayChose {
+            gateway: "g".into(),
+            flow: "f2".into(),
+            by_default: false,
+        },
+        EventKind::ActivityScheduled {
+            node: "a".into(),
+            activity: ActivityType::AddUser,
+            inputs: json!({"Store Name": "s"}),
+        },
+        EventKind::ActivityCompleted {
+            node: "a".into(),
+            writes: vec![write.clone()],
+            checks: vec![check.clone()],
+        },
+        EventKind::ActivityCompleted {
+            node: "a".into(),
+            writes: vec![],
+            checks: vec![],
+        },
+        EventKind::ActivityRefused {
+            node: "a".into(),
+            code: "EXT_ID_NOT_UNIQUE".into(),
+            message: "taken".into(),
+            writes: vec![write],
+            checks: vec![check],
+        },
+        EventKind::ActivityFailed {
+            node: "a".into(),
+            message: "boom".into(),
+        },
+        EventKind::BoundaryTaken {
+            boundary: "b".into(),
+            attached_to: "a".into(),
+            code: Some("C".into()),
+        },
+        EventKind::BoundaryTaken {
+            boundary: "t".into(),
+            attached_to: "s".into(),
+            code: None,
+        },
+        EventKind::StepPresented {
+            node: "s".into(),
+            step_id: "s-7".into(),
+            inputs: json!({"Form data Key": "f"}),
+        },
+        EventKind::StepAnswered {
+            step_id: "s-7".into(),
+            data: json!({"answer": [1, 2]}),
+        },
+        EventKind::TimerArmed {
+            timer_id: "t1".into(),
+            boundary: "t".into(),
+            due_ms: 1_700_000_300_000,
+        },
+        EventKind::TimerFired {
+            timer_id: "t1".into(),
+        },
+        EventKind::TimerCancelled {
+            timer_id: "t1".into(),
+        },
+        EventKind::Cancelled {
+            reason: "admin".into(),
+        },
+        EventKind::Aborted {
+            node: Some("form".into()),
+            message: "form variable missing".into(),
+        },
+        EventKind::Aborted {
+            node: None,
+            message: "m".into(),
+        },
+        EventKind::InstanceEnded {
+            status: Status::CompletedProcessError,
+            outcome: None,
+            error: Some(InstanceError {
+                node: Some("a".into()),
+                message: "boom".into(),
+            }),
+        },
+        EventKind::InstanceEnded {
+            status: Status::CompletedEndedSuccess,
+            outcome: Some("Done".into()),
+            error: None,
+        },
+    ]
+}
+
+#[test]
+fn every_event_survives_the_history_format() {
+    let events: Vec<HistoryEvent> = every_event_kind()
+        .into_iter()
+        .enumerate()
+        .map(|(i, kind)| HistoryEvent {
+            index: i as u64 + 5,
+            // One event at another time than the chunk's, to exercise the per-event override.
+            at_ms: if i == 3 { 2_000 } else { 1_000 },
+            kind,
+        })
+        .collect();
+    let chunk = HistoryChunkRecord::from_engine(&events).expect("non-empty");
+    let bytes = idflow_store::encode_record(&chunk).expect("encode");
+    assert_eq!(bytes[0], 2, "history chunks are record version 2");
+    let decoded: HistoryChunkRecord = idflow_store::decode_record(b"k", &bytes).expect("decode");
+    assert_eq!(decoded, chunk);
+    assert_eq!(decoded.events, events);
+
+    // Version 1 (the export's object layout) is upgraded on read.
+    let v1 = json!({
+        "i": 5,
+        "t": 1_000,
+        "e": events.iter().map(|e| {
+            let mut obj = serde_json::to_value(EventKindRecord::from_engine(&e.kind)).expect("json");
+            if e.at_ms != 1_000 {
+                obj["t"] = json!(e.at_ms);
+            }
+            obj
+        }).collect::<Vec<_>>(),
+    });
+    let mut v1_bytes = vec![1u8];
+    v1_bytes.extend(serde_json::to_vec(&v1).expect("json"));
+    let upgraded: HistoryChunkRecord =
+        idflow_store::decode_record(b"k", &v1_bytes).expect("upgrades");
+    assert_eq!(upgraded.events, events);
+
+    let export = HistoryExport {
+        format: HISTORY_FORMAT.into(),
+        version: HISTORY_VERSION,
+        instance: "I".into(),
+        tenant: "t".into(),
+        events: events.iter().map(ExportedEvent::from_engine).collect(),
+        definition: None,
+    };
+    let text = serde_json::to_vec(&export).expect("json");
+    let read = HistoryExport::from_json(&text).expect("reads back");
+    assert_eq!(read, export);
+    // Numbered from 5 here, so the gap check refuses it as a whole history...
+    assert!(read
+        .events()
+        .expect_err("gap")
+        .contains("index 5, expected 0"));
+}
+
+#[test]
+fn chunks_are_stored_in_the_compact_layout() {
+    let events = vec![
+        HistoryEvent {
+            index: 8,
+            at_ms: 7,
+            kind: EventKind::StepAnswered {
+                step_id: "form-6".into(),
+                data: json!({"colour": "blue"}),
+            },
+        },
+        HistoryEvent {
+            index: 9,
+            at_ms: 7,
+            kind: EventKind::NodeEntered {
+                node: "decide".into(),
+            },
+        },
+        HistoryEvent {
+            index: 10,
+            at_ms: 9,
+            kind: EventKind::InstanceEnded {
+                status: Status::CompletedProcessError,
+                outcome: None,
+                error: Some(InstanceError {
+                    node: None,
+                    message: "boom".into(),
+                }),
+            },
+        },
+    ];
+    let chunk = HistoryChunkRecord::new(events).expect("non-empty");
+    assert_eq!(
+        serde_json::to_value(&chunk).expect("json"),
+        json!({"i": 8, "t": 7, "e": [["q", "form-6", {"colour": "blue"}], ["n", "decide"],
+               ["e", "COMPLETED_PROCESS_ERROR", null, ["boom"]]], "ts": [[2, 9]]})
+    );
+}
+
+#[test]
+fn damaged_chunks_name_the_event_at_fault() {
+    let cases = [
+        (json!({"t": 1, "e": []}), "`i`"),
+        (
+            json!({"i": 0, "t": 1, "e": [["zz"]]}),
+            "event 0: unknown event tag 'zz'",
+        ),
+        (
+            json!({"i": 3, "t": 1, "e": [["n", "a"], ["n"]]}),
+            "event 4: `n` event lacks its node",
+        ),
+        (
+            json!({"i": 0, "t": 1, "e": [["a", "x", "teleport", {}]]}),
+            "unknown activity type 'teleport'",
+        ),
+        (
+            json!({"i": 0, "t": 1, "e": [["e", "DONE"]]}),
+            "unknown status 'DONE'",
+        ),
+        (
+            json!({"i": 0, "t": 1, "e": [["c", "x", [["processvar..a", 1]]]]}),
+            "bad variable path",
+        ),
+        (
+            json!({"i": 0, "t": 1, "e": [["n", "a"]], "ts": [[5, 2]]}),
+            "`ts` entry [5,2] names no event",
+        ),
+        (json!({"i": 0, "t": 1, "e": [7]}), "is not a list"),
+    ];
+    for (doc, needle) in cases {
+        let mut bytes = vec![2u8];
+        bytes.extend(serde_json::to_vec(&doc).expect("json"));
+        match idflow_store::decode_record::<HistoryChunkRecord>(b"h/x", &bytes) {
+            Err(StoreError::Corrupt { key, reason }) => {
+                assert_eq!(key, "h/x");
+                assert!(reason.contains(needle), "{doc}: {reason}");
+            }
+            other => panic!("{doc}: expected Corrupt, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn exported_events_carry_index_time_and_kind_tag() {
+    let event = HistoryEvent {
+        index: 0,
+        at_ms: 42,
+        kind: EventKind::NodeEntered { node: "n".into() },
+    };
+    let json = serde_json::to_value(ExportedEvent::from_engine(&event)).expect("json");
+    assert_eq!(json, json!({"i": 0, "t": 42, "k": "entered", "n": "n"}));
+}
+
+#[test]
+fn export_reader_refuses_other_formats_and_versions() {
+    let cases = [
+        (
+            json!({"format": "other", "version": 1}),
+            "`format` is \"other\"",
+        ),
+        (json!({"version": 1}), "`format` is missing"),
+        (
+            json!({"format": "idflow-history", "version": 2}),
+            "`version` is 2",
+        ),
+        (
+            json!({"format": "idflow-history", "version": 1, "instance": "I", "tenant": "t",
+                   "events": [{"i": 0, "t": 1, "k": "teleported"}]}),
+            "not an idflow history",
+        ),
+    ];
+    for (doc, needle) in cases {
+        let err = HistoryExport::from_json(doc.to_string().as_bytes()).expect_err("refused");
+        assert!(err.contains(needle), "{doc}: {err}");
+    }
+    let bad_status = HistoryExport::from_json(
+        json!({"format": "idflow-history", "version": 1, "instance": "I", "tenant": "t",
+               "events": [{"i": 0, "t": 1, "k": "ended", "st": "DONE"}]})
+        .to_string()
+        .as_bytes(),
+    )
+    .expect("shape is fine");
+    assert!(bad_status
+        .events()
+        .expect_err("status")
+        .contains("unknown status 'DONE'"));
+}
+
+#[test]
+fn instance_state_round_trips_through_its_record() {
+    let mut instance = Instance::new("UGIRW7QN727EIV2XLXG4YH42N4");
+    instance.variables = json!({"token": {"a": 1}, "s": "secret"});
+    instance.secret_paths.insert(VarPath::keys(&["s"]));
+    instance.position = Position::AtStep {
+        node: "form".into(),
+        step_id: "form-6".into(),
+    };
+    instance.timers.push(ArmedTimer {
+        timer_id: "t".into(),
+        boundary: "b".into(),
+        due_ms: 99,
+    });
+    instance.next_event = 7;
+    instance.path_mark = PathMark::TimedOut;
+    let meta = InstanceMeta {
+        tenant: "acme".into(),
+        definition: "reg".into(),
+        version: 2,
+        token_name: None,
+        started_ms: 5,
+    };
+    let record = InstanceRecord::from_engine(&instance, &meta, 6, None, None);
+    let bytes = idflow_store::encode_record(&record).expect("encode");
+    let decoded: InstanceRecord = idflow_store::decode_record(b"k", &bytes).expect("decode");
+    assert_eq!(
+        decoded.to_engine(&instance.id, b"k").expect("engine"),
+        instance
+    );
+    assert_eq!(decoded.meta(), meta);
+
+    for (status, other) in [
+        (Status::CompletedProcessError, PathMark::ErrorPath),
+        (Status::CompletedEndedSuccess, PathMark::Normal),
+    ] {
+        let mut ended = instance.clone();
+        ended.status = status;
+        ended.path_mark = other;
+        ended.position = Position::Ended;
+        ended.error = Some(InstanceError {
+            node: None,
+            message: "m".into(),
+        });
+        let r = InstanceRecord::from_engine(&ended, &meta, 6, None, None);
+        assert_eq!(r.to_engine(&ended.id, b"k").expect("engine"), ended);
+    }
+}
+
+#[test]
+fn damaged_instance_records_are_named_not_guessed() {
+    let meta = InstanceMeta {
+        tenant: "t".into(),
+        definition: "d".into(),
+        version: 1,
+        token_name: None,
+        started_ms: 0,
+    };
+    let good = InstanceRecord::from_engine(&Instance::new("I"), &meta, 0, None, None);
+    let mut bad_status = good.clone();
+    bad_status.status = "RUNNING".into();
+    let mut bad_path = good.clone();
+    bad_path.secret_paths = vec!["processvar..x".into()];
+    let mut bad_mark = good;
+    bad_mark.path_mark = Some("z".into());
+    for (record, needle) in [
+        (bad_status, "unknown instance status 'RUNNING'"),
+        (bad_path, "bad variable path"),
+        (bad_mark, "unknown path mark 'z'"),
+    ] {
+        match record.to_engine("I", b"i/I") {
+            Err(StoreError::Corrupt { key, reason }) => {
+                assert_eq!(key, "i/I");
+                assert!(reason.contains(needle), "{reason}");
+            }
+            Err(other) => panic!("expected Corrupt, got {other}"),
+            Ok(_) => panic!("expected Corrupt for {needle}"),
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! Running a server on a data directory: open the store and the signing key, seed the demo
+//! tenant on first start, bind, serve until shut down, drain, stop the timer thread, flush.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use idflow_activities::forms::Forms;
+use idflow_activities::Catalogue;
+use idflow_identity::Identity;
+use idflow_runtime::{Runtime, RuntimeConfig};
+use idflow_store::Store;
+
+use crate::auth::{Claims, SigningKey};
+use crate::error::ServerError;
+use crate::state::AppState;
+use crate::{router, store_dir, DEFAULT_BODY_LIMIT};
+
+/// How to run a server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// The largest request body accepted (bytes).
+    pub body_limit: usize,
+    /// Seed the demo tenant when the data directory is new.
+    pub seed_demo: bool,
+}
+
+impl Config {
+    pub fn new(listen: SocketAddr, data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            listen,
+            data_dir: data_dir.into(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            seed_demo: true,
+        }
+    }
+}
+
+/// A demo process token, as `idflow serve` prints it.
+#[derive(Clone)]
+pub struct DemoToken {
+    pub name: String,
+    pub definition: String,
+    /// The credential: `{"processToken": id}` starts an instance.
+    pub id: String,
+}
+
+impl std::fmt::Debug for DemoToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoToken")
+            .field("name", &self.name)
+            .field("definition", &self.definition)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The tenant seeded on first start.
+pub const DEMO_TENANT: &str = "demo";
+
+/// Everything a data directory holds, opened.
+pub struct Opened {
+    pub state: AppState,
+    pub store: Store,
+    /// Whether this start seeded the demo tenant (a new data directory).
+    pub seeded: bool,
+}
+
+/// Opens (creating when new) the data directory: the signing key, the store, the identity core,
+/// the runtime (resumed: timers due during downtime fire) and the forms; seeds the demo tenant
+/// into a new directory when `seed_demo`.
+pub fn open_data_dir(
+    data_dir: &Path,
+    body_limit: usize,
+    seed_demo: bool,
+) -> Result<Opened, ServerError> {
+    std::fs::create_dir_all(data_dir).map_err(|source| ServerError::DataDir {
+        path: data_dir.display().to_string(),
+        source,
+    })?;
+    let (key, _) = SigningKey::load_or_create(data_dir)?;
+    let store = Store::open(&store_dir(data_dir))?;
+    let identity = Arc::new(Identity::with_system_clock(store.clone()));
+    let runtime = Arc::new(Runtime::new(
+        store.clone(),
+        Arc::new(Catalogue::new()),
+        RuntimeConfig::default(),
+    ));
+    let report = runtime
+        .resume()
+        .map_err(|e| ServerError::Runtime(e.to_string()))?;
+    tracing::info!(?report, "runtime resumed");
+    let forms = Forms::new(store.clone());
+    let seeded = if seed_demo {
+        crate::demo::seed_if_new(&runtime, &identity, DEMO_TENANT)?
+    } else {
+        false
+    };
+    let state = AppState::new(key, identity, runtime, forms, body_limit);
+    Ok(Opened {
+        state,
+        store,
+        seeded,
+    })
+}
+
+/// A bound, ready server: the listener is open, nothing is served until [`Server::run`].
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    local_addr: SocketAddr,
+    opened: Opened,
+}
+
+impl Server {
+    /// Opens the data directory (see [`open_data_dir`]) and binds `config.listen`.
+    pub async fn bind(config: Config) -> Result<Server, ServerError> {
+        let data_dir = config.data_dir.clone();
+        let opened = tokio::task::spawn_blocking(move || {
+            open_data_dir(&data_dir, config.body_limit, config.seed_demo)
+        })
+        .await
+        .map_err(|e| ServerError::Runtime(format!("opening the data directory panicked: {e}")))??;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: config.listen.to_string(),
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: config.listen.to_string(),
+            source,
+        })?;
+        Ok(Server {
+            listener,
+            local_addr,
+            opened,
+        })
+    }
+
+    /// The address actually bound (a port of 0 picks a free one).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Whether this start seeded the demo tenant.
+    pub fn seeded(&self) -> bool {
+        self.opened.seeded
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.opened.state
+    }
+
+    /// The demo tenant's process tokens (empty when it was never seeded).
+    pub fn demo_tokens(&self) -> Result<Vec<DemoToken>, ServerError> {
+        let tokens = self
+            .opened
+            .state
+            .runtime()
+            .list_tokens(DEMO_TENANT)
+            .map_err(|e| ServerError::Runtime(e.to_string()))?;
+        Ok(tokens
+            .into_iter()
+            .map(|t| DemoToken {
+                name: t.name,
+                definition: t.process_defn_name,
+                id: t.id,
+            })
+            .collect())
+    }
+
+    /// A token with every permission of `tenant`, valid for `ttl`.
+    pub fn admin_token(&self, tenant: &str, ttl: Duration) -> Result<String, ServerError> {
+        self.opened.state.signing_key().mint(&Claims::new(
+            format!("{tenant} admin (idflow serve)"),
+            vec![crate::auth::permission_string(
+                tenant,
+                crate::auth::ALL_PERMISSIONS,
+            )],
+            ttl,
+        ))
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests, stops the timer thread
+    /// and flushes the store.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let Server {
+            listener, opened, ..
+        } = self;
+        let timers = opened.state.runtime().spawn_timer_thread();
+        let app = router(opened.state.clone());
+        // Answers are small: send them at once rather than waiting on Nagle's algorithm.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
+        let purger = tokio::spawn(purge_expired_sessions(opened.state.clone()));
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(ServerError::Serve);
+        purger.abort();
+        tracing::info!("stopped accepting requests; in-flight requests drained");
+        let store = opened.store.clone();
+        let flushed = tokio::task::spawn_blocking(move || {
+            timers.stop();
+            store.flush()
+        })
+        .await
+        .map_err(|e| ServerError::Runtime(format!("stopping the timer thread panicked: {e}")))?;
+        served?;
+        flushed?;
+        tracing::info!("store flushed");
+        Ok(())
+    }
+}
+
+/// How often sessions nobody completed are removed (they are refused once expired anyway: this
+/// only reclaims their space).
+const SESSION_PURGE_EVERY: Duration = Duration::from_secs(600);
+
+async fn purge_expired_sessions(state: AppState) {
+    let mut every = tokio::time::interval(SESSION_PURGE_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let state = state.clone();
+        match tokio::task::spawn_blocking(move || state.identity().purge_expired_sessions()).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(removed)) => tracing::info!(removed, "expired sessions purged"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "purging expired sessions failed"),
+            Err(e) => tracing::warn!(error = %e, "the session purge task failed"),
+        }
+    }
+}
+
+/// Serves `config` until `shutdown` resolves.
+pub async fn serve(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    Server::bind(config).await?.run(shutdown).await
+}

@@ -1,0 +1,11 @@
+//! The HTTP server over real HTTP on a loopback port picked at run time: the seeds' routes, a
+//! passcode life, TOTP, token-started flows, permissions, races and hostile input.
+
+mod common;
+mod flows;
+mod hostile;
+mod identity;
+mod openapi;
+mod permissions;
+mod races;
+mod seeds;
