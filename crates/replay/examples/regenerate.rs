@@ -16,9 +16,7 @@ use idflow_replay::corpus;
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
     let (Some(dir), None) = (args.next(), args.next()) else {
-        eprintln!(
-            "usage: regenerate <output folder>   (the corpus lives in tests/replay)"
-        );
+        eprintln!("usage: regenerate <output folder>   (the corpus lives in tests/replay)");
         return ExitCode::from(2);
     };
     let dir = PathBuf::from(dir);

@@ -16,8 +16,7 @@ fn root() -> PathBuf {
 
 /// A history with an answered step, a timer, boundaries and a gateway: 31 events.
 fn original() -> Vec<u8> {
-    let path =
-        root().join("tests/replay/passcode-registration.already-registered-renews.json");
+    let path = root().join("tests/replay/passcode-registration.already-registered-renews.json");
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
