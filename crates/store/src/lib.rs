@@ -59,6 +59,8 @@ const MAIN_TREE: &[u8] = b"idflow";
 impl Store {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        // No compression: sled's zstd halves the bytes per instance but also the durable
+        // throughput, since it compresses under the same lock (BENCHMARKS.md, `bench store`).
         let db = sled::Config::new()
             .path(dir)
             .flush_every_ms(Some(1000))
@@ -120,7 +122,8 @@ impl Store {
     }
 
     /// [`Store::transact`], then waits until the change is durable on disk. This is the call to
-    /// use before acknowledging a state change to anyone. Concurrent callers share flushes.
+    /// use before acknowledging a state change to anyone. Each call flushes on its own: callers
+    /// with many concurrent commits batch them first (see the runtime's group commit).
     pub fn commit<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: Fn(&Tx<'_>) -> Result<T, E>,

@@ -3,15 +3,14 @@
 //! Drives complete instances of `tests/bench/engine-flow.bpmn` (start → Get User → a form step
 //! with a timer → Simple Decider → gateway → end) with inline test-double activity results and
 //! answers, and reports instances per second and heap allocations per instance. Allocations are
-//! counted by a counting wrapper around the system allocator, installed as this binary's global
-//! allocator (switched on only while this benchmark runs). `--count N` sets the number of
+//! counted by the binary's global allocator (`crate::alloc`), switched on only while this
+//! benchmark runs. `--count N` sets the number of
 //! instances (default 200,000, timed in five rounds after a warm-up); `--json` prints the figures
 //! as JSON.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write as _;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
@@ -31,66 +30,6 @@ const WARM_UP: u64 = 2_000;
 const ROUNDS: u64 = 5;
 const GOAL_PER_SECOND: f64 = 200_000.0;
 
-/// The system allocator, counting allocations and bytes requested while [`COUNTING`] is set.
-struct CountingAllocator;
-
-/// Counting is switched on only while this benchmark runs; every other command pays one relaxed
-/// load per allocation.
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-static ALLOCATED_BYTES: AtomicU64 = AtomicU64::new(0);
-
-/// Adds one allocation of `bytes`. A load and a store rather than a locked read-modify-write:
-/// the benchmark allocates from one thread, where this is exact, and a locked add on every
-/// allocation would weigh on the figure being measured.
-#[inline]
-fn count(bytes: usize) {
-    if COUNTING.load(Ordering::Relaxed) {
-        ALLOCATIONS.store(ALLOCATIONS.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-        ALLOCATED_BYTES.store(
-            ALLOCATED_BYTES.load(Ordering::Relaxed) + bytes as u64,
-            Ordering::Relaxed,
-        );
-    }
-}
-
-// SAFETY: every call is forwarded unchanged to `System`, which upholds GlobalAlloc's contract;
-// the counters are only statistics.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size());
-        // SAFETY: same layout, forwarded as is.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count(layout.size());
-        // SAFETY: same layout, forwarded as is.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count(new_size);
-        // SAFETY: `ptr` was allocated by `System` with `layout`; forwarded as is.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
-
-fn counters() -> (u64, u64) {
-    (
-        ALLOCATIONS.load(Ordering::Relaxed),
-        ALLOCATED_BYTES.load(Ordering::Relaxed),
-    )
-}
-
 /// Allocation counts gathered around the `apply` calls only.
 #[derive(Default)]
 struct InApply {
@@ -106,10 +45,10 @@ fn step(
     limits: &Limits,
     counted: &mut InApply,
 ) -> anyhow::Result<Vec<Command>> {
-    let (a0, b0) = counters();
+    let (a0, b0) = crate::alloc::counters();
     let transition = apply(def, instance, input, limits)
         .with_context(|| format!("instance {} refused an input", instance.id))?;
-    let (a1, b1) = counters();
+    let (a1, b1) = crate::alloc::counters();
     counted.allocations += a1 - a0;
     counted.bytes += b1 - b0;
     Ok(transition.commands)
@@ -231,7 +170,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let instances = args.count.unwrap_or(DEFAULT_INSTANCES).max(1);
     let now = 1_700_000_000_000;
 
-    COUNTING.store(true, Ordering::Relaxed);
+    crate::alloc::COUNTING.store(true, Ordering::Relaxed);
     let mut scratch = InApply::default();
     for _ in 0..WARM_UP {
         run_instance(&def, &doubles, &limits, now, &mut scratch)?;
@@ -241,7 +180,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // undisturbed core does, the overall rate what this run got.
     let rounds = ROUNDS.min(instances);
     let mut in_apply = InApply::default();
-    let (a0, b0) = counters();
+    let (a0, b0) = crate::alloc::counters();
     let mut seconds = 0.0;
     let mut best_round = 0.0_f64;
     let mut done = 0;
@@ -259,8 +198,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         seconds += elapsed;
         best_round = best_round.max(size as f64 / elapsed.max(f64::EPSILON));
     }
-    let (a1, b1) = counters();
-    COUNTING.store(false, Ordering::Relaxed);
+    let (a1, b1) = crate::alloc::counters();
+    crate::alloc::COUNTING.store(false, Ordering::Relaxed);
     let per_second = instances as f64 / seconds.max(f64::EPSILON);
     let n = instances as f64;
     let round1 = |x: f64| (x * 10.0).round() / 10.0;
