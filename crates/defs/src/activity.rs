@@ -327,6 +327,7 @@ fn json_kind(v: &Value) -> &'static str {
         Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
         Value::Number(_) => "a fractional number",
         Value::String(_) => "a string",
+        Value::Array(items) if items.iter().all(Value::is_string) => "a list of strings",
         Value::Array(_) => "a list that is not all strings",
         Value::Object(_) => "an object",
     }
