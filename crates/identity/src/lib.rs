@@ -98,7 +98,6 @@ mod bignum;
 mod encoding;
 mod error;
 mod facade;
-mod ids;
 mod records;
 
 pub mod bench;
@@ -112,7 +111,7 @@ pub mod wire;
 
 pub use error::{Error, Failure, OpResult, Refusal, RefusalCode, RefusalKind};
 pub use facade::{system_clock, Clock, Identity, MAX_PAGE_SIZE};
-pub use ids::{id_from_bytes, is_id, new_id, ID_LENGTH};
+pub use idflow_ids::{id_from_bytes, is_id, new_id, ID_LENGTH};
 pub use model::{IdentityStore, User, UserPage, UserRef, UserStatus};
 pub use ops::Entropy;
 pub use policy::{PasscodePolicy, PasscodeRequirements, TotpAlgorithm, TotpPolicy};

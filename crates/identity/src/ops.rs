@@ -22,7 +22,6 @@ use subtle::ConstantTimeEq;
 
 use crate::encoding;
 use crate::error::{refuse, OpResult, Refusal, RefusalCode, Step};
-use crate::ids;
 use crate::model::{IdentityStore, User, UserRef, UserStatus};
 use crate::policy::{self, PasscodePolicy, TotpPolicy};
 use crate::records::{
@@ -33,6 +32,7 @@ use crate::records::{
 use crate::srp::{self, SrpError};
 use crate::totp::{self, StepMatch};
 use crate::wire;
+use idflow_ids as ids;
 
 /// Random values for one operation, drawn before the transaction starts.
 ///

@@ -1,14 +1,13 @@
-//! Random identifiers: 128 bits as 26 characters of RFC 4648 base32 without padding
-//! (product.md, "IDs"), drawn from the runtime's RNG.
+//! The runtime's random source, and the IDs it draws from it (instances, process tokens) in the
+//! product's one ID format (`idflow-ids`).
 
 use std::sync::{Mutex, PoisonError};
 
-use data_encoding::BASE32_NOPAD;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 /// Length of every ID the runtime draws (instances, process tokens).
-pub const ID_LEN: usize = 26;
+pub const ID_LEN: usize = idflow_ids::ID_LENGTH;
 
 /// The runtime's random source: ChaCha20 seeded from the operating system, or from a fixed seed
 /// so that tests and dry runs are reproducible.
@@ -48,16 +47,14 @@ impl RandomSource {
     pub(crate) fn new_id(&self) -> String {
         let mut bytes = [0u8; 16];
         self.fill(&mut bytes);
-        BASE32_NOPAD.encode(&bytes)
+        idflow_ids::id_from_bytes(&bytes)
     }
 }
 
-/// Whether `s` has the shape of an ID this runtime draws (26 base32 characters). Checked before
+/// Whether `s` has the shape of an ID this runtime draws ([`idflow_ids::is_id`]). Checked before
 /// touching the store so hostile input never reaches a key.
 pub fn is_well_formed_id(s: &str) -> bool {
-    s.len() == ID_LEN
-        && s.bytes()
-            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+    idflow_ids::is_id(s)
 }
 
 #[cfg(test)]
@@ -72,7 +69,9 @@ mod tests {
         assert_eq!(a.len(), ID_LEN);
         assert!(is_well_formed_id(&a), "{a}");
         assert_ne!(a, b);
-        let decoded = BASE32_NOPAD.decode(a.as_bytes()).expect("decodes");
+        let decoded = data_encoding::BASE32_NOPAD
+            .decode(a.as_bytes())
+            .expect("decodes");
         assert_eq!(decoded.len(), 16);
     }
 

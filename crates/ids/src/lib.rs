@@ -1,4 +1,9 @@
 //! IDs: 128 random bits written as 26 characters of RFC 4648 base32 without padding.
+//!
+//! One definition for every ID the product hands out (users, sessions, instances, process
+//! tokens; product.md, "IDs"), shared by the identity crate and the runtime, which may not
+//! depend on each other. [`is_id`] is the one validity check: an ID must decode to exactly 16
+//! bytes, so non-canonical spellings (trailing bits set) are refused everywhere alike.
 
 use rand::RngCore;
 
