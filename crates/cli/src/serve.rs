@@ -6,12 +6,13 @@
 //! in-flight requests, stop the timer thread and flush the store.
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use idflow_server::{Config, Server, DEFAULT_BODY_LIMIT, DEMO_TENANT};
+use idflow_server::{Config, ConnectionLimits, Server, StartRate, DEFAULT_BODY_LIMIT, DEMO_TENANT};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -27,6 +28,29 @@ pub struct Args {
     /// How long the printed admin token is valid: `30m`, `24h`, `7d`.
     #[arg(long, default_value = "24h", value_parser = crate::token::parse_ttl)]
     pub admin_token_ttl: Duration,
+    /// For production: do not seed the demo tenant into a new data directory, and print no
+    /// tokens (mint one with `idflow token`).
+    #[arg(long, env = "IDFLOW_NO_DEMO")]
+    pub no_demo: bool,
+    /// Client connections served at once; more wait in the listen backlog.
+    #[arg(long, default_value_t = ConnectionLimits::default().max_connections)]
+    pub max_connections: usize,
+    /// The longest a client may take to send a request's headers (also how long an idle
+    /// keep-alive connection stays open): `10s`, `1m`.
+    #[arg(long, default_value = "10s", value_parser = crate::token::parse_ttl)]
+    pub header_timeout: Duration,
+    /// The longest a connection may make no progress, reading or writing: `60s`, `2m`.
+    #[arg(long, default_value = "60s", value_parser = crate::token::parse_ttl)]
+    pub idle_timeout: Duration,
+    /// Instance starts one process token may make per second, sustained (more are 429).
+    #[arg(long, default_value_t = StartRate::default().per_second)]
+    pub token_start_rate: NonZeroU32,
+    /// Instance starts one process token may make at once, before the sustained rate applies.
+    #[arg(long, default_value_t = StartRate::default().burst)]
+    pub token_start_burst: NonZeroU32,
+    /// How often completed instances past their tenant's retention policy are purged: `1h`.
+    #[arg(long, default_value = "1h", value_parser = crate::token::parse_ttl)]
+    pub purge_every: Duration,
 }
 
 fn resolve(listen: &str) -> anyhow::Result<SocketAddr> {
@@ -82,6 +106,17 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let mut config = Config::new(listen, &args.data);
         config.body_limit = args.body_limit;
+        config.seed_demo = !args.no_demo;
+        config.limits = ConnectionLimits {
+            max_connections: args.max_connections,
+            header_read_timeout: args.header_timeout,
+            idle_timeout: args.idle_timeout,
+        };
+        config.start_rate = StartRate {
+            per_second: args.token_start_rate,
+            burst: args.token_start_burst,
+        };
+        config.purge_every = args.purge_every;
         let server = Server::bind(config)
             .await
             .with_context(|| format!("starting on data directory {}", args.data.display()))?;
@@ -95,8 +130,6 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
 fn print_banner(server: &Server, args: &Args) -> anyhow::Result<()> {
     use std::io::Write;
     let base = format!("http://{}", server.local_addr());
-    let tokens = server.demo_tokens()?;
-    let admin = server.admin_token(DEMO_TENANT, args.admin_token_ttl)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "idflow listening on {base}")?;
     writeln!(
@@ -112,6 +145,17 @@ fn print_banner(server: &Server, args: &Args) -> anyhow::Result<()> {
     writeln!(out, "  identity store API: {base}/api/identity-store/")?;
     writeln!(out, "  process manager API: {base}/api/process-manager/")?;
     writeln!(out, "  OpenAPI document: {base}/openapi.json")?;
+    if args.no_demo {
+        writeln!(
+            out,
+            "No demo (--no-demo): mint a token with `idflow token --tenant <tenant> --data {}`",
+            args.data.display()
+        )?;
+        out.flush()?;
+        return Ok(());
+    }
+    let tokens = server.demo_tokens()?;
+    let admin = server.admin_token(DEMO_TENANT, args.admin_token_ttl)?;
     if tokens.is_empty() {
         writeln!(out, "  (no demo process tokens in tenant {DEMO_TENANT})")?;
     } else {

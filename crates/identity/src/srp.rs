@@ -61,8 +61,12 @@ pub enum SrpError {
     ZeroScrambler,
     #[error("{field} is empty")]
     Empty { field: &'static str },
-    #[error("{field} is 1, which would accept any proof")]
-    Degenerate { field: &'static str },
+    #[error("{field} is {value}, an element of order {order} that would accept a proof without the passcode")]
+    Degenerate {
+        field: &'static str,
+        value: &'static str,
+        order: u8,
+    },
 }
 
 /// The group, with everything the hot path precomputes once per process.
@@ -195,14 +199,31 @@ fn element(field: &'static str, bytes: &[u8]) -> Result<Limbs, SrpError> {
     Ok(value)
 }
 
-/// Checks a verifier as a client sends it at registration: `1 < v < N`.
+/// Checks a verifier as a client sends it at registration or renewal: `1 < v < N - 1`.
+///
+/// `v mod N` of 0 (refused by [`element`]), 1 or `N - 1` generates a subgroup of order at most
+/// 2: the server's `S = (A * v^u)^b` then takes at most two values whatever the passcode, so
+/// a client could authenticate without knowing one.
 pub fn check_verifier(verifier: &[u8]) -> Result<Vec<u8>, SrpError> {
     let v = element("verifier", verifier)?;
     let mut one = [0u64; LIMBS];
     one[0] = 1;
     if v == one {
-        // g^x = 1 would make every passcode proof trivial.
-        return Err(SrpError::Degenerate { field: "verifier" });
+        return Err(SrpError::Degenerate {
+            field: "verifier",
+            value: "1",
+            order: 1,
+        });
+    }
+    // N is odd, so N - 1 is N with its lowest bit cleared: no borrow.
+    let mut n_minus_one = *group().modulus.limbs();
+    n_minus_one[0] -= 1;
+    if v == n_minus_one {
+        return Err(SrpError::Degenerate {
+            field: "verifier",
+            value: "N - 1",
+            order: 2,
+        });
     }
     Ok(bignum::limbs_to_be_minimal(&v))
 }
@@ -387,6 +408,19 @@ mod tests {
         assert!(check_client_public(&[0u8; 300]).is_err());
         assert!(check_verifier(&[1]).is_err());
         assert!(check_verifier(&[2]).is_ok());
+        let mut n_minus_one = n.clone();
+        *n_minus_one.last_mut().unwrap() -= 1;
+        assert_eq!(
+            check_verifier(&n_minus_one),
+            Err(SrpError::Degenerate {
+                field: "verifier",
+                value: "N - 1",
+                order: 2
+            })
+        );
+        let mut n_minus_two = n.clone();
+        *n_minus_two.last_mut().unwrap() -= 2;
+        assert!(check_verifier(&n_minus_two).is_ok());
     }
 
     #[test]

@@ -96,6 +96,8 @@ pub enum RuntimeError {
     ParametersNotObject,
     #[error("invalid query: {0}")]
     InvalidQuery(String),
+    #[error("invalid retention policy: {0}")]
+    InvalidRetention(String),
     /// The engine refused the input (a stale step, an instance no longer active, ...); nothing
     /// changed.
     #[error(transparent)]

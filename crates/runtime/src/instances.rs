@@ -192,6 +192,8 @@ pub const MAX_PAGE: usize = 1000;
 pub struct InstancePage {
     pub items: Vec<InstanceSummary>,
     pub next: Option<String>,
+    /// Instances in the scanned range whose stored record could not be read (left out).
+    pub unreadable: usize,
 }
 
 /// An instance as one chain left it: its record, before it becomes an [`InstanceView`] (built
@@ -698,6 +700,14 @@ impl Runtime {
                 tx.insert(new, Vec::new())?;
             }
         }
+        let was_active = before.is_none_or(|b| b.active);
+        if was_active && new_index.is_none() {
+            // It ended in this chain: from now on the retention purge may reach it.
+            tx.insert(
+                &keys::ended(&record.tenant, record.updated_ms, &id),
+                Vec::new(),
+            )?;
+        }
         tx.put_record(key, &record)?;
         Ok(record)
     }
@@ -828,6 +838,7 @@ impl Runtime {
             }
         };
         let mut items = Vec::new();
+        let mut unreadable = 0;
         let mut last_cursor = None;
         let batch = query.limit.max(64);
         'scan: loop {
@@ -841,15 +852,27 @@ impl Runtime {
                     })
                 })?;
                 let record_key = keys::instance(&id);
-                let record = self
+                let readable = self
                     .store
-                    .get_record::<InstanceRecord>(&record_key)?
-                    .ok_or_else(|| {
-                        RuntimeError::Inconsistent(format!(
-                            "tenant index names instance {id}, which does not exist"
+                    .get_record::<InstanceRecord>(&record_key)
+                    .and_then(|record| {
+                        let status = record.as_ref().map(|r| r.status(&record_key)).transpose()?;
+                        Ok(record.zip(status))
+                    });
+                let (record, status) = match readable {
+                    Ok(Some(pair)) => pair,
+                    Ok(None) => {
+                        return Err(RuntimeError::Inconsistent(
+                            "the tenant index names an instance that does not exist".to_string(),
                         ))
-                    })?;
-                let status = record.status(&record_key)?;
+                    }
+                    // One unreadable record must not hide the others: it is counted, not listed.
+                    Err(StoreError::Corrupt { .. } | StoreError::UnsupportedVersion { .. }) => {
+                        unreadable += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 let wanted = query.status.is_none_or(|s| s == status)
                     && query
                         .definition
@@ -881,13 +904,18 @@ impl Runtime {
                 }
                 _ => {
                     // Nothing further: no next page.
-                    return Ok(InstancePage { items, next: None });
+                    return Ok(InstancePage {
+                        items,
+                        next: None,
+                        unreadable,
+                    });
                 }
             }
         }
         Ok(InstancePage {
             items,
             next: last_cursor,
+            unreadable,
         })
     }
 

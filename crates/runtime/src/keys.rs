@@ -12,6 +12,10 @@
 //! | `h/{id}/{first index:016x}` | [`HistoryChunkRecord`] | the events of one transition chain |
 //! | `ia/{due_ms:016x}/{id}` | empty | the active instances by their earliest armed timer (`ffffffffffffffff` without one): timers fire from its head, resume scans it |
 //! | `it/{tenant}/{started_ms:016x}/{id}` | empty | a tenant's instances, oldest first (paging) |
+//! | `ie/{tenant}/{ended_ms:016x}/{id}` | empty | a tenant's ended instances, oldest first: what the retention purge reads |
+//! | `ret/{tenant}` | [`RetentionRecord`] | the tenant's retention policy |
+//! | `meta/ended-index` | `1` | instances ended before the `ie/` index existed have been indexed |
+//! | `iq/{id}` | the `ia/` key it had | active instances whose record could not be read at start, set aside ([`crate::ResumeReport`]) |
 //! | `scr/{id}/{node}` | u64 counter | [`ScriptedActivities`] visit counts (test double only) |
 //!
 //! Segments are joined by [`idflow_store::key`], which escapes separators, so a tenant or name
@@ -30,6 +34,7 @@
 //! [`InstanceRecord`]: crate::records::InstanceRecord
 //! [`HistoryChunkRecord`]: crate::records::HistoryChunkRecord
 //! [`ScriptedActivities`]: crate::ScriptedActivities
+//! [`RetentionRecord`]: crate::retention::RetentionRecord
 
 use idflow_store::{key, prefix};
 
@@ -76,6 +81,10 @@ pub(crate) fn token_by_id(id: &str) -> Vec<u8> {
 
 pub(crate) fn instance(id: &str) -> Vec<u8> {
     key(&["i", id])
+}
+
+pub(crate) fn set_aside(id: &str) -> Vec<u8> {
+    key(&["iq", id])
 }
 
 pub(crate) fn instance_records() -> Vec<u8> {
@@ -133,6 +142,43 @@ pub(crate) fn instances_of_tenant(tenant: &str) -> Vec<u8> {
     prefix(&["it", tenant])
 }
 
+pub(crate) fn all_tenant_instances() -> Vec<u8> {
+    prefix(&["it"])
+}
+
+pub(crate) fn ended(tenant: &str, ended_ms: i64, id: &str) -> Vec<u8> {
+    key(&["ie", tenant, &time_segment(ended_ms), id])
+}
+
+pub(crate) fn ended_instances() -> Vec<u8> {
+    prefix(&["ie"])
+}
+
+pub(crate) fn ended_of_tenant(tenant: &str) -> Vec<u8> {
+    prefix(&["ie", tenant])
+}
+
+/// Reads an ended-index key back: when the instance ended and its ID.
+pub(crate) fn parse_ended(key: &[u8]) -> Option<(i64, String)> {
+    let segments = idflow_store::segments(key);
+    let [kind, _tenant, ended, id] = segments.as_slice() else {
+        return None;
+    };
+    if kind.as_slice() != b"ie" {
+        return None;
+    }
+    let ended = i64::from_str_radix(std::str::from_utf8(ended).ok()?, 16).ok()?;
+    Some((ended, String::from_utf8(id.clone()).ok()?))
+}
+
+pub(crate) fn ended_index_marker() -> Vec<u8> {
+    key(&["meta", "ended-index"])
+}
+
+pub(crate) fn retention(tenant: &str) -> Vec<u8> {
+    key(&["ret", tenant])
+}
+
 pub(crate) fn scripted_visits(id: &str, node: &str) -> Vec<u8> {
     key(&["scr", id, node])
 }
@@ -148,6 +194,17 @@ mod tests {
         assert!(active(Some(i64::MAX - 1), "A") < active(None, "A"));
         assert_eq!(active(Some(-5), "A"), active(Some(0), "A"));
         assert!(history_chunk("A", 15) < history_chunk("A", 16));
+    }
+
+    #[test]
+    fn ended_keys_read_back() {
+        let id = "UGIRW7QN727EIV2XLXG4YH42N4";
+        assert_eq!(
+            parse_ended(&ended("t\0/x", 1_700_000_000_000, id)),
+            Some((1_700_000_000_000, id.to_string()))
+        );
+        assert!(ended("t", 5, "B") < ended("t", 6, "A"));
+        assert_eq!(parse_ended(&active(Some(5), id)), None);
     }
 
     #[test]

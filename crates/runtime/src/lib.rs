@@ -29,7 +29,8 @@
 //! [`records`] holds every persisted shape and documents the history export format;
 //! the store key layout is documented in the private `keys` module:
 //! `dep/`, `dsrc/`, `dhash/`, `dlast/` deployments, `tok/`, `tokid/` tokens, `i/` instances,
-//! `h/` history, `ia/` active instances by next timer, `it/` per-tenant listing.
+//! `h/` history, `ia/` active instances by next timer, `it/` per-tenant listing, `ie/` ended
+//! instances for the retention purge (the private `retention` module).
 
 mod chains;
 mod clock;
@@ -42,6 +43,7 @@ mod ids;
 mod instances;
 mod keys;
 pub mod records;
+mod retention;
 mod runtime;
 mod timers;
 mod tokens;
@@ -60,6 +62,7 @@ pub use records::{
     ExportedDefinition, ExportedEvent, HistoryExport, SourceEncoding, HISTORY_FORMAT,
     HISTORY_VERSION,
 };
+pub use retention::{PurgeReport, RetentionPolicy};
 pub use runtime::{InstanceStorage, Runtime, RuntimeConfig};
 pub use timers::{FiredTimers, ResumeReport, TimerThread};
 pub use tokens::{NewToken, ProcessToken, TokenKind, TokenStatus};

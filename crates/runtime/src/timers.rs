@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use idflow_engine::{Input, Position, Status};
 
+use idflow_store::StoreError;
+
 use crate::error::RuntimeError;
 use crate::instances::{active_key, Action};
 use crate::keys;
@@ -41,6 +43,12 @@ pub struct ResumeReport {
     /// `COMPLETED_PROCESS_ERROR`, or index entries that contradicted their instance, with what
     /// was wrong.
     pub repaired: Vec<(String, String)>,
+    /// Active instances whose record could not be read (corrupt, or written by a newer
+    /// build), with why: moved to the set-aside index (`iq/`), everything else goes on.
+    pub set_aside: Vec<(String, String)>,
+    /// Instances that ended before the retention index existed, indexed now (once per data
+    /// directory).
+    pub ended_indexed: usize,
     /// Timers that were due and fired during resume.
     pub timers_fired: FiredTimers,
 }
@@ -196,9 +204,26 @@ impl Runtime {
             }
         }
         for (key, id) in entries {
-            let record = self
+            let record = match self
                 .store
-                .get_record::<InstanceRecord>(&keys::instance(&id))?;
+                .get_record::<InstanceRecord>(&keys::instance(&id))
+            {
+                Ok(record) => record,
+                Err(e @ (StoreError::Corrupt { .. } | StoreError::UnsupportedVersion { .. })) => {
+                    // One unreadable record must not stop the start: take it out of the active
+                    // index (so no timer retries it forever) into the set-aside index, which
+                    // keeps the entry it had, and go on with the others.
+                    self.commit(|tx| {
+                        tx.remove(&key)?;
+                        tx.insert(&keys::set_aside(&id), key.clone())?;
+                        Ok::<_, RuntimeError>(())
+                    })?;
+                    tracing::error!(error = %e, "an active instance's record cannot be read: set aside");
+                    report.set_aside.push((id.clone(), e.to_string()));
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             let expected = active_key(&id, record.as_ref());
             if expected.as_deref() != Some(key.as_slice()) {
                 let what = match &record {
@@ -246,6 +271,7 @@ impl Runtime {
                 }
             }
         }
+        report.ended_indexed = self.backfill_ended_index()?;
         report.timers_fired = self.fire_due_timers()?;
         Ok(report)
     }

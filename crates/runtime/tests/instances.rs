@@ -583,3 +583,118 @@ fn a_failing_chain_among_concurrent_ones_fails_alone() {
         }
     }
 }
+
+#[test]
+fn completed_instances_past_their_retention_are_purged_with_their_history() {
+    use idflow_runtime::RetentionPolicy;
+    const DAY: i64 = 86_400_000;
+    let h = temporary();
+    deploy_all(&h.runtime);
+    let finish = |v: &InstanceView| {
+        h.runtime
+            .answer(&v.id, &step_id(v), json!({"colour": "blue"}))
+            .expect("answers")
+    };
+    let done = start_six(&h);
+    finish(&done);
+    let active = start_six(&h);
+    assert_eq!(
+        h.runtime.retention_policy(TENANT).expect("reads"),
+        RetentionPolicy::DEFAULT
+    );
+    let history_keys = |id: &str| {
+        h.runtime
+            .store()
+            .count_prefix(&idflow_store::prefix(&["h", id]))
+            .expect("counts")
+    };
+    assert!(history_keys(&done.id) > 0);
+
+    // Inside the default 180 days nothing goes.
+    h.clock.advance(179 * DAY);
+    assert_eq!(
+        h.runtime.purge_completed(1000).expect("purges").instances,
+        0
+    );
+    // Past it the completed instance goes, history and listing entry with it; the active one stays.
+    h.clock.advance(2 * DAY);
+    let report = h.runtime.purge_completed(1000).expect("purges");
+    assert_eq!(report.instances, 1);
+    assert!(report.history_chunks > 0);
+    assert!(matches!(
+        h.runtime.instance(&done.id),
+        Err(RuntimeError::UnknownInstance { .. })
+    ));
+    assert_eq!(history_keys(&done.id), 0);
+    let listed: Vec<String> = h
+        .runtime
+        .list_instances(TENANT, &InstanceQuery::default())
+        .expect("lists")
+        .items
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(listed, vec![active.id.clone()]);
+    assert_eq!(
+        h.runtime.instance(&active.id).expect("reads").status,
+        Status::Active
+    );
+
+    // A tenant that keeps completed instances for ever keeps them.
+    finish(&active);
+    let forever = RetentionPolicy {
+        completed_instance_days: None,
+    };
+    h.runtime
+        .set_retention_policy(TENANT, forever)
+        .expect("sets");
+    h.clock.advance(1000 * DAY);
+    assert_eq!(
+        h.runtime.purge_completed(1000).expect("purges").instances,
+        0
+    );
+    // A shorter policy applies at the next purge.
+    h.runtime
+        .set_retention_policy(
+            TENANT,
+            RetentionPolicy {
+                completed_instance_days: Some(1),
+            },
+        )
+        .expect("sets");
+    assert_eq!(
+        h.runtime.purge_completed(1000).expect("purges").instances,
+        1
+    );
+    assert!(h.runtime.instance(&active.id).is_err());
+
+    for days in [0, RetentionPolicy::MAX_DAYS + 1] {
+        let refused = h.runtime.set_retention_policy(
+            TENANT,
+            RetentionPolicy {
+                completed_instance_days: Some(days),
+            },
+        );
+        assert!(
+            matches!(refused, Err(RuntimeError::InvalidRetention(ref m)) if m.contains("1 to 3660")),
+            "{refused:?}"
+        );
+    }
+}
+
+#[test]
+fn a_purge_pass_stops_at_its_bound_and_the_next_goes_on() {
+    const DAY: i64 = 86_400_000;
+    let h = temporary();
+    deploy_all(&h.runtime);
+    for _ in 0..5 {
+        let v = start_six(&h);
+        h.runtime
+            .answer(&v.id, &step_id(&v), json!({"colour": "blue"}))
+            .expect("answers");
+    }
+    h.clock.advance(200 * DAY);
+    assert_eq!(h.runtime.purge_completed(3).expect("purges").instances, 3);
+    assert_eq!(h.runtime.purge_completed(3).expect("purges").instances, 2);
+    assert_eq!(h.runtime.purge_completed(3).expect("purges").instances, 0);
+}

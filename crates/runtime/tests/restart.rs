@@ -182,3 +182,62 @@ fn resume_repairs_what_atomic_commits_should_never_leave() {
     assert!(again.repaired.is_empty());
     assert_eq!(again.active, 1);
 }
+
+#[test]
+fn an_unreadable_instance_record_is_set_aside_and_the_rest_resumes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (broken, healthy) = {
+        let h = on_disk(dir.path(), flows::six_node_script(true));
+        deploy_all(&h.runtime);
+        let start = || {
+            h.runtime
+                .start_definition(TENANT, "two-steps", None, json!({}))
+                .expect("starts")
+        };
+        let (broken, healthy) = (start(), start());
+        // Damage one record the way a newer build (an unknown version) or a bad disk would.
+        let store = h.runtime.store();
+        let key = idflow_store::key(&["i", &broken.id]);
+        store
+            .commit(|tx| {
+                tx.insert(&key, b"\x01{\"t\": [[[".to_vec())
+                    .map_err(idflow_runtime::RuntimeError::from)
+            })
+            .expect("damaged");
+        (broken, healthy)
+    };
+
+    let h = on_disk(dir.path(), flows::six_node_script(true));
+    let report = h
+        .runtime
+        .resume()
+        .expect("one unreadable record does not stop the start");
+    assert_eq!(report.active, 1);
+    assert_eq!(report.set_aside.len(), 1, "{report:?}");
+    assert_eq!(report.set_aside[0].0, broken.id);
+    assert!(report.set_aside[0].1.contains("corrupt"), "{report:?}");
+    let store = h.runtime.store();
+    assert!(store
+        .get(&idflow_store::key(&["iq", &broken.id]))
+        .expect("reads")
+        .is_some());
+
+    // The listing leaves it out and says so; the healthy instance goes on.
+    let page = h
+        .runtime
+        .list_instances(TENANT, &idflow_runtime::InstanceQuery::default())
+        .expect("lists");
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].id, healthy.id);
+    assert_eq!(page.unreadable, 1);
+    let step = healthy.step.expect("at a step").step_id;
+    h.runtime
+        .answer(&healthy.id, &step, json!({"k": 1}))
+        .expect("answers");
+
+    // A second start finds nothing more to set aside.
+    drop(h);
+    let h = on_disk(dir.path(), flows::six_node_script(true));
+    let report = h.runtime.resume().expect("resumes");
+    assert!(report.set_aside.is_empty(), "{report:?}");
+}

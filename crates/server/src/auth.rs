@@ -73,10 +73,7 @@ impl SigningKey {
         match read_key_file(&path)? {
             Some(key) => Ok((key, false)),
             None => {
-                std::fs::create_dir_all(data_dir).map_err(|source| ServerError::DataDir {
-                    path: data_dir.display().to_string(),
-                    source,
-                })?;
+                idflow_store::ensure_private_dir(data_dir)?;
                 let created = create_key_file(data_dir, &path)?;
                 let key = read_key_file(&path)?.ok_or_else(|| ServerError::SigningKey {
                     path: path.display().to_string(),
@@ -419,6 +416,8 @@ pub mod perm {
         ListProcessInstances => "listProcessInstances",
         GetProcessInstance => "getProcessInstance",
         GetProcessInstanceHistory => "getProcessInstanceHistory",
+        GetRetentionPolicy => "getRetentionPolicy",
+        SetRetentionPolicy => "setRetentionPolicy",
     }
 }
 

@@ -28,6 +28,8 @@ pub mod code {
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
     /// The body is not JSON at all.
     pub const MALFORMED_JSON: &str = "MALFORMED_JSON";
+    /// The body nests arrays and objects deeper than [`crate::MAX_JSON_DEPTH`].
+    pub const JSON_TOO_DEEP: &str = "JSON_TOO_DEEP";
     /// The body is JSON but not of the expected shape (a missing field, a wrong type).
     pub const INVALID_BODY: &str = "INVALID_BODY";
     /// A path or query parameter could not be read (not a number, not UTF-8, out of range).
@@ -63,6 +65,8 @@ pub struct ApiError {
     pub code: Cow<'static, str>,
     pub message: String,
     pub diagnostics: Option<Vec<serde_json::Value>>,
+    /// Seconds to send as `Retry-After` (a 429).
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -76,7 +80,21 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             diagnostics: None,
+            retry_after_secs: None,
         }
+    }
+
+    /// 429: the client is over a rate limit; `wait` becomes `Retry-After` (whole seconds,
+    /// rounded up, at least 1).
+    pub fn too_many_requests(
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+        wait: std::time::Duration,
+    ) -> ApiError {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, message);
+        e.retry_after_secs = Some(secs.max(1));
+        e
     }
 
     /// Attaches located diagnostics (an invalid definition file).
@@ -143,19 +161,19 @@ impl std::error::Error for ApiError {}
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status;
-        (status, axum::Json(self.body())).into_response()
+        let mut response = (status, axum::Json(self.body())).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
 /// Why the server could not start or stopped abnormally (not a request's error).
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("data directory {path}: {source}")]
-    DataDir {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
     #[error("signing key {path}: {reason}")]
     SigningKey { path: String, reason: String },
     #[error("could not listen on {addr}: {source}")]
@@ -164,8 +182,6 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the HTTP server failed: {0}")]
-    Serve(#[source] std::io::Error),
     #[error(transparent)]
     Store(#[from] idflow_store::StoreError),
     #[error("opening the identity store failed: {0}")]

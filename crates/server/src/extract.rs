@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::error::{code, ApiError};
+use crate::MAX_JSON_DEPTH;
 
 /// A JSON request body of type `T`.
 #[derive(Debug)]
@@ -27,11 +28,36 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                code::UNSUPPORTED_MEDIA_TYPE,
+                "this route takes a JSON body: send Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(bytes_rejection)?;
+        check_depth(&bytes)?;
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(JsonBody(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// Refuses a body nested deeper than [`MAX_JSON_DEPTH`] before any parser recurses into it.
+fn check_depth(bytes: &[u8]) -> Result<(), ApiError> {
+    let depth = idflow_store::json_depth(bytes);
+    if depth > MAX_JSON_DEPTH {
+        return Err(ApiError::bad_request(
+            code::JSON_TOO_DEEP,
+            format!(
+                "request body nests arrays and objects {depth} levels deep; the limit is {MAX_JSON_DEPTH}"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn inner_text(e: &dyn std::error::Error) -> String {
@@ -104,6 +130,7 @@ impl<S: Send + Sync> FromRequest<S> for IgnoredBody {
                 "this route takes an empty body or `{}` with Content-Type: application/json",
             ));
         }
+        check_depth(&bytes)?;
         serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
             .map(|_| IgnoredBody)
             .map_err(|e| {

@@ -17,23 +17,34 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub mod auth;
+mod connections;
 mod demo;
 pub mod error;
 mod extract;
 mod middleware;
 pub mod openapi;
+mod rate;
 mod routes;
 pub mod schema;
 mod server;
 mod state;
 
 pub use auth::{Claims, SigningKey};
+pub use connections::ConnectionLimits;
 pub use error::{ApiError, ErrorBody, ServerError};
+pub use rate::StartRate;
 pub use server::{open_data_dir, serve, Config, DemoToken, Opened, Server, DEMO_TENANT};
 pub use state::AppState;
 
 /// The default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The deepest nesting of arrays and objects a JSON request body may have. Forms, answers,
+/// token parameters and policies are a few levels deep; anything past this is refused with 400
+/// before it is parsed, well inside what the store can write and read back
+/// ([`idflow_store::MAX_RECORD_DEPTH`]) once the body is wrapped in an instance's variables
+/// and history.
+pub const MAX_JSON_DEPTH: usize = 32;
 
 /// Where the store lives inside a data directory.
 pub fn store_dir(data_dir: &Path) -> PathBuf {

@@ -3,11 +3,10 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use idflow_activities::forms::Forms;
 use idflow_activities::Catalogue;
 use idflow_identity::Identity;
@@ -15,7 +14,9 @@ use idflow_runtime::{Runtime, RuntimeConfig};
 use idflow_store::Store;
 
 use crate::auth::{Claims, SigningKey};
+use crate::connections::{self, ConnectionLimits};
 use crate::error::ServerError;
+use crate::rate::StartRate;
 use crate::state::AppState;
 use crate::{router, store_dir, DEFAULT_BODY_LIMIT};
 
@@ -28,6 +29,12 @@ pub struct Config {
     pub body_limit: usize,
     /// Seed the demo tenant when the data directory is new.
     pub seed_demo: bool,
+    /// What one client connection may cost: the cap on connections and the timeouts.
+    pub limits: ConnectionLimits,
+    /// How fast one process token may start instances.
+    pub start_rate: StartRate,
+    /// How often completed instances past their tenant's retention are purged.
+    pub purge_every: Duration,
 }
 
 impl Config {
@@ -37,6 +44,9 @@ impl Config {
             data_dir: data_dir.into(),
             body_limit: DEFAULT_BODY_LIMIT,
             seed_demo: true,
+            limits: ConnectionLimits::default(),
+            start_rate: StartRate::default(),
+            purge_every: DEFAULT_PURGE_EVERY,
         }
     }
 }
@@ -59,6 +69,9 @@ impl std::fmt::Debug for DemoToken {
     }
 }
 
+/// How often the background purge runs by default.
+pub const DEFAULT_PURGE_EVERY: Duration = Duration::from_secs(3600);
+
 /// The tenant seeded on first start.
 pub const DEMO_TENANT: &str = "demo";
 
@@ -70,18 +83,14 @@ pub struct Opened {
     pub seeded: bool,
 }
 
-/// Opens (creating when new) the data directory: the signing key, the store, the identity core,
-/// the runtime (resumed: timers due during downtime fire) and the forms; seeds the demo tenant
-/// into a new directory when `seed_demo`.
-pub fn open_data_dir(
-    data_dir: &Path,
-    body_limit: usize,
-    seed_demo: bool,
-) -> Result<Opened, ServerError> {
-    std::fs::create_dir_all(data_dir).map_err(|source| ServerError::DataDir {
-        path: data_dir.display().to_string(),
-        source,
-    })?;
+/// Opens (creating when new) the data directory `config.data_dir`: the signing key, the store,
+/// the identity core, the runtime (resumed: timers due during downtime fire) and the forms;
+/// seeds the demo tenant into a new directory when `config.seed_demo`.
+pub fn open_data_dir(config: &Config) -> Result<Opened, ServerError> {
+    let data_dir = config.data_dir.as_path();
+    // The data directory holds the signing key, TOTP seeds and verifiers: private to this user,
+    // and refused when others may write to it.
+    idflow_store::ensure_private_dir(data_dir)?;
     let (key, _) = SigningKey::load_or_create(data_dir)?;
     let store = Store::open(&store_dir(data_dir))?;
     let identity = Arc::new(Identity::with_system_clock(store.clone()));
@@ -95,12 +104,19 @@ pub fn open_data_dir(
         .map_err(|e| ServerError::Runtime(e.to_string()))?;
     tracing::info!(?report, "runtime resumed");
     let forms = Forms::new(store.clone());
-    let seeded = if seed_demo {
+    let seeded = if config.seed_demo {
         crate::demo::seed_if_new(&runtime, &identity, DEMO_TENANT)?
     } else {
         false
     };
-    let state = AppState::new(key, identity, runtime, forms, body_limit);
+    let state = AppState::new(
+        key,
+        identity,
+        runtime,
+        forms,
+        config.body_limit,
+        config.start_rate,
+    );
     Ok(Opened {
         state,
         store,
@@ -112,18 +128,20 @@ pub fn open_data_dir(
 pub struct Server {
     listener: tokio::net::TcpListener,
     local_addr: SocketAddr,
+    limits: ConnectionLimits,
+    purge_every: Duration,
     opened: Opened,
 }
 
 impl Server {
     /// Opens the data directory (see [`open_data_dir`]) and binds `config.listen`.
     pub async fn bind(config: Config) -> Result<Server, ServerError> {
-        let data_dir = config.data_dir.clone();
-        let opened = tokio::task::spawn_blocking(move || {
-            open_data_dir(&data_dir, config.body_limit, config.seed_demo)
-        })
-        .await
-        .map_err(|e| ServerError::Runtime(format!("opening the data directory panicked: {e}")))??;
+        let opening = config.clone();
+        let opened = tokio::task::spawn_blocking(move || open_data_dir(&opening))
+            .await
+            .map_err(|e| {
+                ServerError::Runtime(format!("opening the data directory panicked: {e}"))
+            })??;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| ServerError::Bind {
@@ -137,6 +155,8 @@ impl Server {
         Ok(Server {
             listener,
             local_addr,
+            limits: config.limits,
+            purge_every: config.purge_every,
             opened,
         })
     }
@@ -192,22 +212,19 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         let Server {
-            listener, opened, ..
+            listener,
+            limits,
+            purge_every,
+            opened,
+            ..
         } = self;
         let timers = opened.state.runtime().spawn_timer_thread();
         let app = router(opened.state.clone());
-        // Answers are small: send them at once rather than waiting on Nagle's algorithm.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "could not set TCP_NODELAY");
-            }
-        });
         let purger = tokio::spawn(purge_expired_sessions(opened.state.clone()));
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(ServerError::Serve);
+        let retention = tokio::spawn(purge_completed_instances(opened.state.clone(), purge_every));
+        connections::serve(listener, app, limits, shutdown).await;
         purger.abort();
+        retention.abort();
         tracing::info!("stopped accepting requests; in-flight requests drained");
         let store = opened.store.clone();
         let flushed = tokio::task::spawn_blocking(move || {
@@ -216,7 +233,6 @@ impl Server {
         })
         .await
         .map_err(|e| ServerError::Runtime(format!("stopping the timer thread panicked: {e}")))?;
-        served?;
         flushed?;
         tracing::info!("store flushed");
         Ok(())
@@ -232,12 +248,39 @@ async fn purge_expired_sessions(state: AppState) {
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
+        state.starts().forget_idle();
         let state = state.clone();
         match tokio::task::spawn_blocking(move || state.identity().purge_expired_sessions()).await {
             Ok(Ok(0)) => {}
             Ok(Ok(removed)) => tracing::info!(removed, "expired sessions purged"),
             Ok(Err(e)) => tracing::warn!(error = %e, "purging expired sessions failed"),
             Err(e) => tracing::warn!(error = %e, "the session purge task failed"),
+        }
+    }
+}
+
+/// Most completed instances one purge pass removes (the next pass goes on).
+const PURGE_PER_PASS: usize = 100_000;
+
+/// Removes completed instances past their tenant's retention, every `every` (the first pass
+/// right after start).
+async fn purge_completed_instances(state: AppState, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let state = state.clone();
+        match tokio::task::spawn_blocking(move || state.runtime().purge_completed(PURGE_PER_PASS))
+            .await
+        {
+            Ok(Ok(report)) if report.instances == 0 => {}
+            Ok(Ok(report)) => tracing::info!(
+                instances = report.instances,
+                history_chunks = report.history_chunks,
+                "completed instances past their retention purged"
+            ),
+            Ok(Err(e)) => tracing::warn!(error = %e, "purging completed instances failed"),
+            Err(e) => tracing::warn!(error = %e, "the retention purge task failed"),
         }
     }
 }

@@ -11,6 +11,7 @@ use idflow_runtime::{Runtime, RuntimeError};
 
 use crate::auth::SigningKey;
 use crate::error::{code, ApiError};
+use crate::rate::{StartLimiter, StartRate};
 
 /// Cheap to clone: one `Arc`.
 #[derive(Clone)]
@@ -24,6 +25,7 @@ struct Shared {
     runtime: Arc<Runtime>,
     forms: Forms,
     body_limit: usize,
+    starts: StartLimiter,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
         runtime: Arc<Runtime>,
         forms: Forms,
         body_limit: usize,
+        start_rate: StartRate,
     ) -> AppState {
         AppState {
             shared: Arc::new(Shared {
@@ -43,6 +46,7 @@ impl AppState {
                 runtime,
                 forms,
                 body_limit,
+                starts: StartLimiter::new(start_rate),
             }),
         }
     }
@@ -66,6 +70,11 @@ impl AppState {
 
     pub fn signing_key(&self) -> &SigningKey {
         &self.shared.key
+    }
+
+    /// The rate limit on starts per process token.
+    pub(crate) fn starts(&self) -> &StartLimiter {
+        &self.shared.starts
     }
 }
 
@@ -202,6 +211,9 @@ impl From<RuntimeError> for ApiError {
             RuntimeError::UnknownInstance { ref id } => instance_not_found(id),
             RuntimeError::ParametersNotObject => {
                 ApiError::bad_request("INVALID_PARAMETERS", e.to_string())
+            }
+            RuntimeError::InvalidRetention(_) => {
+                ApiError::bad_request("INVALID_RETENTION_POLICY", e.to_string())
             }
             RuntimeError::InvalidQuery(_) => {
                 ApiError::bad_request(code::INVALID_PARAMETER, e.to_string())

@@ -4,6 +4,10 @@
 //! type), with a `KIND` for error messages and a `VERSION`. A reader meets older versions through
 //! [`Record::upgrade`], which sees the raw JSON of the old version; a newer version than this build
 //! knows is refused, never guessed at.
+//!
+//! The store reads back everything it writes: a record nested deeper than [`MAX_RECORD_DEPTH`]
+//! is refused when it is *encoded* (an `Encode` error, nothing written), because serde_json would
+//! refuse it when decoding (its recursion limit is 128) and the record would be lost.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -27,6 +31,10 @@ pub trait Record: Serialize + DeserializeOwned {
     }
 }
 
+/// The deepest nesting of arrays and objects a stored record may have. serde_json refuses to
+/// decode past 128 levels; this leaves room for readers that wrap a record in an envelope.
+pub const MAX_RECORD_DEPTH: usize = 100;
+
 pub fn encode_record<R: Record>(record: &R) -> Result<Vec<u8>, StoreError> {
     let mut out = Vec::with_capacity(128);
     out.push(R::VERSION);
@@ -34,7 +42,48 @@ pub fn encode_record<R: Record>(record: &R) -> Result<Vec<u8>, StoreError> {
         kind: R::KIND,
         reason: e.to_string(),
     })?;
+    let depth = json_depth(&out[1..]);
+    if depth > MAX_RECORD_DEPTH {
+        return Err(StoreError::Encode {
+            kind: R::KIND,
+            reason: format!(
+                "it nests {depth} levels deep, over the limit of {MAX_RECORD_DEPTH} a record can be read back with"
+            ),
+        });
+    }
     Ok(out)
+}
+
+/// The deepest nesting of arrays and objects in a JSON text (0 for a scalar), counted without
+/// parsing it, so a caller can refuse a document before handing it to a recursive parser.
+/// Brackets inside strings do not count; the text need not be valid JSON.
+pub fn json_depth(json: &[u8]) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in json {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 pub fn decode_record<R: Record>(key: &[u8], bytes: &[u8]) -> Result<R, StoreError> {

@@ -12,15 +12,16 @@
 
 use std::cell::Cell;
 use std::path::Path;
+use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use sled::transaction::{
     ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
 };
 
 mod codec;
-pub use codec::{decode_record, encode_record, Record};
+mod durable;
+pub use codec::{decode_record, encode_record, json_depth, Record, MAX_RECORD_DEPTH};
+pub use durable::{ensure_private_dir, Durability};
 
 /// What went wrong below the domain: I/O, corruption, an unreadable record version.
 /// Expected outcomes (a taken name, a wrong passcode) are never a `StoreError`.
@@ -44,6 +45,9 @@ pub enum StoreError {
     /// never returns this to its caller.
     #[error("transaction conflict")]
     Conflict,
+    /// The store's directory is not private to this user (others could read or change it).
+    #[error("{path} is unsafe: {reason}")]
+    Unsafe { path: String, reason: String },
 }
 
 /// The embedded key-value store. Cheap to clone; all clones share one database.
@@ -52,13 +56,23 @@ pub struct Store {
     db: sled::Db,
     tree: sled::Tree,
     temporary: bool,
+    /// The files to sync after sled's own flush (none for a temporary store).
+    files: Option<Arc<durable::Files>>,
 }
 
 const MAIN_TREE: &[u8] = b"idflow";
 
 impl Store {
-    /// Opens (or creates) the store in `dir`.
+    /// Opens (or creates) the store in `dir`, durable against power loss: see [`Durability`].
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Self::open_with(dir, Durability::PowerLoss)
+    }
+
+    /// Opens (or creates) the store in `dir` with the given durability. The directory is
+    /// created private (0700) and its files made 0600; a directory that others may write is
+    /// refused.
+    pub fn open_with(dir: &Path, durability: Durability) -> Result<Store, StoreError> {
+        ensure_private_dir(dir)?;
         // No compression: sled's zstd halves the bytes per instance but also the durable
         // throughput, since it compresses under the same lock (BENCHMARKS.md, `bench store`).
         let db = sled::Config::new()
@@ -66,7 +80,10 @@ impl Store {
             .flush_every_ms(Some(1000))
             .open()
             .map_err(io)?;
-        Self::from_db(db, false)
+        let files = durable::Files::open(dir, durability)?;
+        let mut store = Self::from_db(db, false)?;
+        store.files = Some(Arc::new(files));
+        Ok(store)
     }
 
     /// A store that lives only as long as this value (a dry run, a test, a benchmark).
@@ -85,6 +102,7 @@ impl Store {
             db,
             tree,
             temporary,
+            files: None,
         })
     }
 
@@ -134,12 +152,22 @@ impl Store {
         Ok(v)
     }
 
-    /// Waits until everything written so far is durable.
+    /// Waits until everything written so far is durable: sled writes its log out, then (for
+    /// [`Durability::PowerLoss`]) the store's files are synced to the device.
     pub fn flush(&self) -> Result<(), StoreError> {
         if !self.temporary {
             self.db.flush().map_err(io)?;
         }
+        if let Some(files) = &self.files {
+            files.sync()?;
+        }
         Ok(())
+    }
+
+    /// How many times [`Store::flush`] has synced the store's files to the device since it was
+    /// opened: what a test reads to see that a sync came before an acknowledgement.
+    pub fn device_syncs(&self) -> u64 {
+        self.files.as_ref().map_or(0, |f| f.syncs())
     }
 
     /// Reads one key outside any transaction (a consistent point-in-time read of that key).
@@ -334,6 +362,45 @@ pub fn last_segment(key: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Every segment of a key built by [`key`], unescaped, in order.
+pub fn segments(key: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = vec![Vec::new()];
+    let mut i = 0;
+    while i < key.len() {
+        match (key[i], key.get(i + 1)) {
+            (0, Some(0)) => {
+                out.push(Vec::new());
+                i += 2;
+            }
+            (0, Some(0xFF)) => {
+                if let Some(segment) = out.last_mut() {
+                    segment.push(0);
+                }
+                i += 2;
+            }
+            (b, _) => {
+                if let Some(segment) = out.last_mut() {
+                    segment.push(b);
+                }
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The smallest key after every key that starts with `prefix` (a prefix built by [`prefix`]):
+/// where a scan resumes to skip the rest of a group.
+pub fn after_prefix(prefix: &[u8]) -> Vec<u8> {
+    let mut out = prefix.to_vec();
+    // A prefix ends in the separator `0 0`; every key under it continues with a segment byte or
+    // the escape `0 FF`, both above `0 0` and below `0 1`.
+    if let Some(last) = out.last_mut() {
+        *last = 1;
+    }
+    out
+}
+
 fn push_escaped(out: &mut Vec<u8>, s: &[u8]) {
     for &b in s {
         if b == 0 {
@@ -353,23 +420,6 @@ pub fn render_key(key: &[u8]) -> String {
 
 fn io(e: impl std::fmt::Display) -> StoreError {
     StoreError::Io(e.to_string())
-}
-
-/// Helper for records stored as plain JSON documents without a dedicated persisted type
-/// (used sparingly: prefer a [`Record`] type per persisted shape).
-pub fn to_json_bytes<T: Serialize>(kind: &'static str, v: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(v).map_err(|e| StoreError::Encode {
-        kind,
-        reason: e.to_string(),
-    })
-}
-
-/// The inverse of [`to_json_bytes`].
-pub fn from_json_bytes<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-        key: render_key(key),
-        reason: e.to_string(),
-    })
 }
 
 #[cfg(test)]

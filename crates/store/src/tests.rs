@@ -1,7 +1,7 @@
 //! Unit tests of the store: keys, records, transactions, durability across reopen.
 
 use super::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -37,6 +37,15 @@ fn keys_cannot_forge_boundaries() {
     assert!(key(&["a", "b"]).starts_with(&prefix(&["a"])));
     assert_eq!(last_segment(&key(&["x", "y\0z"])), b"y\0z");
     assert_eq!(last_segment(&key(&["only"])), b"only");
+    assert_eq!(
+        segments(&key(&["ie", "t\0x", "17"])),
+        vec![b"ie".to_vec(), b"t\0x".to_vec(), b"17".to_vec()]
+    );
+    let group = prefix(&["ie", "t"]);
+    let next = after_prefix(&group);
+    assert!(key(&["ie", "t", "zzz"]) < next);
+    assert!(key(&["ie", "t\0", "a"]) > next);
+    assert!(key(&["ie", "tt", "a"]) > next);
 }
 
 #[test]
@@ -130,4 +139,198 @@ fn committed_data_survives_reopen() {
         .unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(store.get(b"counter").unwrap().unwrap(), 5u64.to_be_bytes());
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct Doc {
+    body: serde_json::Value,
+}
+impl Record for Doc {
+    const KIND: &'static str = "doc";
+    const VERSION: u8 = 1;
+}
+
+fn nested(depth: usize) -> serde_json::Value {
+    let mut v = serde_json::json!(1);
+    for _ in 0..depth {
+        v = serde_json::json!({ "a": v });
+    }
+    v
+}
+
+#[test]
+fn a_record_too_deep_to_read_back_is_refused_when_written() {
+    let store = Store::temporary().unwrap();
+    let k = key(&["doc", "deep"]);
+    // 127 levels of answer inside the record's own object: serde_json could not read it back.
+    let deep = Doc { body: nested(127) };
+    let err = store
+        .commit(|tx| tx.put_record(&k, &deep).map_err(TestError::from))
+        .unwrap_err();
+    let TestError::Store(StoreError::Encode { kind, reason }) = err else {
+        panic!("expected an encode error, got {err:?}");
+    };
+    assert_eq!(kind, "doc");
+    assert!(reason.contains("over the limit of 100"), "{reason}");
+    assert_eq!(store.get(&k).unwrap(), None, "nothing was written");
+    // At the limit it is written and read back.
+    let ok = Doc {
+        body: nested(MAX_RECORD_DEPTH - 1),
+    };
+    store
+        .commit(|tx| tx.put_record(&k, &ok).map_err(TestError::from))
+        .unwrap();
+    assert_eq!(store.get_record::<Doc>(&k).unwrap(), Some(ok));
+}
+
+#[test]
+fn json_depth_ignores_brackets_in_strings() {
+    assert_eq!(json_depth(b"1"), 0);
+    assert_eq!(json_depth(br#"{"a":[1,{"b":"[[[{{"}]}"#), 3);
+    assert_eq!(json_depth(br#"["\"[", ["x"]]"#), 2);
+}
+
+mod round_trip {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(serde_json::Value::from),
+            "[\\PC\"\\\\{}\\[\\]]{0,8}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(160, 400, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(serde_json::Value::from),
+                prop::collection::vec(("[a-z\"\\[{]{0,3}", inner), 0..3)
+                    .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn deep_chain() -> impl Strategy<Value = serde_json::Value> {
+        (0usize..140, any::<bool>()).prop_map(|(depth, arrays)| {
+            let mut v = serde_json::json!("leaf");
+            for _ in 0..depth {
+                v = if arrays {
+                    serde_json::json!([v])
+                } else {
+                    serde_json::json!({ "k": v })
+                };
+            }
+            v
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Whatever the store accepts to write, it reads back equal; what it refuses is too deep.
+        #[test]
+        fn the_store_reads_back_everything_it_writes(
+            body in prop_oneof![value(), deep_chain()]
+        ) {
+            let doc = Doc { body };
+            match encode_record(&doc) {
+                Ok(bytes) => {
+                    let back: Doc = decode_record(b"doc", &bytes).expect("decodes");
+                    prop_assert_eq!(back, doc);
+                }
+                Err(StoreError::Encode { .. }) => {
+                    let text = serde_json::to_vec(&doc).unwrap();
+                    prop_assert!(json_depth(&text) > MAX_RECORD_DEPTH);
+                }
+                Err(other) => prop_assert!(false, "unexpected {other}"),
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+mod files {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &std::path::Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            }
+            out.push(p);
+        }
+    }
+
+    #[test]
+    fn a_new_store_is_private_to_its_user() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data").join("store");
+        let store = Store::open(&dir).unwrap();
+        // A large value goes to one of sled's blob files: it must be private too.
+        let big = Doc {
+            body: serde_json::Value::String("x".repeat(600_000)),
+        };
+        store
+            .commit(|tx| tx.put_record(&key(&["big"]), &big).map_err(TestError::from))
+            .unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        let mut paths = Vec::new();
+        walk(&dir, &mut paths);
+        assert!(paths.len() >= 2, "{paths:?}");
+        for p in paths {
+            let want = if p.is_dir() { 0o700 } else { 0o600 };
+            assert_eq!(mode(&p), want, "{}", p.display());
+        }
+    }
+
+    #[test]
+    fn a_store_directory_others_may_write_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("store");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let err = Store::open(&dir).err().expect("refused");
+        assert!(
+            matches!(&err, StoreError::Unsafe { reason, .. } if reason.contains("777")),
+            "{err}"
+        );
+        // One others may only read is made private and opens.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Store::open(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+    }
+
+    #[test]
+    fn every_commit_syncs_the_device_before_it_returns() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(&tmp.path().join("store")).unwrap();
+        let before = store.device_syncs();
+        store
+            .commit(|tx| tx.insert(b"k", b"v".to_vec()).map_err(TestError::from))
+            .unwrap();
+        assert_eq!(store.device_syncs(), before + 1);
+        // A store opened for the crash-only benchmark skips the sync.
+        drop(store);
+        let crash_only =
+            Store::open_with(&tmp.path().join("store"), Durability::ProcessCrash).unwrap();
+        crash_only
+            .commit(|tx| tx.insert(b"k2", b"v".to_vec()).map_err(TestError::from))
+            .unwrap();
+        assert_eq!(crash_only.device_syncs(), 0);
+        // Nor does a temporary store, which has no device.
+        let temporary = Store::temporary().unwrap();
+        temporary
+            .commit(|tx| tx.insert(b"k", b"v".to_vec()).map_err(TestError::from))
+            .unwrap();
+        assert_eq!(temporary.device_syncs(), 0);
+    }
 }

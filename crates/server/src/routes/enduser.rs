@@ -110,13 +110,29 @@ pub(crate) struct StepPath {
         (status = 201, description = "Started: the instance ID, its status and the step to answer (or its final status).", body = EndUserInstance),
         (status = 404, description = "No process token has that ID (`PROCESS_TOKEN_NOT_FOUND`), or its definition is gone.", body = ErrorBody),
         (status = 409, description = "The token cannot start instances: `TOKEN_INACTIVE`, `TOKEN_EXPIRED`, `TOKEN_USED_UP`.", body = ErrorBody),
+        (status = 429, description = "The token started instances faster than the server allows (`TOO_MANY_STARTS`); nothing was started. `Retry-After` says in how many seconds to try again.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until a start is accepted again."))),
     ),
 )]
 async fn start_process_instance(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<StartRequest>,
 ) -> Result<(StatusCode, Json<EndUserInstance>), ApiError> {
-    let view = blocking(move || Ok(state.runtime().start(&body.process_token)?)).await?;
+    let view = blocking(move || {
+        let token = body.process_token.as_str();
+        // Only real tokens have a bucket: a made-up ID goes on to its 404.
+        if state.runtime().is_token_id(token)? {
+            if let Err(wait) = state.starts().check(token) {
+                return Err(ApiError::too_many_requests(
+                    "TOO_MANY_STARTS",
+                    "this process token is starting instances faster than the server allows; try again shortly",
+                    wait,
+                ));
+            }
+        }
+        Ok(state.runtime().start(token)?)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(EndUserInstance::from(&view))))
 }
 

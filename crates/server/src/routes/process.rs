@@ -28,6 +28,7 @@ const TAG_DEFINITIONS: &str = "process definitions";
 const TAG_FORMS: &str = "custom forms";
 const TAG_TOKENS: &str = "process tokens";
 const TAG_INSTANCES: &str = "process instances";
+const TAG_RETENTION: &str = "retention";
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -44,6 +45,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_process_instances))
         .routes(routes!(get_process_instance))
         .routes(routes!(get_process_instance_history))
+        .routes(routes!(get_retention_policy, set_retention_policy))
 }
 
 // -- parameters -----------------------------------------------------------------------------------
@@ -457,6 +459,10 @@ pub struct InstancePageBody {
     pub items: Vec<InstanceSummaryBody>,
     /// Pass back as `after` for the next page; `null` on the last page.
     pub next: Option<String>,
+    /// Instances of this page's range whose stored record could not be read: left out of
+    /// `items` (the server's log says which), so one damaged record never hides the others.
+    #[serde(default)]
+    pub unreadable: usize,
 }
 
 // -- definitions ----------------------------------------------------------------------------------
@@ -915,6 +921,7 @@ async fn list_process_instances(
         Ok(Json(InstancePageBody {
             items: page.items.iter().map(InstanceSummaryBody::from).collect(),
             next: page.next,
+            unreadable: page.unreadable,
         }))
     })
     .await
@@ -975,6 +982,75 @@ async fn get_process_instance_history(
         serde_json::to_value(&export)
             .map(Json)
             .map_err(ApiError::internal)
+    })
+    .await
+}
+
+// -- retention ------------------------------------------------------------------------------------
+
+/// How long the tenant's completed instances (state and history) are kept before the server's
+/// background purge removes them. Active instances are never purged.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RetentionPolicyBody {
+    /// Days after an instance ended that it is purged, 1 to 3660; `null` keeps completed
+    /// instances for ever. A tenant that set nothing gets 180.
+    #[schema(example = 180, minimum = 1, maximum = 3660)]
+    pub completed_instance_days: Option<u32>,
+}
+
+impl From<idflow_runtime::RetentionPolicy> for RetentionPolicyBody {
+    fn from(p: idflow_runtime::RetentionPolicy) -> Self {
+        RetentionPolicyBody {
+            completed_instance_days: p.completed_instance_days,
+        }
+    }
+}
+
+/// The tenant's retention policy for completed instances.
+#[utoipa::path(
+    get, path = "/api/process-manager/tenants/{tenantId}/retention-policy", tag = TAG_RETENTION,
+    operation_id = "getRetentionPolicy", params(TenantPath),
+    responses(
+        (status = 200, description = "The policy in force (the default when the tenant set none).", body = RetentionPolicyBody),
+    ),
+    extensions(("x-permission" = json!("getRetentionPolicy"))),
+)]
+async fn get_retention_policy(
+    auth: Authorized<perm::GetRetentionPolicy>,
+    State(state): State<AppState>,
+) -> Result<Json<RetentionPolicyBody>, ApiError> {
+    blocking(move || {
+        let policy = state.runtime().retention_policy(&auth.tenant)?;
+        Ok(Json(policy.into()))
+    })
+    .await
+}
+
+/// Set the tenant's retention policy for completed instances; the next purge applies it.
+#[utoipa::path(
+    put, path = "/api/process-manager/tenants/{tenantId}/retention-policy", tag = TAG_RETENTION,
+    operation_id = "setRetentionPolicy", params(TenantPath),
+    request_body = RetentionPolicyBody,
+    responses(
+        (status = 200, description = "The policy now in force.", body = RetentionPolicyBody),
+        (status = 400, description = "Days out of range (`INVALID_RETENTION_POLICY`), or not a policy.", body = ErrorBody),
+    ),
+    extensions(("x-permission" = json!("setRetentionPolicy"))),
+)]
+async fn set_retention_policy(
+    auth: Authorized<perm::SetRetentionPolicy>,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<RetentionPolicyBody>,
+) -> Result<Json<RetentionPolicyBody>, ApiError> {
+    blocking(move || {
+        let policy = state.runtime().set_retention_policy(
+            &auth.tenant,
+            idflow_runtime::RetentionPolicy {
+                completed_instance_days: body.completed_instance_days,
+            },
+        )?;
+        Ok(Json(policy.into()))
     })
     .await
 }

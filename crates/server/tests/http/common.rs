@@ -20,7 +20,9 @@ pub struct TestServer {
     runtime: Option<tokio::runtime::Runtime>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     served: Option<tokio::task::JoinHandle<Result<(), idflow_server::ServerError>>>,
-    _dir: tempfile::TempDir,
+    /// The store the server writes (for tests that look below the API).
+    pub store: idflow_store::Store,
+    dir: Option<tempfile::TempDir>,
 }
 
 /// A response: status and JSON body (`Value::Null` when the body is not JSON).
@@ -123,7 +125,20 @@ impl TestServer {
     }
 
     pub fn start_with(seed_demo: bool, body_limit: usize) -> TestServer {
-        let dir = tempfile::tempdir().expect("temp dir");
+        TestServer::start_configured(|config| {
+            config.seed_demo = seed_demo;
+            config.body_limit = body_limit;
+        })
+    }
+
+    /// A server on a new data directory, its [`Config`] adjusted by `configure` (the demo tenant
+    /// is seeded unless `configure` says otherwise).
+    pub fn start_configured(configure: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::start_in(tempfile::tempdir().expect("temp dir"), configure)
+    }
+
+    /// A server on the data directory `data` under `dir` (new or left by an earlier server).
+    pub fn start_in(dir: tempfile::TempDir, configure: impl FnOnce(&mut Config)) -> TestServer {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -133,13 +148,13 @@ impl TestServer {
             "127.0.0.1:0".parse().expect("loopback address"),
             dir.path().join("data"),
         );
-        config.seed_demo = seed_demo;
-        config.body_limit = body_limit;
+        configure(&mut config);
         let server = runtime
             .block_on(Server::bind(config))
             .expect("server binds");
         let addr = server.local_addr();
         let key = server.state().signing_key().clone();
+        let store = server.state().runtime().store().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let served = runtime.spawn(server.run(async move {
             let _ = rx.await;
@@ -156,8 +171,24 @@ impl TestServer {
             runtime: Some(runtime),
             shutdown: Some(tx),
             served: Some(served),
-            _dir: dir,
+            store,
+            dir: Some(dir),
         }
+    }
+
+    /// The server's data directory.
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.dir
+            .as_ref()
+            .expect("the data directory is kept until the server is dropped")
+            .path()
+            .join("data")
+    }
+
+    /// Stops the server cleanly and hands back its data directory, for a restart.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        self.stop_now();
+        self.dir.take().expect("the data directory")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -283,8 +314,8 @@ impl TestServer {
     }
 }
 
-impl Drop for TestServer {
-    fn drop(&mut self) {
+impl TestServer {
+    fn stop_now(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -299,5 +330,11 @@ impl Drop for TestServer {
                 }
             }
         }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop_now();
     }
 }

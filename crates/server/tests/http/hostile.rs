@@ -39,15 +39,16 @@ fn malformed_json_wrong_types_and_big_bodies_are_json_errors() {
         .expect_error(400, "MALFORMED_JSON");
     raw(&users, "application/json", b"\xff\xfe{}".to_vec()).expect_error(400, "MALFORMED_JSON");
     raw(&users, "application/json", b"".to_vec()).expect_error(400, "MALFORMED_JSON");
-    // Nesting deeper than the parser's recursion limit, where any JSON value is taken.
+    // Nesting past the server's depth limit is refused before any parser recurses into it,
+    // where any JSON value is taken and where a typed body is.
     let nested = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     raw(
         "/api/process-manager/process-instances/AAAAAAAAAAAAAAAAAAAAAAAAAA/steps/x",
         "application/json",
         nested.clone().into_bytes(),
     )
-    .expect_error(400, "MALFORMED_JSON");
-    raw(&users, "application/json", nested.into_bytes()).expect_error(400, "INVALID_BODY");
+    .expect_error(400, "JSON_TOO_DEEP");
+    raw(&users, "application/json", nested.into_bytes()).expect_error(400, "JSON_TOO_DEEP");
     raw(&users, "application/json", b"{\"externalId\": 5}".to_vec())
         .expect_error(400, "INVALID_BODY");
     raw(&users, "text/plain", b"{\"externalId\": \"x\"}".to_vec())

@@ -3,6 +3,7 @@
 
 mod common;
 mod flows;
+mod hardening;
 mod hostile;
 mod identity;
 mod openapi;
