@@ -179,6 +179,20 @@ fn serve_seeds_serves_stops_on_sigterm_and_reuses_its_data() {
         );
     }
     let registration = token_of(&first.banner, "demo-passcode-registration");
+    // Each demo flow's link: its page on this server, the token in the fragment.
+    let link = first
+        .banner
+        .iter()
+        .find(|l| l.trim_start().starts_with("passcode-registration "))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or_else(|| panic!("a link for passcode-registration: {:?}", first.banner));
+    assert_eq!(
+        link,
+        format!("http://{}/flow/#token={registration}", first.addr)
+    );
+    let (status, page) = http(&first.addr, "GET", "/flow/", None, None);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<main id=\"main\""), "{page}");
     let (status, started) = http(
         &first.addr,
         "POST",

@@ -419,6 +419,9 @@ pub mod perm {
         ListProcessInstances => "listProcessInstances",
         GetProcessInstance => "getProcessInstance",
         GetProcessInstanceHistory => "getProcessInstanceHistory",
+        // Branding of the end user's pages.
+        SetBranding => "setBranding",
+        GetBranding => "getBranding",
     }
 }
 

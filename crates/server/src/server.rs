@@ -28,6 +28,9 @@ pub struct Config {
     pub body_limit: usize,
     /// Seed the demo tenant when the data directory is new.
     pub seed_demo: bool,
+    /// Where end users reach this server (`https://id.example.com`), for process tokens' links;
+    /// `None`: `http://` and the bound address.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -37,6 +40,7 @@ impl Config {
             data_dir: data_dir.into(),
             body_limit: DEFAULT_BODY_LIMIT,
             seed_demo: true,
+            public_url: None,
         }
     }
 }
@@ -48,6 +52,8 @@ pub struct DemoToken {
     pub definition: String,
     /// The credential: `{"processToken": id}` starts an instance.
     pub id: String,
+    /// The page an end user opens to walk the flow (the token is in its fragment).
+    pub link: String,
 }
 
 impl std::fmt::Debug for DemoToken {
@@ -108,6 +114,19 @@ pub fn open_data_dir(
     })
 }
 
+/// `http://` and the bound address; a wildcard address is shown as the loopback one, which is
+/// where a browser on the same machine reaches it.
+fn bound_url(addr: SocketAddr) -> String {
+    let mut shown = addr;
+    if addr.ip().is_unspecified() {
+        shown.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("http://{shown}")
+}
+
 /// A bound, ready server: the listener is open, nothing is served until [`Server::run`].
 pub struct Server {
     listener: tokio::net::TcpListener,
@@ -134,6 +153,9 @@ impl Server {
             addr: config.listen.to_string(),
             source,
         })?;
+        opened
+            .state
+            .set_public_url(config.public_url.unwrap_or_else(|| bound_url(local_addr)));
         Ok(Server {
             listener,
             local_addr,
@@ -166,6 +188,7 @@ impl Server {
         Ok(tokens
             .into_iter()
             .map(|t| DemoToken {
+                link: self.opened.state.token_link(&t.id),
                 name: t.name,
                 definition: t.process_defn_name,
                 id: t.id,

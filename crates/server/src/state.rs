@@ -24,6 +24,8 @@ struct Shared {
     runtime: Arc<Runtime>,
     forms: Forms,
     body_limit: usize,
+    /// Where end users reach this server (`http://127.0.0.1:8080`), once bound.
+    public_url: std::sync::OnceLock<String>,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
                 runtime,
                 forms,
                 body_limit,
+                public_url: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -66,6 +69,16 @@ impl AppState {
 
     pub fn signing_key(&self) -> &SigningKey {
         &self.shared.key
+    }
+
+    /// Sets where end users reach this server (once; later calls change nothing).
+    pub fn set_public_url(&self, url: impl Into<String>) {
+        let _ = self.shared.public_url.set(url.into());
+    }
+
+    /// The link an end user opens for a process token: its page on this server.
+    pub fn token_link(&self, token_id: &str) -> String {
+        crate::pages::token_link(self.shared.public_url.get().map(String::as_str), token_id)
     }
 }
 

@@ -1,11 +1,13 @@
 //! The HTTP server over real HTTP on a loopback port picked at run time: the seeds' routes, a
-//! passcode life, TOTP, token-started flows, permissions, races and hostile input.
+//! passcode life, TOTP, token-started flows, permissions, races, hostile input, and the end
+//! user's pages and branding.
 
 mod common;
 mod flows;
 mod hostile;
 mod identity;
 mod openapi;
+mod pages;
 mod permissions;
 mod races;
 mod seeds;
