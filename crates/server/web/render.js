@@ -90,24 +90,20 @@ function qrImage(component) {
 function copyBox(component, status) {
   const id = `f${++fieldCounter}-${component.elementId}`;
   const value = String(component.defaultValue ?? '');
-  const input = el('input', {
-    id,
-    type: 'text',
-    class: 'copy-value',
-    readonly: true,
-    value,
-    spellcheck: 'false',
-    autocomplete: 'off',
-    'data-element-id': component.elementId,
-  });
-  const button = el('button', { type: 'button', class: 'secondary' }, t('copy.button'));
+  // The value is shown in full (it wraps on a narrow screen) for those who type it by hand.
+  const shown = el('code', { id, class: 'copy-value', 'data-element-id': component.elementId }, value);
+  const button = el('button', { type: 'button', class: 'secondary', 'aria-describedby': id }, component.uiLabel || t('copy.button'));
   button.addEventListener('click', async () => {
     let copied = false;
     try {
       await navigator.clipboard.writeText(value);
       copied = true;
     } catch {
-      input.select();
+      const range = document.createRange();
+      range.selectNodeContents(shown);
+      const selection = getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
       try {
         copied = document.execCommand('copy');
       } catch {
@@ -116,8 +112,7 @@ function copyBox(component, status) {
     }
     status.textContent = copied ? t('copy.done') : t('copy.failed');
   });
-  const label = el('label', { for: id }, component.uiLabel || component.elementId);
-  return el('div', { class: 'field copy' }, label, el('div', { class: 'copy-row' }, input, button));
+  return el('div', { class: 'copy' }, shown, el('div', { class: 'actions' }, button));
 }
 
 /**

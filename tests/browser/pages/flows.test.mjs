@@ -253,7 +253,7 @@ test('TOTP registration: QR code, link and secret shown; the first code register
   const link = await page.getAttribute('a[data-element-id=totpLink]', 'href');
   assert.match(link, /^otpauth:\/\/totp\//);
   assert.equal(await decodeQr(page, 'img.qr'), link, 'the QR code holds the otpauth link');
-  const secret = await page.inputValue('input.copy-value');
+  const secret = await page.textContent('code.copy-value');
   assert.equal(new URL(link).searchParams.get('secret'), secret);
 
   // A code of the wrong shape is refused on the page, with nothing sent.
@@ -284,6 +284,7 @@ test("current TOTP: the page's QR code is Get TOTP's", async () => {
   const expected = await currentTotp(server, userId);
   const token = await tokenFor('current-totp', externalId);
   const opened = await open();
+  await opened.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base });
   const { page } = opened;
   await page.goto(token.uiUrl);
   const step = await settled(page);
@@ -291,7 +292,10 @@ test("current TOTP: the page's QR code is Get TOTP's", async () => {
   await checkPage(opened, 'current-totp');
   assert.equal(await decodeQr(page, 'img.qr'), expected.qrCodeString);
   assert.equal(await page.getAttribute('a[data-element-id=currentTotpLink]', 'href'), expected.qrCodeString);
-  assert.equal(await page.inputValue('input.copy-value'), expected.secret);
+  assert.equal(await page.textContent('code.copy-value'), expected.secret);
+  await page.click('.copy button');
+  await page.locator('.step-form .status').filter({ hasText: 'Copied to the clipboard.' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), expected.secret);
   const end = await submit(page);
   assert.deepEqual([end.status, end.heading], ['COMPLETED_ENDED_SUCCESS', 'QR code shown']);
   await checkPage(opened, 'current-totp-done');
