@@ -583,3 +583,49 @@ test('the pages are served with a strict CSP, no referrer and the right caching'
   assert.equal(started.status, 404);
   assert.equal(started.headers.get('cache-control'), 'no-store');
 });
+
+test('the demo links printed at start: demo-user registers, renews, authenticates and adds TOTP', async () => {
+  const links = new Map();
+  for (const line of server.banner) {
+    const match = line.match(/^\s+([a-z-]+)\s+(http:\/\/\S+\/flow\/#token=\S+)$/);
+    if (match) links.set(match[1], match[2]);
+  }
+  assert.deepEqual([...links.keys()].sort(), [
+    'current-totp',
+    'passcode-authentication',
+    'passcode-deregistration',
+    'passcode-registration',
+    'passcode-renewal',
+    'totp-registration',
+  ]);
+  const walk = async (flow, fill) => {
+    const opened = await open();
+    await opened.page.goto(links.get(flow));
+    const step = await settled(opened.page);
+    assert.equal(step.state, 'step', `${flow}: ${JSON.stringify(step)}`);
+    await fill(opened.page);
+    const end = await submit(opened.page);
+    assertNothingLeaked(opened.requests);
+    return end.heading;
+  };
+  const registered = await walk('passcode-registration', async (page) => {
+    await page.fill('input[data-element-id=passcode]', PASSCODE);
+    await page.fill('input[data-element-id=passcodeConfirmation]', PASSCODE);
+  });
+  assert.equal(registered, 'Passcode registered');
+  const renewed = await walk('passcode-renewal', async (page) => {
+    await page.fill('input[data-element-id=currentPasscode]', PASSCODE);
+    await page.fill('input[data-element-id=newPasscode]', NEW_PASSCODE);
+    await page.fill('input[data-element-id=newPasscodeConfirmation]', NEW_PASSCODE);
+  });
+  assert.equal(renewed, 'Passcode renewed');
+  const authenticated = await walk('passcode-authentication', (page) => page.fill('input[data-element-id=passcode]', NEW_PASSCODE));
+  assert.equal(authenticated, 'Authenticated');
+  const totp = await walk('totp-registration', async (page) => {
+    await page.fill('input[data-element-id=code]', totpCode(await page.textContent('code.copy-value')));
+  });
+  assert.equal(totp, 'TOTP registered');
+  const user = await userByExternalId(server, 'demo-user');
+  assert.equal(user.registeredPasscodes.length, 1);
+  assert.equal(user.totpRegistrations.length, 1);
+});
