@@ -1,8 +1,9 @@
 //! `idflow serve`: the HTTP server on a data directory.
 //!
 //! On a new data directory it deploys the shipped flows and forms and seeds the `demo` tenant;
-//! every start prints the URLs, one start command per demo process token, and a ready admin
-//! token for `demo` (standard output; logs go to standard error). SIGTERM and Ctrl-C drain
+//! every start prints the URLs, each demo process token's link (the page an end user opens)
+//! and a start command for it, and a ready admin token for `demo` (standard output; logs go to
+//! standard error). SIGTERM and Ctrl-C drain
 //! in-flight requests, stop the timer thread and flush the store.
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -25,6 +26,10 @@ pub struct Args {
     /// The largest request body accepted, in bytes.
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
+    /// Where end users reach this server, for process tokens' links (`https://id.example.com`
+    /// behind a proxy); default `http://` and the bound address.
+    #[arg(long, env = "IDFLOW_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
     /// How long the printed admin token is valid: `30m`, `24h`, `7d`.
     #[arg(long, default_value = "24h", value_parser = crate::token::parse_ttl)]
     pub admin_token_ttl: Duration,
@@ -51,6 +56,20 @@ pub struct Args {
     /// How often completed instances past their tenant's retention policy are purged: `1h`.
     #[arg(long, default_value = "1h", value_parser = crate::token::parse_ttl)]
     pub purge_every: Duration,
+}
+
+fn parse_public_url(text: &str) -> Result<String, String> {
+    let trimmed = text.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or_else(|| format!("{text:?} must start with http:// or https://"))?;
+    if rest.is_empty() || rest.contains(['#', '?', ' ']) {
+        return Err(format!(
+            "{text:?} must be a scheme and a host (and optionally a port and a path), without a query or fragment"
+        ));
+    }
+    Ok(trimmed.to_string())
 }
 
 fn resolve(listen: &str) -> anyhow::Result<SocketAddr> {
@@ -117,6 +136,7 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
             burst: args.token_start_burst,
         };
         config.purge_every = args.purge_every;
+        config.public_url = args.public_url.clone();
         let server = Server::bind(config)
             .await
             .with_context(|| format!("starting on data directory {}", args.data.display()))?;
@@ -161,8 +181,12 @@ fn print_banner(server: &Server, args: &Args) -> anyhow::Result<()> {
     } else {
         writeln!(
             out,
-            "Demo flows (tenant {DEMO_TENANT}); start one with its process token:"
+            "Demo flows (tenant {DEMO_TENANT}): open a link in a browser to walk the flow as its end user:"
         )?;
+        for t in &tokens {
+            writeln!(out, "  {:<28} {}", t.definition, t.link)?;
+        }
+        writeln!(out, "... or start one with curl:")?;
         for t in &tokens {
             writeln!(
                 out,

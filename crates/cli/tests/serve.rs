@@ -179,6 +179,20 @@ fn serve_seeds_serves_stops_on_sigterm_and_reuses_its_data() {
         );
     }
     let registration = token_of(&first.banner, "demo-passcode-registration");
+    // Each demo flow's link: its page on this server, the token in the fragment.
+    let link = first
+        .banner
+        .iter()
+        .find(|l| l.trim_start().starts_with("passcode-registration "))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or_else(|| panic!("a link for passcode-registration: {:?}", first.banner));
+    assert_eq!(
+        link,
+        format!("http://{}/flow/#token={registration}", first.addr)
+    );
+    let (status, page) = http(&first.addr, "GET", "/flow/", None, None);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<main id=\"main\""), "{page}");
     let (status, started) = http(
         &first.addr,
         "POST",
@@ -302,4 +316,62 @@ fn serve_seeds_serves_stops_on_sigterm_and_reuses_its_data() {
 
     let (exit, _) = second.terminate();
     assert!(exit.success());
+}
+
+#[test]
+fn serve_no_demo_seeds_nothing_and_prints_no_token() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--no-demo", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("idflow serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut banner = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("banner line");
+        let last = line.starts_with("No demo");
+        banner.push(line);
+        if last {
+            break;
+        }
+    }
+    let addr = banner
+        .first()
+        .and_then(|l| l.strip_prefix("idflow listening on http://"))
+        .unwrap_or_else(|| panic!("no URL printed first: {banner:?}"))
+        .to_string();
+    let text = banner.join("\n");
+    assert!(text.contains("idflow token"), "{text}");
+    assert!(
+        !text.contains("processToken") && !text.contains("Admin token") && !text.contains("eyJ"),
+        "tokens printed with --no-demo: {text}"
+    );
+    // Nothing was seeded: minting a demo admin token works, but the demo tenant is empty.
+    let minted = Command::new(BIN)
+        .args(["token", "--tenant", "demo", "--data"])
+        .arg(&data)
+        .output()
+        .expect("idflow token runs");
+    let token = String::from_utf8_lossy(&minted.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    let (status, body) = http(
+        &addr,
+        "GET",
+        "/api/process-manager/tenants/demo/process-tokens",
+        Some(&token),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body.trim(), r#"{"tokens":[]}"#, "{body}");
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
 }

@@ -418,6 +418,9 @@ pub mod perm {
         GetProcessInstanceHistory => "getProcessInstanceHistory",
         GetRetentionPolicy => "getRetentionPolicy",
         SetRetentionPolicy => "setRetentionPolicy",
+        // Branding of the end user's pages.
+        SetBranding => "setBranding",
+        GetBranding => "getBranding",
     }
 }
 

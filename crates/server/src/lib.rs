@@ -1,5 +1,6 @@
 //! The idflow HTTP server: the identity-store routes of the seeds and api.md, the process
-//! manager, the end user's start and step routes, and `/openapi.json`.
+//! manager, the end user's start and step routes, `/openapi.json`, and the end user's pages
+//! (`/flow/`, see [`pages`]).
 //!
 //! [`router`] builds the axum application for an [`AppState`]; [`Server::bind`] opens a data
 //! directory (store, signing key, demo seed) and binds a listener, and [`Server::run`] serves
@@ -17,12 +18,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub mod auth;
+pub mod branding;
 mod connections;
 mod demo;
 pub mod error;
 mod extract;
 mod middleware;
 pub mod openapi;
+pub mod pages;
 mod rate;
 mod routes;
 pub mod schema;
@@ -72,6 +75,7 @@ fn build() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::identity::routes())
         .merge(routes::process::routes())
         .merge(routes::enduser::routes())
+        .merge(routes::branding::routes())
         .routes(routes!(openapi_json))
         .split_for_parts();
     openapi::finish(&mut doc);
@@ -91,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .unwrap_or_else(|e| format!("{{\"error\": \"the document did not serialize: {e}\"}}"));
     let body_limit = state.body_limit();
     routes
+        .merge(pages::router())
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .fallback(middleware::route_not_found)
         .layer(Extension(OpenApiJson(Arc::new(json))))

@@ -42,6 +42,7 @@ pub const PERMISSION_EXTENSION: &str = "x-permission";
         (name = "process tokens", description = "Credentials that start instances of one definition."),
         (name = "process instances", description = "Reading instances: status, redacted variables, history."),
         (name = "end user", description = "No bearer token: start by process token, answer the current step."),
+        (name = "branding", description = "The tenant's branding of the end user's pages."),
         (name = "meta", description = "This document."),
     ),
 )]

@@ -340,7 +340,8 @@ pub struct TotpPolicyList {
 
 // The process manager's and the end user's shapes are the server's own, defined beside their
 // routes; re-exported here so every documented shape is reachable from one place.
-pub use crate::routes::enduser::{CurrentStep, EndUserInstance, StartRequest};
+pub use crate::routes::branding::BrandingBody;
+pub use crate::routes::enduser::{CurrentStep, EndUserInstance, PasscodeProof, StartRequest};
 pub use crate::routes::process::{
     CreateProcessToken, DefinitionInfo, DefinitionList, DefinitionRefBody, DefinitionVersions,
     Deployed, FormDeployed, FormList, FormSummary, FormVersion, InstanceErrorBody,

@@ -35,6 +35,9 @@ pub struct Config {
     pub start_rate: StartRate,
     /// How often completed instances past their tenant's retention are purged.
     pub purge_every: Duration,
+    /// Where end users reach this server (`https://id.example.com`), for process tokens' links;
+    /// `None`: `http://` and the bound address.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -47,6 +50,7 @@ impl Config {
             limits: ConnectionLimits::default(),
             start_rate: StartRate::default(),
             purge_every: DEFAULT_PURGE_EVERY,
+            public_url: None,
         }
     }
 }
@@ -58,6 +62,8 @@ pub struct DemoToken {
     pub definition: String,
     /// The credential: `{"processToken": id}` starts an instance.
     pub id: String,
+    /// The page an end user opens to walk the flow (the token is in its fragment).
+    pub link: String,
 }
 
 impl std::fmt::Debug for DemoToken {
@@ -124,6 +130,19 @@ pub fn open_data_dir(config: &Config) -> Result<Opened, ServerError> {
     })
 }
 
+/// `http://` and the bound address; a wildcard address is shown as the loopback one, which is
+/// where a browser on the same machine reaches it.
+fn bound_url(addr: SocketAddr) -> String {
+    let mut shown = addr;
+    if addr.ip().is_unspecified() {
+        shown.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("http://{shown}")
+}
+
 /// A bound, ready server: the listener is open, nothing is served until [`Server::run`].
 pub struct Server {
     listener: tokio::net::TcpListener,
@@ -152,6 +171,9 @@ impl Server {
             addr: config.listen.to_string(),
             source,
         })?;
+        opened
+            .state
+            .set_public_url(config.public_url.unwrap_or_else(|| bound_url(local_addr)));
         Ok(Server {
             listener,
             local_addr,
@@ -186,6 +208,7 @@ impl Server {
         Ok(tokens
             .into_iter()
             .map(|t| DemoToken {
+                link: self.opened.state.token_link(&t.id),
                 name: t.name,
                 definition: t.process_defn_name,
                 id: t.id,

@@ -26,6 +26,8 @@ struct Shared {
     forms: Forms,
     body_limit: usize,
     starts: StartLimiter,
+    /// Where end users reach this server (`http://127.0.0.1:8080`), once bound.
+    public_url: std::sync::OnceLock<String>,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
                 forms,
                 body_limit,
                 starts: StartLimiter::new(start_rate),
+                public_url: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -75,6 +78,16 @@ impl AppState {
     /// The rate limit on starts per process token.
     pub(crate) fn starts(&self) -> &StartLimiter {
         &self.shared.starts
+    }
+
+    /// Sets where end users reach this server (once; later calls change nothing).
+    pub fn set_public_url(&self, url: impl Into<String>) {
+        let _ = self.shared.public_url.set(url.into());
+    }
+
+    /// The link an end user opens for a process token: its page on this server.
+    pub fn token_link(&self, token_id: &str) -> String {
+        crate::pages::token_link(self.shared.public_url.get().map(String::as_str), token_id)
     }
 }
 

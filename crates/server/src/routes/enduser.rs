@@ -1,13 +1,15 @@
-//! The end user's routes, with no bearer token: start an instance with a process token, answer
-//! the current step.
+//! The end user's routes, with no bearer token: start an instance with a process token, read
+//! where it is, answer the current step.
 //!
 //! What authorizes the end user is what they hold (api.md): the process token's ID starts an
 //! instance; the instance's unguessable ID together with the current step's ID lets them answer
 //! that step. A step that is no longer current is 409 `STALE_STEP`; the same answer sent twice is
-//! applied once (the runtime recognises it and answers the instance as it is now).
+//! applied once (the runtime recognises it and answers the instance as it is now). Answers are
+//! `Cache-Control: no-store`: a step may show a secret (a TOTP key).
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::Response;
 use axum::Json;
 use idflow_runtime::InstanceView;
 use serde::{Deserialize, Serialize};
@@ -25,7 +27,17 @@ const TAG: &str = "end user";
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(start_process_instance))
+        .routes(routes!(read_process_instance))
         .routes(routes!(answer_step))
+        .layer(axum::middleware::map_response(no_store))
+}
+
+async fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 /// The body that starts an instance.
@@ -43,6 +55,11 @@ pub struct StartRequest {
 pub struct CurrentStep {
     /// Answer with `POST .../process-instances/{instanceId}/steps/{stepId}`.
     pub step_id: String,
+    /// The step's activity type (`passcodeRegistrationForm`, `passcodeRenewalForm`,
+    /// `passcodeAuthenticationForm`, `totpRegistrationForm`, `customDataForm`): what the page
+    /// must compute for its answer.
+    #[schema(example = "passcodeRegistrationForm")]
+    pub activity: String,
     /// The screen the UI draws (`passcode-registration`, ...).
     pub ui_component_id: Option<String>,
     /// The step to start the UI at.
@@ -68,6 +85,39 @@ pub struct EndUserInstance {
     pub current_step: Option<CurrentStep>,
     /// The end event reached (name, else ID), once ended.
     pub outcome: Option<String>,
+    /// The server's SRP proofs `M2` of the passcode renewals and authentications this instance
+    /// completed, by session: the page checks the one of the exchange it sent before it shows
+    /// success. Absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passcode_proofs: Vec<PasscodeProof>,
+}
+
+/// The server's proof of one completed SRP exchange.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PasscodeProof {
+    /// The identity session (`data.sessionId` of the step).
+    pub session_id: String,
+    /// `M2`, standard base64 of 32 bytes.
+    pub m2: String,
+}
+
+/// The `{sessionId, m2}` pairs the Complete Passcode Renewal / Authentication activities wrote
+/// under their keys.
+fn passcode_proofs(variables: &Value) -> Vec<PasscodeProof> {
+    let Some(vars) = variables.as_object() else {
+        return Vec::new();
+    };
+    vars.values()
+        .filter_map(|v| {
+            let session_id = v.get("sessionId")?.as_str()?;
+            let m2 = v.get("m2")?.as_str()?;
+            Some(PasscodeProof {
+                session_id: session_id.to_string(),
+                m2: m2.to_string(),
+            })
+        })
+        .collect()
 }
 
 fn field(view: &Value, name: &str) -> Option<String> {
@@ -81,14 +131,24 @@ impl From<&InstanceView> for EndUserInstance {
             status: v.status.as_str().to_string(),
             current_step: v.step.as_ref().map(|s| CurrentStep {
                 step_id: s.step_id.clone(),
+                activity: s.activity.key().to_string(),
                 ui_component_id: field(&s.view, "uiComponentId"),
                 starting_component_id: field(&s.view, "startingComponentId"),
                 form: s.view.get("form").cloned().unwrap_or(Value::Null),
                 data: s.view.get("data").cloned(),
             }),
             outcome: v.outcome.clone(),
+            passcode_proofs: passcode_proofs(&v.variables),
         }
     }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub(crate) struct InstancePath {
+    /// The instance's ID, from the start answer.
+    instance_id: String,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -134,6 +194,24 @@ async fn start_process_instance(
     })
     .await?;
     Ok((StatusCode::CREATED, Json(EndUserInstance::from(&view))))
+}
+
+/// Read an instance as its end user sees it: the current step, or the final status (no bearer
+/// token). This is how a page resumes after a reload or a `409 STALE_STEP`.
+#[utoipa::path(
+    get, path = "/api/process-manager/process-instances/{instanceId}", tag = TAG,
+    operation_id = "readProcessInstanceAsEndUser", params(InstancePath),
+    responses(
+        (status = 200, description = "The step to answer, or the final status and outcome.", body = EndUserInstance),
+        (status = 404, description = "No such instance (`PROCESS_INSTANCE_NOT_FOUND`).", body = ErrorBody),
+    ),
+)]
+async fn read_process_instance(
+    State(state): State<AppState>,
+    PathParams(p): PathParams<InstancePath>,
+) -> Result<Json<EndUserInstance>, ApiError> {
+    let view = blocking(move || Ok(state.runtime().instance(&p.instance_id)?)).await?;
+    Ok(Json(EndUserInstance::from(&view)))
 }
 
 /// Answer the current step with the form's data (no bearer token).

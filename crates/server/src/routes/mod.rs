@@ -1,5 +1,7 @@
-//! The route modules: identity-store, process manager (bearer token), end user (no token).
+//! The route modules: identity-store, process manager (bearer token), end user (no token),
+//! branding (set with a bearer token, read by the end user's pages).
 
+pub(crate) mod branding;
 pub(crate) mod enduser;
 pub(crate) mod identity;
 pub(crate) mod process;

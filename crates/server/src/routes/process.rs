@@ -274,7 +274,7 @@ pub struct CreateProcessToken {
     /// Copied into `processvar.token`; a JSON object.
     #[serde(default = "empty_object")]
     pub parameters: Value,
-    /// Where an end user opens it.
+    /// Where an end user opens it; absent: its page on this server (`{server}/flow/#token={id}`).
     #[serde(default)]
     pub ui_url: Option<String>,
 }
@@ -305,6 +305,8 @@ pub struct ProcessTokenBody {
     /// `ACTIVE` or `INACTIVE`.
     pub status: String,
     pub parameters: Value,
+    /// Where an end user opens it: the URL the backend set, else its page on this server
+    /// (`{server}/flow/#token={id}`).
     pub ui_url: Option<String>,
     /// Instances started with it so far.
     pub uses: u64,
@@ -336,6 +338,16 @@ impl From<&ProcessToken> for ProcessTokenBody {
             uses: t.uses,
             created_at: format_timestamp(t.created_at_ms),
         }
+    }
+}
+
+impl ProcessTokenBody {
+    /// The body with `uiUrl` defaulting to the token's page on this server.
+    fn linked(mut self, state: &AppState) -> Self {
+        if self.ui_url.is_none() {
+            self.ui_url = Some(state.token_link(&self.id));
+        }
+        self
     }
 }
 
@@ -808,7 +820,7 @@ async fn create_process_token(
     let new = new_token(body)?;
     let token = blocking(move || {
         let token = state.runtime().create_token(&auth.tenant, new)?;
-        Ok(ProcessTokenBody::from(&token))
+        Ok(ProcessTokenBody::from(&token).linked(&state))
     })
     .await?;
     Ok((StatusCode::CREATED, Json(token)))
@@ -829,7 +841,10 @@ async fn list_process_tokens(
     blocking(move || {
         let tokens = state.runtime().list_tokens(&auth.tenant)?;
         Ok(Json(ProcessTokenList {
-            tokens: tokens.iter().map(ProcessTokenBody::from).collect(),
+            tokens: tokens
+                .iter()
+                .map(|t| ProcessTokenBody::from(t).linked(&state))
+                .collect(),
         }))
     })
     .await
@@ -852,7 +867,7 @@ async fn get_process_token(
 ) -> Result<Json<ProcessTokenBody>, ApiError> {
     blocking(move || {
         let token = state.runtime().token(&auth.tenant, &p.token_name)?;
-        Ok(Json(ProcessTokenBody::from(&token)))
+        Ok(Json(ProcessTokenBody::from(&token).linked(&state)))
     })
     .await
 }
@@ -878,7 +893,7 @@ async fn deactivate_process_token(
         let token = state
             .runtime()
             .deactivate_token(&auth.tenant, &p.token_name)?;
-        Ok(Json(ProcessTokenBody::from(&token)))
+        Ok(Json(ProcessTokenBody::from(&token).linked(&state)))
     })
     .await
 }

@@ -1,5 +1,6 @@
 //! The HTTP server over real HTTP on a loopback port picked at run time: the seeds' routes, a
-//! passcode life, TOTP, token-started flows, permissions, races and hostile input.
+//! passcode life, TOTP, token-started flows, permissions, races, hostile input, and the end
+//! user's pages and branding.
 
 mod common;
 mod flows;
@@ -7,6 +8,7 @@ mod hardening;
 mod hostile;
 mod identity;
 mod openapi;
+mod pages;
 mod permissions;
 mod races;
 mod seeds;
