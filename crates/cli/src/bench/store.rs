@@ -9,6 +9,10 @@
 //! client sees it, flushes per transition (group commit), and bytes per completed instance with
 //! its history — on disk (sled's files, growth over the run) and logical (keys and values).
 //!
+//! It runs twice on fresh stores: as the server runs (every flush followed by a device sync, so
+//! an acknowledged transition survives power loss) and with sled's own flush alone (survives a
+//! crash of the process only), and reports the ratio.
+//!
 //! `--count N` instances (default 20,000); `IDFLOW_BENCH_CLIENTS` client threads (default 96).
 
 use std::path::PathBuf;
@@ -20,7 +24,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use idflow_engine::{ActivityResult, Check, CheckResult, Status, VarPath, VarWrite};
 use idflow_runtime::{ActivityHandler, Runtime, RuntimeConfig, ScriptedActivities};
-use idflow_store::Store;
+use idflow_store::{Durability, Store};
 use serde_json::{json, Value};
 
 use super::Args;
@@ -169,8 +173,76 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .unwrap_or(DEFAULT_CLIENTS)
         .max(1);
 
+    // Both durabilities in one run, so the cost of the device sync is a ratio on one machine:
+    // sled's own flush (survives a crash of the process), then the default (survives power loss).
+    let crash_only = measure(instances, clients, Durability::ProcessCrash)?;
+    let power_loss = measure(instances, clients, Durability::PowerLoss)?;
+    let per_second = power_loss["completed_per_second"].as_f64().unwrap_or(0.0);
+    let disk_per_instance = power_loss["bytes_on_disk_per_instance"]
+        .as_f64()
+        .unwrap_or(f64::MAX);
+    let figures = json!({
+        "scenario": "store",
+        "instances": instances,
+        "clients": clients,
+        "power_loss_safe": power_loss,
+        "process_crash_safe": crash_only,
+        "power_loss_cost": crash_only["completed_per_second"].as_f64().unwrap_or(0.0) / per_second.max(f64::EPSILON),
+        "goals": {
+            "completed_per_second": GOAL_PER_SECOND,
+            "bytes_per_instance": GOAL_BYTES,
+            "met": per_second >= GOAL_PER_SECOND && disk_per_instance <= GOAL_BYTES,
+        },
+    });
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("idflow bench store: {instances} instances of {FLOW_NAME} on sled, {clients} clients, every transition durable before it is acknowledged");
+    for (label, f) in [
+        ("survives power loss (default: sled's flush, then fdatasync)", &power_loss),
+        ("survives a process crash only (sled's flush alone)", &crash_only),
+    ] {
+        let get = |k: &str| f[k].as_f64().unwrap_or(0.0);
+        println!("  {label}:");
+        println!(
+            "    completed instances/s: {:.0} (goal ≥ {GOAL_PER_SECOND:.0})",
+            get("completed_per_second")
+        );
+        println!(
+            "    transition latency: p50 {:.2} ms, p99 {:.2} ms",
+            f["transition_latency_ms"]["p50"].as_f64().unwrap_or(0.0),
+            f["transition_latency_ms"]["p99"].as_f64().unwrap_or(0.0)
+        );
+        println!(
+            "    chains per store transaction: {:.1}; {:.1} transitions per flush, {:.2} ms per flush, {:.0}% of the run; {} device syncs",
+            get("chains_per_transaction"),
+            get("transitions_per_flush"),
+            get("flush_seconds") * 1e3 / get("flushes").max(1.0),
+            get("flush_seconds") * 100.0 / get("seconds").max(f64::EPSILON),
+            f["device_syncs"]
+        );
+        println!(
+            "    bytes per completed instance with its history: {:.0} on disk (growth over the run, goal ≤ {GOAL_BYTES:.0}), {:.0} once compacted, {:.0} logical in {:.1} keys",
+            get("bytes_on_disk_per_instance"),
+            get("compacted_bytes_per_instance"),
+            get("logical_bytes_per_instance"),
+            get("keys_per_instance")
+        );
+        println!("    run time: {:.2} s", get("seconds"));
+    }
+    println!(
+        "  the device sync costs {:.2}x in completed instances/s",
+        figures["power_loss_cost"].as_f64().unwrap_or(0.0)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One run of `instances` instances on a fresh store opened with `durability`.
+fn measure(instances: u64, clients: usize, durability: Durability) -> anyhow::Result<Value> {
     let scratch = ScratchDir::new()?;
-    let store = Store::open(&scratch.0).context("cannot open the benchmark store")?;
+    let store =
+        Store::open_with(&scratch.0, durability).context("cannot open the benchmark store")?;
     let handler: Arc<dyn ActivityHandler> = Arc::new(scripted_activities());
     let runtime = Arc::new(Runtime::new(store, handler, RuntimeConfig::default()));
     runtime
@@ -185,6 +257,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let logical_before = runtime.instance_storage()?;
     let (flushes_before, flush_time_before) = runtime.flush_stats();
     let (batches_before, chains_before) = runtime.batch_stats();
+    let syncs_before = runtime.store().device_syncs();
 
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -216,6 +289,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let (batches_after, chains_after) = runtime.batch_stats();
     let chains_per_transaction =
         (chains_after - chains_before) as f64 / ((batches_after - batches_before).max(1) as f64);
+    let device_syncs = runtime.store().device_syncs() - syncs_before;
 
     runtime.store().flush()?;
     let disk_after = runtime.store().size_on_disk()?;
@@ -223,58 +297,23 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let logical_after = runtime.instance_storage()?;
     latencies.sort_unstable();
     let n = instances as f64;
-    let per_second = n / seconds.max(f64::EPSILON);
-    let disk_per_instance = disk_after.saturating_sub(disk_before) as f64 / n;
     let total = n + WARM_UP as f64;
-    let compacted_per_instance = compacted as f64 / total;
-    let logical_per_instance = logical_after.bytes.saturating_sub(logical_before.bytes) as f64 / n;
-    let keys_per_instance = logical_after.keys.saturating_sub(logical_before.keys) as f64 / n;
     let transitions = latencies.len() as f64;
     let (p50, p99) = (percentile(&latencies, 0.50), percentile(&latencies, 0.99));
-
-    let figures = json!({
-        "scenario": "store",
-        "instances": instances,
-        "clients": clients,
+    Ok(json!({
+        "durability": format!("{durability:?}"),
         "seconds": seconds,
-        "completed_per_second": per_second,
+        "completed_per_second": n / seconds.max(f64::EPSILON),
         "transitions_per_second": transitions / seconds.max(f64::EPSILON),
         "transition_latency_ms": {"p50": ms(p50), "p99": ms(p99), "max": ms(latencies.last().copied().unwrap_or_default())},
         "flushes": flushes,
+        "device_syncs": device_syncs,
         "transitions_per_flush": transitions / (flushes.max(1) as f64),
         "flush_seconds": flush_seconds,
         "chains_per_transaction": chains_per_transaction,
-        "bytes_on_disk_per_instance": disk_per_instance,
-        "compacted_bytes_per_instance": compacted_per_instance,
-        "logical_bytes_per_instance": logical_per_instance,
-        "keys_per_instance": keys_per_instance,
-        "goals": {
-            "completed_per_second": GOAL_PER_SECOND,
-            "bytes_per_instance": GOAL_BYTES,
-            "met": per_second >= GOAL_PER_SECOND && disk_per_instance <= GOAL_BYTES,
-        },
-    });
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&figures)?);
-    } else {
-        println!("idflow bench store: {instances} instances of {FLOW_NAME} on sled, {clients} clients, every transition durable");
-        println!("  completed instances/s: {per_second:.0} (goal ≥ {GOAL_PER_SECOND:.0})");
-        println!(
-            "  transition latency: p50 {:.2} ms, p99 {:.2} ms",
-            ms(p50),
-            ms(p99)
-        );
-        println!("  chains per store transaction: {chains_per_transaction:.1} (combined)");
-        println!(
-            "  flushes: {flushes} for {transitions:.0} transitions ({:.1} per flush, group commit), {:.2} ms each, {:.0}% of the run",
-            transitions / (flushes.max(1) as f64),
-            flush_seconds * 1e3 / (flushes.max(1) as f64),
-            flush_seconds * 100.0 / seconds.max(f64::EPSILON)
-        );
-        println!(
-            "  bytes per completed instance with its history: {disk_per_instance:.0} on disk (store growth over the run, goal ≤ {GOAL_BYTES:.0}), {compacted_per_instance:.0} on disk once compacted, {logical_per_instance:.0} logical in {keys_per_instance:.1} keys"
-        );
-        println!("  run time: {seconds:.2} s");
-    }
-    Ok(ExitCode::SUCCESS)
+        "bytes_on_disk_per_instance": disk_after.saturating_sub(disk_before) as f64 / n,
+        "compacted_bytes_per_instance": compacted as f64 / total,
+        "logical_bytes_per_instance": logical_after.bytes.saturating_sub(logical_before.bytes) as f64 / n,
+        "keys_per_instance": logical_after.keys.saturating_sub(logical_before.keys) as f64 / n,
+    }))
 }
