@@ -5,6 +5,10 @@
 //! were spent allocating (callgrind), see BENCHMARKS.md. Counting costs every other command one
 //! relaxed load per allocation.
 
+// A global allocator is `unsafe impl GlobalAlloc` by definition; this one only forwards to
+// mimalloc and counts.
+#![allow(unsafe_code)]
+
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 

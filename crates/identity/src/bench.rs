@@ -59,6 +59,7 @@ impl Stopwatch {
 }
 
 #[cfg(unix)]
+#[allow(unsafe_code)] // std has no per-thread CPU clock; libc's is one call.
 fn thread_cpu_ns() -> Option<u128> {
     let mut ts = libc::timespec {
         tv_sec: 0,

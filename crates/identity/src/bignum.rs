@@ -189,6 +189,8 @@ impl Modulus {
     }
 
     /// Montgomery product `a * b / R mod n` (inputs below n).
+    // Calls the BMI2/ADX assembly once the CPU is known to have it (BENCHMARKS.md, `bench srp`).
+    #[allow(unsafe_code)]
     pub(crate) fn mul(&self, a: &Limbs, b: &Limbs) -> Limbs {
         #[cfg(target_arch = "x86_64")]
         if self.use_adx {
@@ -199,6 +201,7 @@ impl Modulus {
     }
 
     /// Montgomery square `a * a / R mod n`.
+    #[allow(unsafe_code)] // As `mul`: the BMI2/ADX assembly once the CPU is known to have it.
     pub(crate) fn sqr(&self, a: &Limbs) -> Limbs {
         #[cfg(target_arch = "x86_64")]
         if self.use_adx {
@@ -457,6 +460,8 @@ mod portable {
 /// Montgomery multiplication with BMI2/ADX: each row `t += a * w` is 32 `mulx` with the low
 /// halves summed on the CF chain (`adcx`) and the running limbs on the OF chain (`adox`).
 #[cfg(target_arch = "x86_64")]
+// Inline assembly: the SRP server's exponentiations are this loop (BENCHMARKS.md, `bench srp`).
+#[allow(unsafe_code)]
 mod adx {
     use super::{reduce_once, Limbs, LIMBS};
     use std::arch::asm;
