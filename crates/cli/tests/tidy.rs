@@ -35,7 +35,12 @@ fn every_source_file_opens_with_a_line_saying_what_it_is_for() {
             let text = std::fs::read_to_string(f).unwrap_or_default();
             !text.starts_with("//!")
         })
-        .map(|f| f.strip_prefix(&workspace).unwrap_or(f).display().to_string())
+        .map(|f| {
+            f.strip_prefix(&workspace)
+                .unwrap_or(f)
+                .display()
+                .to_string()
+        })
         .collect();
     assert!(
         missing.is_empty(),

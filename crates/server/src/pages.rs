@@ -103,7 +103,8 @@ pub fn pick_language(accept: Option<&str>) -> &'static str {
             .filter_map(|p| p.trim().strip_prefix("q="))
             .find_map(|q| q.trim().parse::<f32>().ok())
             .unwrap_or(1.0);
-        if tag.is_empty() || !(quality > 0.0) {
+        // `q=0` refuses a language; NaN (`q=nan`) is no quality either.
+        if tag.is_empty() || quality.is_nan() || quality <= 0.0 {
             continue;
         }
         ranked.push((quality, position, tag));

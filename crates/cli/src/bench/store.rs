@@ -200,8 +200,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     println!("idflow bench store: {instances} instances of {FLOW_NAME} on sled, {clients} clients, every transition durable before it is acknowledged");
     for (label, f) in [
-        ("survives power loss (default: sled's flush, then fdatasync)", &power_loss),
-        ("survives a process crash only (sled's flush alone)", &crash_only),
+        (
+            "survives power loss (default: sled's flush, then fdatasync)",
+            &power_loss,
+        ),
+        (
+            "survives a process crash only (sled's flush alone)",
+            &crash_only,
+        ),
     ] {
         let get = |k: &str| f[k].as_f64().unwrap_or(0.0);
         println!("  {label}:");
