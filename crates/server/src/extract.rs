@@ -6,6 +6,7 @@
 //! extractor a handler uses comes from here.
 
 use axum::body::Bytes;
+use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
@@ -206,10 +207,17 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(PathParams(value)),
-            Err(PathRejection::FailedToDeserializePathParams(e)) => Err(ApiError::bad_request(
-                code::INVALID_PARAMETER,
-                format!("path parameter: {}", e.body_text()),
-            )),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                // A parameter type's own refusal (`constraints`) already names the parameter.
+                let detail = match e.kind() {
+                    ErrorKind::Message(message) => message.clone(),
+                    _ => e.body_text(),
+                };
+                Err(ApiError::bad_request(
+                    code::INVALID_PARAMETER,
+                    format!("path parameter: {detail}"),
+                ))
+            }
             Err(other) => Err(ApiError::internal(other.body_text())),
         }
     }
