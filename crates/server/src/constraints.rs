@@ -190,6 +190,31 @@ pub const TOKEN_DESCRIPTION: Text = Text {
 /// A process token's UI URL.
 pub const TOKEN_UI_URL: Text = TOKEN_DESCRIPTION;
 
+/// The display name of a tenant's branding.
+pub const DISPLAY_NAME: Text = Text {
+    min_chars: 1,
+    max_chars: crate::branding::MAX_NAME_CHARS,
+    pattern: NOT_BLANK,
+    chars: not_blank,
+};
+
+/// A branding colour.
+pub const COLOUR: Text = Text {
+    min_chars: 7,
+    max_chars: 7,
+    pattern: "^#[0-9A-Fa-f]{6}$",
+    chars: |v| crate::branding::rgb("colour", v).err(),
+};
+
+/// A branding logo: a `data:` URI of one of the image types, with canonical standard base64
+/// (padded, unused bits 0), whole at most `MAX_LOGO_BYTES` long.
+pub const LOGO: Text = Text {
+    min_chars: 1,
+    max_chars: crate::branding::MAX_LOGO_BYTES,
+    pattern: r"^data:image/(png|jpeg|gif|webp|svg\+xml);base64,([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)$",
+    chars: |v| crate::branding::check_logo(v).err(),
+};
+
 /// The file name a deployed definition's diagnostics are located in (empty: the default).
 pub const FILE_NAME: Text = Text {
     min_chars: 0,
@@ -350,6 +375,18 @@ text_type!(
     TokenUiUrl, "uiUrl", TOKEN_UI_URL
 );
 text_type!(
+    /// The name shown on a tenant's pages.
+    DisplayName, "displayName", DISPLAY_NAME
+);
+text_type!(
+    /// A `#rrggbb` colour.
+    Colour, "colour", COLOUR
+);
+text_type!(
+    /// A logo `data:` URI.
+    Logo, "logo", LOGO
+);
+text_type!(
     /// The file name of a deployed definition.
     FileName, "fileName", FILE_NAME
 );
@@ -502,6 +539,12 @@ int_type!(
     DriftSteps(u32, Int32), "acceptedDriftSteps",
     Int { min: 0, max: limits::MAX_TOTP_DRIFT_STEPS as u64 }
 );
+int_type!(
+    /// Days a completed instance is kept.
+    RetentionDays(u32, Int32), "completedInstanceDays",
+    Int { min: 1, max: idflow_runtime::RetentionPolicy::MAX_DAYS as u64 }
+);
+
 /// The largest `maxUses`: JSON clients commonly read numbers as signed 64-bit.
 pub const MAX_USES: u64 = i64::MAX as u64;
 
@@ -757,6 +800,23 @@ mod tests {
             "SHA--1",
             "SHA384",
             "MD5",
+            "#0b5394",
+            "#0B5394",
+            "#0b539",
+            "#0b53944",
+            "0b5394",
+            "#0g5394",
+            "data:image/png;base64,iVBORw0KGgo=",
+            "data:image/png;base64,iVBORw0KGgp=",
+            "data:image/png;base64,iVBORw0KGg==",
+            "data:image/png;base64,iVBORw0KGw==",
+            "data:image/png;base64,iVBORw0K",
+            "data:image/png;base64,",
+            "data:image/png;base64,iVB",
+            "data:image/bmp;base64,iVBORw0K",
+            "data:image/svg+xml;base64,PHN2Zy8+",
+            "data:image/svg+xml;base64,PHN2Zy8+\n",
+            "data:text/plain;base64,aGk=",
         ]
         .map(String::from)
         .to_vec();
@@ -793,6 +853,9 @@ mod tests {
         pattern_agrees(&TOKEN_NAME, "TOKEN_NAME");
         pattern_agrees(&FILE_NAME, "FILE_NAME");
         pattern_agrees(&INSTANCE_CURSOR, "INSTANCE_CURSOR");
+        pattern_agrees(&DISPLAY_NAME, "DISPLAY_NAME");
+        pattern_agrees(&COLOUR, "COLOUR");
+        pattern_agrees(&LOGO, "LOGO");
         let algorithm =
             regex::Regex::new(idflow_identity::TotpAlgorithm::PATTERN).expect("compiles");
         for value in corpus() {

@@ -163,7 +163,7 @@ fn finish_operation(op: &mut Operation) {
         document_error(
             op,
             "400",
-            "The body is not valid JSON (`MALFORMED_JSON`) or not of the documented shape (`INVALID_BODY`).",
+            "The body is not valid JSON (`MALFORMED_JSON`), nests deeper than the server's limit (`JSON_TOO_DEEP`) or is not of the documented shape (`INVALID_BODY`).",
         );
     }
 }

@@ -22,8 +22,8 @@ use utoipa_axum::routes;
 use crate::auth::{perm, Authorized};
 use crate::constraints::{
     DefinitionName, FileName, FormName, InstanceCursor, InstanceId, InstancePageLimit,
-    InstanceStatus, MaxUses, TenantId, Timestamp, TokenDescription, TokenName, TokenType,
-    TokenUiUrl, Version, TOKEN_COUNT_LIMITED, TOKEN_TIME_LIMITED, TOKEN_UNLIMITED,
+    InstanceStatus, MaxUses, RetentionDays, TenantId, Timestamp, TokenDescription, TokenName,
+    TokenType, TokenUiUrl, Version, TOKEN_COUNT_LIMITED, TOKEN_TIME_LIMITED, TOKEN_UNLIMITED,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams, QueryParams, XmlBody};
@@ -1131,9 +1131,10 @@ async fn get_process_instance_history(
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RetentionPolicyBody {
-    /// Days after an instance ended that it is purged, 1 to 3660; `null` keeps completed
+    /// Days after an instance ended that it is purged; `null` (or absent) keeps completed
     /// instances for ever. A tenant that set nothing gets 180.
-    #[schema(example = 180, minimum = 1, maximum = 3660)]
+    #[serde(default, deserialize_with = "optional_whole_number")]
+    #[schema(value_type = Option<RetentionDays>, inline, example = 180)]
     pub completed_instance_days: Option<u32>,
 }
 
@@ -1157,6 +1158,7 @@ impl From<idflow_runtime::RetentionPolicy> for RetentionPolicyBody {
 async fn get_retention_policy(
     auth: Authorized<perm::GetRetentionPolicy>,
     State(state): State<AppState>,
+    PathParams(_tenant_path): PathParams<TenantPath>,
 ) -> Result<Json<RetentionPolicyBody>, ApiError> {
     blocking(move || {
         let policy = state.runtime().retention_policy(&auth.tenant)?;
@@ -1179,6 +1181,7 @@ async fn get_retention_policy(
 async fn set_retention_policy(
     auth: Authorized<perm::SetRetentionPolicy>,
     State(state): State<AppState>,
+    PathParams(_tenant_path): PathParams<TenantPath>,
     JsonBody(body): JsonBody<RetentionPolicyBody>,
 ) -> Result<Json<RetentionPolicyBody>, ApiError> {
     blocking(move || {

@@ -475,3 +475,70 @@ fn a_body_the_route_ignores_may_be_left_out() {
         assert_eq!(answer.status, 200, "{}", answer.text);
     }
 }
+
+#[test]
+fn a_body_documented_as_an_object_must_be_one() {
+    let srv = TestServer::start_empty();
+    let admin = srv.admin(TENANT);
+    // serde fills a struct from an array; the document allows objects only.
+    for (method, path, body) in [
+        (
+            reqwest::Method::PUT,
+            format!("{PM}/branding"),
+            "[null, null]",
+        ),
+        (reqwest::Method::POST, format!("{IS}/stores"), "[\"main\"]"),
+        (
+            reqwest::Method::PUT,
+            format!("{PM}/retention-policy"),
+            "[30]",
+        ),
+    ] {
+        srv.send(
+            srv.request(method, &path)
+                .bearer_auth(&admin)
+                .header("Content-Type", "application/json")
+                .body(body),
+        )
+        .expect_error(400, "INVALID_BODY");
+    }
+    assert_eq!(
+        srv.get(&format!("{IS}/stores"), Some(&admin)).expect(200)["stores"],
+        json!([])
+    );
+    assert_eq!(
+        srv.get(&format!("{PM}/retention-policy"), Some(&admin))
+            .expect(200)["completedInstanceDays"],
+        180
+    );
+
+    // The branding colours and the retention days: documented bounds, enforced.
+    let doc = document(&srv);
+    let colour = property(&doc, "BrandingBody", "textColor");
+    assert!(colour["pattern"].is_string(), "{colour}");
+    let srv_put = |path: String, body: Value| {
+        srv.send(
+            srv.request(reqwest::Method::PUT, &path)
+                .bearer_auth(&admin)
+                .json(&body),
+        )
+    };
+    srv_put(format!("{PM}/branding"), json!({"textColor": "#zzzzzz"}))
+        .expect_error(400, "INVALID_BRANDING");
+    let days = property(&doc, "RetentionPolicyBody", "completedInstanceDays");
+    let most = number(&days, "maximum");
+    let kept = srv_put(
+        format!("{PM}/retention-policy"),
+        json!({ "completedInstanceDays": most as f64 }),
+    )
+    .expect(200);
+    assert_eq!(kept["completedInstanceDays"], most);
+    assert_eq!(
+        srv_put(
+            format!("{PM}/retention-policy"),
+            json!({ "completedInstanceDays": most + 1 })
+        )
+        .status,
+        400
+    );
+}
