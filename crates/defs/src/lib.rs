@@ -59,6 +59,7 @@ pub use diagnostic::{code_info, codes, render_text, CodeInfo, Diagnostic, Severi
 pub use files::{find_definition_files, load_file};
 pub use loader::{load, Loaded};
 pub use model::{Activity, Definition, Flow, Location, Node, NodeKind, Param};
+pub use process::{is_valid_process_id, MAX_PROCESS_ID_LEN};
 pub use xml::{IDFLOW_NS, MAX_DEPTH, MAX_INPUT_BYTES, MAX_NODES};
 
 /// A definition file that does not load: an expected outcome for a designer's file, carrying

@@ -16,7 +16,7 @@ use crate::model::{Activity, Definition, Flow, Node, NodeKind};
 use crate::xml::{Element, Ns, IDFLOW_NS};
 
 /// The longest process id accepted: it is the definition's name in URLs.
-const MAX_PROCESS_ID_LEN: usize = 128;
+pub const MAX_PROCESS_ID_LEN: usize = 128;
 const MAX_ID_LEN: usize = 256;
 /// Conditions longer than this are refused: a gateway condition is a short test.
 const MAX_CONDITION_LEN: usize = 4096;
@@ -281,7 +281,7 @@ fn check_process_id(ctx: &mut Ctx<'_>, process: &Element) -> Option<String> {
         );
         return None;
     };
-    if !is_valid_id(id, MAX_PROCESS_ID_LEN) {
+    if !is_valid_process_id(id) {
         ctx.error(
             codes::INVALID_PROCESS_ID,
             process,
@@ -293,6 +293,12 @@ fn check_process_id(ctx: &mut Ctx<'_>, process: &Element) -> Option<String> {
         return None;
     }
     Some(id.to_string())
+}
+
+/// Whether `id` is usable as a process id, the definition's name: [`is_valid_id`] up to
+/// [`MAX_PROCESS_ID_LEN`].
+pub fn is_valid_process_id(id: &str) -> bool {
+    is_valid_id(id, MAX_PROCESS_ID_LEN)
 }
 
 /// An XML NCName restricted to ASCII, so ids are safe in URLs and messages.

@@ -94,7 +94,8 @@ impl fmt::Debug for Entropy {
     }
 }
 
-const MAX_EXTERNAL_ID_CHARS: usize = 256;
+/// Longest external user ID, in characters.
+pub const MAX_EXTERNAL_ID_CHARS: usize = 256;
 /// Wrong codes a TOTP registration session takes before it is closed.
 const MAX_REGISTRATION_CODE_ATTEMPTS: u32 = 5;
 

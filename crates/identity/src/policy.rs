@@ -118,15 +118,21 @@ impl TotpAlgorithm {
         }
     }
 
-    /// Accepts `SHA1`/`SHA-1` and the like, any case.
+    /// Accepts `SHA1` or `SHA-1` and the like, in any case: `SHA`, an optional `-`, the size
+    /// ([`TotpAlgorithm::PATTERN`] says the same for the API document).
     pub fn parse(text: &str) -> Option<TotpAlgorithm> {
-        match text.to_ascii_uppercase().replace('-', "").as_str() {
-            "SHA1" => Some(TotpAlgorithm::Sha1),
-            "SHA256" => Some(TotpAlgorithm::Sha256),
-            "SHA512" => Some(TotpAlgorithm::Sha512),
+        let upper = text.to_ascii_uppercase();
+        let size = upper.strip_prefix("SHA")?;
+        match size.strip_prefix('-').unwrap_or(size) {
+            "1" => Some(TotpAlgorithm::Sha1),
+            "256" => Some(TotpAlgorithm::Sha256),
+            "512" => Some(TotpAlgorithm::Sha512),
             _ => None,
         }
     }
+
+    /// What [`TotpAlgorithm::parse`] accepts, as an ECMA-262 regular expression.
+    pub const PATTERN: &'static str = "^[Ss][Hh][Aa]-?(1|256|512)$";
 }
 
 impl fmt::Display for TotpAlgorithm {
@@ -177,15 +183,31 @@ pub struct UnmetRequirement {
     pub message: String,
 }
 
-const MAX_PASSCODE_LENGTH_LIMIT: u32 = 4096;
-const MAX_HISTORY: u32 = 64;
-const MAX_RULES: usize = 32;
-const MAX_PATTERN_CHARS: usize = 1024;
-const MAX_ERROR_CHARS: usize = 512;
+// The limits a policy is validated against; public so that the HTTP server documents exactly
+// these bounds.
+/// Longest `minimumLength` / `maximumLength`, and the most characters the counts may demand.
+pub const MAX_PASSCODE_LENGTH_LIMIT: u32 = 4096;
+/// Most previous verifiers `passcodeHistory` may keep.
+pub const MAX_HISTORY: u32 = 64;
+/// Most rules in each of `requiredRegExes`, `allowedRegExes`, `disallowedRegExes`.
+pub const MAX_RULES: usize = 32;
+/// Longest rule `pattern`, in characters.
+pub const MAX_PATTERN_CHARS: usize = 1024;
+/// Longest rule `error`, in characters.
+pub const MAX_ERROR_CHARS: usize = 512;
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
-const MAX_SESSION_LIFETIME_SECONDS: u32 = 86_400;
-const MAX_TEMPORARY_LOCK_SECONDS: u32 = 30 * 86_400;
-const MAX_FAILED_ATTEMPTS_LIMIT: u32 = 1000;
+/// Longest `sessionLifetimeSeconds` (the shortest is 1).
+pub const MAX_SESSION_LIFETIME_SECONDS: u32 = 86_400;
+/// Longest `temporaryLockSeconds`.
+pub const MAX_TEMPORARY_LOCK_SECONDS: u32 = 30 * 86_400;
+/// Largest `maxFailedAttempts` (0 never locks).
+pub const MAX_FAILED_ATTEMPTS_LIMIT: u32 = 1000;
+/// Longest name of a tenant, store or policy, and longest TOTP issuer, in characters.
+pub const MAX_NAME_CHARS: usize = 128;
+/// Longest TOTP `period`, in seconds (the shortest is 1).
+pub const MAX_TOTP_PERIOD_SECONDS: u32 = 300;
+/// Most time steps of drift a TOTP policy may accept either way.
+pub const MAX_TOTP_DRIFT_STEPS: u32 = 10;
 
 fn compile(pattern: &str, whole: bool) -> Result<Regex, String> {
     let source = if whole {
@@ -391,9 +413,9 @@ pub(crate) fn check_name(what: &str, name: &str) -> Result<(), String> {
     if chars == 0 {
         return Err(format!("{what} is empty"));
     }
-    if chars > 128 {
+    if chars > MAX_NAME_CHARS {
         return Err(format!(
-            "{what} is {chars} characters long; at most 128 are allowed"
+            "{what} is {chars} characters long; at most {MAX_NAME_CHARS} are allowed"
         ));
     }
     if name.chars().any(char::is_control) {
@@ -526,15 +548,15 @@ impl TotpPolicy {
         if self.digits != 6 && self.digits != 8 {
             return Err(format!("digits is {}; it must be 6 or 8", self.digits));
         }
-        if !(1..=300).contains(&self.period_seconds) {
+        if !(1..=MAX_TOTP_PERIOD_SECONDS).contains(&self.period_seconds) {
             return Err(format!(
-                "period is {} seconds; it must be between 1 and 300",
+                "period is {} seconds; it must be between 1 and {MAX_TOTP_PERIOD_SECONDS}",
                 self.period_seconds
             ));
         }
-        if self.accepted_drift_steps > 10 {
+        if self.accepted_drift_steps > MAX_TOTP_DRIFT_STEPS {
             return Err(format!(
-                "acceptedDriftSteps is {}; at most 10",
+                "acceptedDriftSteps is {}; at most {MAX_TOTP_DRIFT_STEPS}",
                 self.accepted_drift_steps
             ));
         }

@@ -6,6 +6,9 @@
 //! strings in UTC with milliseconds (`2023-11-14T22:13:20.000Z`), `null` when unset.
 //!
 //! Types holding a secret (a verifier, a TOTP seed or its URI) print redacted in `Debug`.
+//!
+//! Request shapes refuse unknown fields: a misspelt optional field (`maxFailedAtempts`) would
+//! otherwise be dropped silently and its default used.
 
 use std::fmt;
 
@@ -47,9 +50,47 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
+/// Reads an unsigned integer field of a request the way JSON Schema defines `integer`: any JSON
+/// number without a fractional part, so `30`, `30.0` and `3e1` are all 30 (as Jackson-based
+/// clients, which Camunda and Keycloak users bring, may write them). Out of range is an error.
+pub fn whole_number<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::de::Error as _;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let value = match (number.as_u64(), number.as_f64()) {
+        (Some(n), _) => Some(n),
+        (None, Some(f)) if f.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(&f) => {
+            Some(f as u64)
+        }
+        _ => None,
+    };
+    value
+        .and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number in range")))
+}
+
+/// [`whole_number`] for an optional field (`null` or absent: `None`).
+pub fn optional_whole_number<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_number")] u64);
+    match Option::<Whole>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Whole(n)) => T::try_from(n)
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("{n} is out of range"))),
+    }
+}
+
 /// One regex rule of the requirements.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RegExRule {
     pub pattern: String,
     pub error: String,
@@ -58,15 +99,23 @@ pub struct RegExRule {
 /// `passcodeRequirements`. Omitted fields take the defaults of
 /// [`policy::PasscodeRequirements::default`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct PasscodeRequirements {
+    #[serde(deserialize_with = "whole_number")]
     pub minimum_length: u32,
+    #[serde(deserialize_with = "whole_number")]
     pub maximum_length: u32,
+    #[serde(deserialize_with = "whole_number")]
     pub digit_count: u32,
+    #[serde(deserialize_with = "whole_number")]
     pub symbol_count: u32,
+    #[serde(deserialize_with = "whole_number")]
     pub lower_case_count: u32,
+    #[serde(deserialize_with = "whole_number")]
     pub upper_case_count: u32,
+    #[serde(deserialize_with = "whole_number")]
     pub character_variety: u32,
+    #[serde(deserialize_with = "whole_number")]
     pub passcode_history: u32,
     #[serde(rename = "requiredRegExes")]
     pub required_reg_exes: Vec<RegExRule>,
@@ -174,6 +223,7 @@ pub struct PasscodeSessionStart {
 
 /// `srpRegistrationData`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SrpRegistrationData {
     /// Standard base64 of `bytes(v)` (any base64 spelling is accepted).
     pub verifier: String,
@@ -189,6 +239,7 @@ impl fmt::Debug for SrpRegistrationData {
 
 /// `srpVerificationData`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SrpVerificationData {
     /// Standard base64 of `bytes(A)`.
     pub a: String,
@@ -198,14 +249,14 @@ pub struct SrpVerificationData {
 
 /// Body of complete registration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CompletePasscodeRegistrationRequest {
     pub srp_registration_data: SrpRegistrationData,
 }
 
 /// Body of complete renewal: the old passcode's proof and the new verifier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CompletePasscodeRenewalRequest {
     pub srp_registration_data: SrpRegistrationData,
     pub srp_verification_data: SrpVerificationData,
@@ -213,7 +264,7 @@ pub struct CompletePasscodeRenewalRequest {
 
 /// Body of complete authentication.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CompletePasscodeAuthenticationRequest {
     pub srp_verification_data: SrpVerificationData,
 }
@@ -337,7 +388,7 @@ impl From<&model::UserPage> for UserPage {
 
 /// Body of add user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddUserRequest {
     pub external_id: String,
     /// `ACTIVE` (default), `PENDING_ACTIVE` or `DISABLED`.
@@ -364,6 +415,7 @@ impl From<&model::IdentityStore> for IdentityStore {
 
 /// Body of create store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateStoreRequest {
     pub name: String,
 }
@@ -377,16 +429,19 @@ fn default_session_lifetime() -> u32 {
 
 /// A passcode policy: the requirements plus locking and session settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PasscodePolicy {
     pub name: String,
     #[serde(default)]
     pub passcode_requirements: PasscodeRequirements,
     #[serde(default = "default_max_failed_attempts")]
+    #[serde(deserialize_with = "whole_number")]
     pub max_failed_attempts: u32,
     #[serde(default = "default_session_lifetime")]
+    #[serde(deserialize_with = "whole_number")]
     pub session_lifetime_seconds: u32,
     #[serde(default)]
+    #[serde(deserialize_with = "whole_number")]
     pub temporary_lock_seconds: u32,
 }
 
@@ -429,7 +484,7 @@ fn default_drift() -> u32 {
 
 /// A TOTP policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TotpPolicy {
     pub name: String,
     pub issuer: String,
@@ -438,16 +493,21 @@ pub struct TotpPolicy {
     pub algorithm: String,
     /// 6 (default) or 8.
     #[serde(default = "default_digits")]
+    #[serde(deserialize_with = "whole_number")]
     pub digits: u32,
     /// Seconds per time step (default 30).
     #[serde(default = "default_period")]
+    #[serde(deserialize_with = "whole_number")]
     pub period: u32,
     /// Time steps of drift accepted either way (default 1).
     #[serde(default = "default_drift")]
+    #[serde(deserialize_with = "whole_number")]
     pub accepted_drift_steps: u32,
     #[serde(default = "default_max_failed_attempts")]
+    #[serde(deserialize_with = "whole_number")]
     pub max_failed_attempts: u32,
     #[serde(default = "default_session_lifetime")]
+    #[serde(deserialize_with = "whole_number")]
     pub session_lifetime_seconds: u32,
 }
 
@@ -554,6 +614,7 @@ impl fmt::Debug for CurrentTotp {
 
 /// Body of complete TOTP registration and of TOTP authentication.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TotpCodeRequest {
     pub code: String,
 }

@@ -65,4 +65,6 @@ pub use records::{
 pub use retention::{PurgeReport, RetentionPolicy};
 pub use runtime::{InstanceStorage, Runtime, RuntimeConfig};
 pub use timers::{FiredTimers, ResumeReport, TimerThread};
-pub use tokens::{NewToken, ProcessToken, TokenKind, TokenStatus};
+pub use tokens::{
+    NewToken, ProcessToken, TokenKind, TokenStatus, MAX_TOKEN_NAME_CHARS, MAX_TOKEN_TEXT_CHARS,
+};

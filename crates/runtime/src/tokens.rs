@@ -101,9 +101,10 @@ impl fmt::Debug for ProcessToken {
     }
 }
 
-/// Longest token name, description and UI URL accepted (bytes).
-const MAX_NAME: usize = 200;
-const MAX_TEXT: usize = 4096;
+/// Longest token name accepted, in characters (it is a path segment of the API).
+pub const MAX_TOKEN_NAME_CHARS: usize = 200;
+/// Longest token description and UI URL accepted, in characters.
+pub const MAX_TOKEN_TEXT_CHARS: usize = 4096;
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> RuntimeError {
     RuntimeError::InvalidToken {
@@ -175,17 +176,32 @@ impl TokenRecord {
 impl Runtime {
     /// Creates a token in `tenant`. The definition (and version, when given) must be deployed.
     pub fn create_token(&self, tenant: &str, new: NewToken) -> Result<ProcessToken, RuntimeError> {
-        if new.name.trim().is_empty() || new.name.len() > MAX_NAME {
+        if new.name.trim().is_empty()
+            || new.name.chars().count() > MAX_TOKEN_NAME_CHARS
+            || new.name.chars().any(char::is_control)
+        {
             return Err(invalid(
                 "name",
-                format!("must be 1 to {MAX_NAME} bytes and not blank"),
+                format!(
+                    "must be 1 to {MAX_TOKEN_NAME_CHARS} characters, not blank, without control characters"
+                ),
             ));
         }
-        if new.description.len() > MAX_TEXT {
-            return Err(invalid("description", format!("over {MAX_TEXT} bytes")));
+        if new.description.chars().count() > MAX_TOKEN_TEXT_CHARS {
+            return Err(invalid(
+                "description",
+                format!("over {MAX_TOKEN_TEXT_CHARS} characters"),
+            ));
         }
-        if new.ui_url.as_ref().is_some_and(|u| u.len() > MAX_TEXT) {
-            return Err(invalid("uiUrl", format!("over {MAX_TEXT} bytes")));
+        if new
+            .ui_url
+            .as_ref()
+            .is_some_and(|u| u.chars().count() > MAX_TOKEN_TEXT_CHARS)
+        {
+            return Err(invalid(
+                "uiUrl",
+                format!("over {MAX_TOKEN_TEXT_CHARS} characters"),
+            ));
         }
         if !new.parameters.is_object() {
             return Err(invalid("parameters", "must be a JSON object"));

@@ -46,7 +46,7 @@ pub struct Branding {
     pub text_color: Option<String>,
 }
 
-fn rgb(field: &str, value: &str) -> Result<[u8; 3], String> {
+pub(crate) fn rgb(field: &str, value: &str) -> Result<[u8; 3], String> {
     let hex = value
         .strip_prefix('#')
         .filter(|h| h.len() == 6 && h.bytes().all(|b| b.is_ascii_hexdigit()))
@@ -75,7 +75,7 @@ pub fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
     (hi + 0.05) / (lo + 0.05)
 }
 
-fn check_logo(logo: &str) -> Result<(), String> {
+pub(crate) fn check_logo(logo: &str) -> Result<(), String> {
     if logo.len() > MAX_LOGO_BYTES {
         return Err(format!(
             "logo is {} bytes; at most {MAX_LOGO_BYTES} are allowed",

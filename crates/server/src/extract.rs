@@ -5,13 +5,17 @@
 //! wants JSON bodies with stable codes and 400 for anything a client sent wrong, so every
 //! extractor a handler uses comes from here.
 
+use std::any::TypeId;
+
 use axum::body::Bytes;
+use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::error::{code, ApiError};
 use crate::MAX_JSON_DEPTH;
@@ -22,7 +26,7 @@ pub struct JsonBody<T>(pub T);
 
 impl<T, S> FromRequest<S> for JsonBody<T>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + 'static,
     S: Send + Sync,
 {
     type Rejection = ApiError;
@@ -40,10 +44,23 @@ where
             .map_err(bytes_rejection)?;
         check_depth(&bytes)?;
         match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(_) if !is_object(&bytes) && TypeId::of::<T>() != TypeId::of::<Value>() => {
+                // serde fills a struct from an array too (`[null, null]`); every documented body
+                // shape is an object. A `Value` body is its handler's to check.
+                Err(ApiError::bad_request(
+                    code::INVALID_BODY,
+                    "request body must be a JSON object",
+                ))
+            }
             Ok(axum::Json(value)) => Ok(JsonBody(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// Whether a JSON text is an object (its first significant byte is `{`).
+fn is_object(bytes: &[u8]) -> bool {
+    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 /// Refuses a body nested deeper than [`MAX_JSON_DEPTH`] before any parser recurses into it.
@@ -206,10 +223,17 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(PathParams(value)),
-            Err(PathRejection::FailedToDeserializePathParams(e)) => Err(ApiError::bad_request(
-                code::INVALID_PARAMETER,
-                format!("path parameter: {}", e.body_text()),
-            )),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                // A parameter type's own refusal (`constraints`) already names the parameter.
+                let detail = match e.kind() {
+                    ErrorKind::Message(message) => message.clone(),
+                    _ => e.body_text(),
+                };
+                Err(ApiError::bad_request(
+                    code::INVALID_PARAMETER,
+                    format!("path parameter: {detail}"),
+                ))
+            }
             Err(other) => Err(ApiError::internal(other.body_text())),
         }
     }

@@ -20,6 +20,7 @@ use utoipa_axum::routes;
 pub mod auth;
 pub mod branding;
 mod connections;
+pub mod constraints;
 mod demo;
 pub mod error;
 mod extract;
@@ -78,6 +79,7 @@ fn build() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::branding::routes())
         .routes(routes!(openapi_json))
         .split_for_parts();
+    routes::process::document_token_kinds(&mut doc);
     openapi::finish(&mut doc);
     (router, doc)
 }

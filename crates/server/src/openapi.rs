@@ -4,7 +4,8 @@
 //! Each bearer-token route carries its permission as an `x-permission` extension in its
 //! annotation. [`finish`] turns that into the operation's security requirement, a sentence in
 //! its description (`TNT#{tenantId}#createStore`), and the 401 and 403 answers; routes with a
-//! body get 413 and 415; every route gets 500. The HTTP tests walk this document to check that
+//! body get 413 and 415; every route gets 500; routes with parameters or a JSON body get 400
+//! (their own 400 description extended with what the extractors refuse). The HTTP tests walk this document to check that
 //! every documented route is served and enforces exactly the documented permission.
 
 use utoipa::openapi::extensions::Extensions;
@@ -91,9 +92,31 @@ pub fn permission_of(op: &Operation) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Adds `sentence` to the operation's `status` answer, or documents that answer with it.
+fn document_error(op: &mut Operation, status: &str, sentence: &str) {
+    match op.responses.responses.get_mut(status) {
+        Some(RefOr::T(response)) => {
+            if !response.description.contains(sentence) {
+                response.description = format!("{} {sentence}", response.description);
+            }
+        }
+        Some(RefOr::Ref(_)) => {}
+        None => {
+            op.responses
+                .responses
+                .insert(status.into(), error_response(sentence));
+        }
+    }
+}
+
 fn finish_operation(op: &mut Operation) {
     let permission = permission_of(op);
     let has_body = op.request_body.is_some();
+    let has_parameters = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let json_body = op
+        .request_body
+        .as_ref()
+        .is_some_and(|body| body.content.keys().any(|media| media == "application/json"));
     let responses = &mut op.responses.responses;
     if let Some(permission) = permission {
         let sentence = format!(
@@ -117,9 +140,6 @@ fn finish_operation(op: &mut Operation) {
         });
     }
     if has_body {
-        responses.entry("400".into()).or_insert_with(|| {
-            error_response("The body is not valid JSON (`MALFORMED_JSON`) or not of the documented shape (`INVALID_BODY`).")
-        });
         responses.entry("413".into()).or_insert_with(|| {
             error_response("The body is over the server's limit (`PAYLOAD_TOO_LARGE`).")
         });
@@ -130,6 +150,22 @@ fn finish_operation(op: &mut Operation) {
     responses.entry("500".into()).or_insert_with(|| {
         error_response("The server failed; the detail is in its log (`INTERNAL_ERROR`).")
     });
+    // Parameters are read into their `constraints` types and bodies into their documented
+    // shapes, so every route with either can answer 400 for them.
+    if has_parameters {
+        document_error(
+            op,
+            "400",
+            "A path or query parameter is not as documented (`INVALID_PARAMETER`).",
+        );
+    }
+    if json_body {
+        document_error(
+            op,
+            "400",
+            "The body is not valid JSON (`MALFORMED_JSON`), nests deeper than the server's limit (`JSON_TOO_DEEP`) or is not of the documented shape (`INVALID_BODY`).",
+        );
+    }
 }
 
 /// Adds what every operation shares (see the module documentation).

@@ -5,39 +5,97 @@
 //! rule), so each gets a mirror type for the document. The mirrors refuse unknown fields, and
 //! the HTTP tests parse every real answer into its mirror and serialize it back to the same
 //! JSON: a shape that drifts from its documentation fails a test.
+//!
+//! Constrained fields are typed with their `constraints` types, so the document shows the same
+//! bounds and patterns the domain crates enforce (their limits are what the rules are built
+//! from); request mirrors refuse unknown fields exactly as the `wire` request types do.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// One regex rule of the passcode requirements.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(default, deny_unknown_fields)]
+use crate::constraints::{
+    CharacterCount, CharacterVariety, DriftSteps, ExternalUserId, Issuer, MaxFailedAttempts,
+    MinimumLength, NewUserStatus, PasscodeHistory, PolicyName, RegexError, RegexPattern,
+    SessionLifetimeSeconds, StoreName, TemporaryLockSeconds, TotpAlgorithmName, TotpDigits,
+    TotpPeriod,
+};
+use idflow_identity::policy::{DEFAULT_MAX_FAILED_ATTEMPTS, DEFAULT_SESSION_LIFETIME_SECONDS};
+
+/// One regex rule of the passcode requirements: a Rust `regex` pattern and the message shown
+/// when it is not met (both may be omitted: empty).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RegExRule {
-    pub pattern: String,
-    pub error: String,
+    #[schema(inline, required = false)]
+    pub pattern: RegexPattern,
+    #[schema(inline, required = false)]
+    pub error: RegexError,
 }
 
+/// A list of regex rules, at most `MAX_RULES` long.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct RegExRules(pub Vec<RegExRule>);
+
+impl<'de> Deserialize<'de> for RegExRules {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let rules = Vec::<RegExRule>::deserialize(d)?;
+        if rules.len() > idflow_identity::policy::MAX_RULES {
+            return Err(serde::de::Error::custom(format!(
+                "{} rules; at most {} are allowed",
+                rules.len(),
+                idflow_identity::policy::MAX_RULES
+            )));
+        }
+        Ok(RegExRules(rules))
+    }
+}
+
+impl utoipa::PartialSchema for RegExRules {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(<RegExRule as utoipa::PartialSchema>::schema())
+            .max_items(Some(idflow_identity::policy::MAX_RULES))
+            .into()
+    }
+}
+
+impl ToSchema for RegExRules {}
+
 /// What a passcode must satisfy; checked by the client where the passcode is typed (the server
-/// never sees it). `passcodeHistory` is enforced by the server on verifiers.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+/// never sees it). `passcodeHistory` is enforced by the server on verifiers. In a request every
+/// field may be omitted: the counts default to 0, `minimumLength` to 1, `maximumLength` to 0 (no
+/// maximum). Beyond each field's range, the counts together must fit in `maximumLength` (when it
+/// is not 0), `maximumLength` must not be below `minimumLength`, and every pattern must compile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PasscodeRequirements {
-    #[schema(example = 6)]
-    pub minimum_length: u32,
-    #[schema(example = 12)]
-    pub maximum_length: u32,
-    pub digit_count: u32,
-    pub symbol_count: u32,
-    pub lower_case_count: u32,
-    pub upper_case_count: u32,
-    pub character_variety: u32,
-    pub passcode_history: u32,
+    #[schema(inline, required = false, example = 6)]
+    pub minimum_length: MinimumLength,
+    /// 0: no maximum.
+    #[schema(inline, required = false, example = 12)]
+    pub maximum_length: CharacterCount,
+    #[schema(inline, required = false)]
+    pub digit_count: CharacterCount,
+    #[schema(inline, required = false)]
+    pub symbol_count: CharacterCount,
+    #[schema(inline, required = false)]
+    pub lower_case_count: CharacterCount,
+    #[schema(inline, required = false)]
+    pub upper_case_count: CharacterCount,
+    #[schema(inline, required = false)]
+    pub character_variety: CharacterVariety,
+    #[schema(inline, required = false)]
+    pub passcode_history: PasscodeHistory,
     #[serde(rename = "requiredRegExes")]
-    pub required_reg_exes: Vec<RegExRule>,
+    #[schema(inline, required = false)]
+    pub required_reg_exes: RegExRules,
     #[serde(rename = "allowedRegExes")]
-    pub allowed_reg_exes: Vec<RegExRule>,
+    #[schema(inline, required = false)]
+    pub allowed_reg_exes: RegExRules,
     #[serde(rename = "disallowedRegExes")]
-    pub disallowed_reg_exes: Vec<RegExRule>,
+    #[schema(inline, required = false)]
+    pub disallowed_reg_exes: RegExRules,
 }
 
 /// SRP-6a parameters (srp.md): the group, the user's identity and salt, and `B` once known.
@@ -204,16 +262,19 @@ pub struct UserPage {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddUserRequest {
     /// Unique within the store.
-    pub external_id: String,
-    /// `ACTIVE` (default), `PENDING_ACTIVE` or `DISABLED`.
+    #[schema(inline)]
+    pub external_id: ExternalUserId,
+    /// The new user's status; absent or `null`: `ACTIVE`.
     #[serde(default)]
-    pub status: Option<String>,
+    #[schema(inline)]
+    pub status: Option<NewUserStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IdentityStore {
-    pub name: String,
+    #[schema(inline)]
+    pub name: StoreName,
     /// RFC 3339.
     pub created_at: String,
 }
@@ -221,8 +282,8 @@ pub struct IdentityStore {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateStoreRequest {
-    #[schema(example = "main")]
-    pub name: String,
+    #[schema(inline, example = "main")]
+    pub name: StoreName,
 }
 
 /// A passcode policy: the requirements plus locking and session settings. In a request every
@@ -230,53 +291,46 @@ pub struct CreateStoreRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PasscodePolicy {
-    #[schema(example = "default")]
-    pub name: String,
-    #[serde(default)]
+    #[schema(inline, example = "default")]
+    pub name: PolicyName,
+    #[schema(required = false)]
     pub passcode_requirements: PasscodeRequirements,
-    /// Failed proofs in a row that lock the user.
-    #[serde(default)]
-    #[schema(example = 5)]
-    pub max_failed_attempts: u32,
+    /// Failed proofs in a row that lock the user (0: never).
+    #[schema(inline, required = false, default = json!(DEFAULT_MAX_FAILED_ATTEMPTS))]
+    pub max_failed_attempts: MaxFailedAttempts,
     /// How long a started registration, renewal or authentication session stays usable.
-    #[serde(default)]
-    #[schema(example = 300)]
-    pub session_lifetime_seconds: u32,
+    #[schema(inline, required = false, default = json!(DEFAULT_SESSION_LIFETIME_SECONDS))]
+    pub session_lifetime_seconds: SessionLifetimeSeconds,
     /// 0: a lock is `LOCKED` until unlocked; otherwise `TEMP_LOCKED` for this long.
-    #[serde(default)]
-    pub temporary_lock_seconds: u32,
+    #[schema(inline, required = false, default = 0)]
+    pub temporary_lock_seconds: TemporaryLockSeconds,
 }
 
 /// A TOTP policy (RFC 6238). In a request `name` and `issuer` are required, the rest default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TotpPolicy {
-    #[schema(example = "totp")]
-    pub name: String,
-    #[schema(example = "Acme")]
-    pub issuer: String,
-    /// `SHA1` (default), `SHA256` or `SHA512`.
-    #[serde(default)]
-    #[schema(example = "SHA1")]
-    pub algorithm: String,
-    /// 6 (default) or 8.
-    #[serde(default)]
-    #[schema(example = 6)]
-    pub digits: u32,
-    /// Seconds per time step (default 30).
-    #[serde(default)]
-    #[schema(example = 30)]
-    pub period: u32,
-    /// Time steps of drift accepted either way (default 1).
-    #[serde(default)]
-    #[schema(example = 1)]
-    pub accepted_drift_steps: u32,
-    /// Failed codes in a row that lock the user.
-    #[serde(default)]
-    pub max_failed_attempts: u32,
+    #[schema(inline, example = "totp")]
+    pub name: PolicyName,
+    #[schema(inline, example = "Acme")]
+    pub issuer: Issuer,
+    /// `SHA1`, `SHA256` or `SHA512` (any case, `SHA-256` too).
+    #[schema(inline, required = false, default = "SHA1")]
+    pub algorithm: TotpAlgorithmName,
+    #[schema(inline, required = false, default = 6)]
+    pub digits: TotpDigits,
+    /// Seconds per time step.
+    #[schema(inline, required = false, default = 30)]
+    pub period: TotpPeriod,
+    /// Time steps of drift accepted either way.
+    #[schema(inline, required = false, default = 1)]
+    pub accepted_drift_steps: DriftSteps,
+    /// Failed codes in a row that lock the user (0: never).
+    #[schema(inline, required = false, default = json!(DEFAULT_MAX_FAILED_ATTEMPTS))]
+    pub max_failed_attempts: MaxFailedAttempts,
     /// How long a started TOTP registration stays usable.
-    #[serde(default)]
-    pub session_lifetime_seconds: u32,
+    #[schema(inline, required = false, default = json!(DEFAULT_SESSION_LIFETIME_SECONDS))]
+    pub session_lifetime_seconds: SessionLifetimeSeconds,
 }
 
 /// What an authenticator app needs, and the session to complete with the first code.
@@ -343,8 +397,8 @@ pub struct TotpPolicyList {
 pub use crate::routes::branding::BrandingBody;
 pub use crate::routes::enduser::{CurrentStep, EndUserInstance, PasscodeProof, StartRequest};
 pub use crate::routes::process::{
-    CreateProcessToken, DefinitionInfo, DefinitionList, DefinitionRefBody, DefinitionVersions,
-    Deployed, FormDeployed, FormList, FormSummary, FormVersion, InstanceErrorBody,
-    InstancePageBody, InstanceSummaryBody, ProcessInstanceBody, ProcessTokenBody, ProcessTokenList,
-    StepSummary,
+    CreateProcessToken, CustomFormDefinition, DefinitionInfo, DefinitionList, DefinitionRefBody,
+    DefinitionVersions, Deployed, FormDeployed, FormList, FormSummary, FormVersion,
+    InstanceErrorBody, InstancePageBody, InstanceSummaryBody, ProcessInstanceBody,
+    ProcessTokenBody, ProcessTokenList, StepSummary,
 };

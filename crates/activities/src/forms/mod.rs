@@ -339,7 +339,7 @@ impl FormDefinition {
             }
             None => return Err(fail("name", "is required".to_string())),
         };
-        check_name(&name, 100).map_err(|reason| fail("name", reason))?;
+        check_form_name(&name).map_err(|reason| fail("name", reason))?;
 
         let title = match map.get("title") {
             Some(Value::String(text)) => Title {
@@ -448,7 +448,7 @@ impl FormDefinition {
                     }
                     None => "submit".to_string(),
                 };
-                check_name(&element_id, 64)
+                check_name(&element_id, MAX_ELEMENT_ID_CHARS)
                     .map_err(|reason| fail("submitButton field elementId", reason))?;
                 if !element_ids.insert(element_id.clone()) {
                     return Err(fail(
@@ -680,7 +680,8 @@ fn parse_component(index: usize, raw: &Value) -> Result<Component, (String, Stri
         }
     };
     let here = format!("{here} ({component_kind} \"{element_id}\")");
-    check_name(&element_id, 64).map_err(|r| (format!("{here} field elementId"), r))?;
+    check_name(&element_id, MAX_ELEMENT_ID_CHARS)
+        .map_err(|r| (format!("{here} field elementId"), r))?;
     let specs = component_kind.fields();
     for key in map.keys() {
         if key != "type" && key != "elementId" && !specs.iter().any(|s| s.name == key) {
@@ -745,6 +746,79 @@ fn compile(text: &str) -> Result<TextTemplate, TemplateSyntaxError> {
 
 /// Names and element IDs: 1 to `max` characters of `A-Z a-z 0-9 . _ -`, starting with a letter
 /// or a digit (so they are safe in keys, URLs and HTML IDs).
+/// Longest form name, in characters.
+pub const MAX_FORM_NAME_CHARS: usize = 100;
+/// Longest element ID, in characters.
+const MAX_ELEMENT_ID_CHARS: usize = 64;
+/// What `check_name` accepts, as an ECMA-262 regular expression (lengths apart).
+pub const NAME_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
+
+/// A JSON Schema (2020-12) of what [`FormDefinition::from_json`] accepts, generated from the
+/// same component table, for the API document. What a schema cannot say: every template must
+/// compile, and element IDs must be unique within the form.
+pub fn definition_json_schema() -> Value {
+    let name = |max: usize| serde_json::json!({"type": "string", "minLength": 1, "maxLength": max, "pattern": NAME_PATTERN});
+    let template =
+        serde_json::json!({"type": "string", "description": "A template (`<<processvar.x>>`)."});
+    let components: Vec<Value> = ComponentKind::ALL
+        .iter()
+        .map(|kind| {
+            let mut types = vec![Value::from(kind.as_str())];
+            if *kind == ComponentKind::Submit {
+                types.push(Value::from("submitButton"));
+            }
+            let mut properties = Map::new();
+            properties.insert("type".into(), serde_json::json!({ "enum": types }));
+            properties.insert("elementId".into(), name(MAX_ELEMENT_ID_CHARS));
+            let mut required = vec![Value::from("type"), Value::from("elementId")];
+            for spec in kind.fields() {
+                let schema = match spec.ty {
+                    FieldType::Template => template.clone(),
+                    FieldType::Bool { default } => {
+                        serde_json::json!({"type": "boolean", "default": default})
+                    }
+                    FieldType::Size { default } => serde_json::json!({
+                        "type": "integer", "minimum": qr::MIN_SIZE, "maximum": qr::MAX_SIZE,
+                        "default": default
+                    }),
+                };
+                properties.insert(spec.name.into(), schema);
+                if spec.required {
+                    required.push(Value::from(spec.name));
+                }
+            }
+            serde_json::json!({
+                "type": "object", "title": kind.as_str(), "properties": properties,
+                "required": required, "additionalProperties": false
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "type": "object",
+        "description": "A custom form definition. Beyond this schema, every template must compile and element IDs must be unique within the form.",
+        "required": ["name", "title", "components"],
+        "additionalProperties": false,
+        "properties": {
+            "name": name(MAX_FORM_NAME_CHARS),
+            "title": {"oneOf": [template, {
+                "type": "object", "required": ["text"], "additionalProperties": false,
+                "properties": {"text": template, "subtitle": template}
+            }]},
+            "components": {"type": "array", "maxItems": MAX_COMPONENTS, "items": {"oneOf": components}},
+            "submitButton": {"oneOf": [{"type": "null"}, {
+                "type": "object", "required": ["uiLabel"], "additionalProperties": false,
+                "properties": {"elementId": name(MAX_ELEMENT_ID_CHARS), "uiLabel": template}
+            }]}
+        }
+    })
+}
+
+/// Whether `name` is usable as a form's name (it is a path segment of the API): 1 to
+/// [`MAX_FORM_NAME_CHARS`] ASCII letters, digits, '.', '_' and '-', starting with a letter or digit.
+pub fn check_form_name(name: &str) -> Result<(), String> {
+    check_name(name, MAX_FORM_NAME_CHARS)
+}
+
 fn check_name(name: &str, max: usize) -> Result<(), String> {
     if name.is_empty() {
         return Err("must not be empty".to_string());

@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{perm, Authorized};
 use crate::branding::{self, Branding};
+use crate::constraints::{Colour, DisplayName, InstanceId, Logo, TenantId};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams};
 use crate::state::{blocking, AppState};
@@ -30,24 +31,24 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 pub struct BrandingBody {
     /// Shown at the top of every page (1 to 100 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "Acme Bank")]
+    #[schema(value_type = Option<DisplayName>, inline, example = "Acme Bank")]
     pub display_name: Option<String>,
     /// A `data:` URI (`image/png`, `image/jpeg`, `image/gif`, `image/webp` or `image/svg+xml`,
     /// base64) of at most 64 KiB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "data:image/png;base64,iVBORw0KGgo=")]
+    #[schema(value_type = Option<Logo>, inline, example = "data:image/png;base64,iVBORw0KGgo=")]
     pub logo: Option<String>,
     /// `#rrggbb` of buttons and links; at least 4.5:1 contrast against the background.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "#0b5394")]
+    #[schema(value_type = Option<Colour>, inline, example = "#0b5394")]
     pub primary_color: Option<String>,
     /// `#rrggbb` of the page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "#ffffff")]
+    #[schema(value_type = Option<Colour>, inline, example = "#ffffff")]
     pub background_color: Option<String>,
     /// `#rrggbb` of the text; at least 4.5:1 contrast against the background.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "#1f2328")]
+    #[schema(value_type = Option<Colour>, inline, example = "#1f2328")]
     pub text_color: Option<String>,
 }
 
@@ -80,15 +81,17 @@ impl From<Branding> for BrandingBody {
 #[into_params(parameter_in = Path)]
 pub(crate) struct TenantPath {
     /// The tenant.
+    #[param(inline)]
     #[allow(dead_code)]
-    tenant_id: String,
+    tenant_id: TenantId,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Path)]
 pub(crate) struct InstancePath {
-    /// The instance's ID, from the start answer.
+    /// The instance's ID, from the start answer (looked up as given: not found is 404).
+    #[param(value_type = InstanceId, inline)]
     instance_id: String,
 }
 

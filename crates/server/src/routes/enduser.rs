@@ -147,7 +147,8 @@ impl From<&InstanceView> for EndUserInstance {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Path)]
 pub(crate) struct InstancePath {
-    /// The instance's ID, from the start answer.
+    /// The instance's ID, from the start answer (looked up as given: not found is 404).
+    #[param(value_type = crate::constraints::InstanceId, inline)]
     instance_id: String,
 }
 
@@ -156,6 +157,7 @@ pub(crate) struct InstancePath {
 #[into_params(parameter_in = Path)]
 pub(crate) struct StepPath {
     /// The instance's ID, from the start answer.
+    #[param(value_type = crate::constraints::InstanceId, inline)]
     instance_id: String,
     /// The current step's `stepId`.
     step_id: String,

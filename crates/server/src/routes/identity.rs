@@ -15,6 +15,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{perm, Authorized};
+use crate::constraints::{
+    ExternalUserId, PolicyName, SessionId, StoreName, TenantId, UserId, UserPageLimit,
+};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{IgnoredBody, JsonBody, PathParams, QueryParams};
 use crate::schema;
@@ -57,6 +60,12 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 }
 
 // -- path and query parameters ------------------------------------------------------------------
+//
+// Each parameter is read into its `constraints` type: the check and the documented schema are
+// one declaration, so a value the document forbids is refused with 400 `INVALID_PARAMETER`.
+// IDs are the exception: documented with the ID rule but looked up as given, since one that is
+// not an ID names nothing and the seeds answer a user that is not found with 404 (and an
+// unknown session with 400 `SESSION_NOT_FOUND`), whatever its spelling.
 
 /// `{tenantId}`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -64,8 +73,9 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Path)]
 pub(crate) struct TenantPath {
     /// The tenant (a namespace; it exists from the first thing created in it).
+    #[param(inline)]
     #[allow(dead_code)]
-    tenant_id: String,
+    tenant_id: TenantId,
 }
 
 /// `{tenantId}/stores/{storeName}`.
@@ -74,10 +84,12 @@ pub(crate) struct TenantPath {
 #[into_params(parameter_in = Path)]
 pub(crate) struct StorePath {
     /// The tenant (a namespace; it exists from the first thing created in it).
+    #[param(inline)]
     #[allow(dead_code)]
-    tenant_id: String,
+    tenant_id: TenantId,
     /// The identity store's name.
-    store_name: String,
+    #[param(inline)]
+    store_name: StoreName,
 }
 
 /// A user by ID.
@@ -86,11 +98,14 @@ pub(crate) struct StorePath {
 #[into_params(parameter_in = Path)]
 pub(crate) struct UserPath {
     /// The tenant (a namespace; it exists from the first thing created in it).
+    #[param(inline)]
     #[allow(dead_code)]
-    tenant_id: String,
+    tenant_id: TenantId,
     /// The identity store's name.
-    store_name: String,
+    #[param(inline)]
+    store_name: StoreName,
     /// The user's 26-character ID.
+    #[param(value_type = UserId, inline)]
     user_id: String,
 }
 
@@ -100,12 +115,15 @@ pub(crate) struct UserPath {
 #[into_params(parameter_in = Path)]
 pub(crate) struct ExtUserPath {
     /// The tenant (a namespace; it exists from the first thing created in it).
+    #[param(inline)]
     #[allow(dead_code)]
-    tenant_id: String,
+    tenant_id: TenantId,
     /// The identity store's name.
-    store_name: String,
+    #[param(inline)]
+    store_name: StoreName,
     /// The user's external ID (unique in the store).
-    ext_user_id: String,
+    #[param(inline)]
+    ext_user_id: ExternalUserId,
 }
 
 /// A user by ID and a policy.
@@ -114,14 +132,18 @@ pub(crate) struct ExtUserPath {
 #[into_params(parameter_in = Path)]
 pub(crate) struct UserPolicyPath {
     /// The tenant (a namespace; it exists from the first thing created in it).
+    #[param(inline)]
     #[allow(dead_code)]
-    tenant_id: String,
+    tenant_id: TenantId,
     /// The identity store's name.
-    store_name: String,
+    #[param(inline)]
+    store_name: StoreName,
     /// The user's 26-character ID.
+    #[param(value_type = UserId, inline)]
     user_id: String,
     /// The passcode or TOTP policy's name.
-    policy_name: String,
+    #[param(inline)]
+    policy_name: PolicyName,
 }
 
 /// A user by external ID and a policy.
@@ -130,14 +152,18 @@ pub(crate) struct UserPolicyPath {
 #[into_params(parameter_in = Path)]
 pub(crate) struct ExtUserPolicyPath {
     /// The tenant (a namespace; it exists from the first thing created in it).
+    #[param(inline)]
     #[allow(dead_code)]
-    tenant_id: String,
+    tenant_id: TenantId,
     /// The identity store's name.
-    store_name: String,
+    #[param(inline)]
+    store_name: StoreName,
     /// The user's external ID (unique in the store).
-    ext_user_id: String,
+    #[param(inline)]
+    ext_user_id: ExternalUserId,
     /// The passcode policy's name.
-    policy_name: String,
+    #[param(inline)]
+    policy_name: PolicyName,
 }
 
 /// A session started by one of the start routes.
@@ -146,11 +172,14 @@ pub(crate) struct ExtUserPolicyPath {
 #[into_params(parameter_in = Path)]
 pub(crate) struct SessionPath {
     /// The tenant (a namespace; it exists from the first thing created in it).
+    #[param(inline)]
     #[allow(dead_code)]
-    tenant_id: String,
+    tenant_id: TenantId,
     /// The identity store's name.
-    store_name: String,
+    #[param(inline)]
+    store_name: StoreName,
     /// The `sessionId` of the start answer.
+    #[param(value_type = SessionId, inline)]
     session_id: String,
 }
 
@@ -159,10 +188,12 @@ pub(crate) struct SessionPath {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub(crate) struct UserPaging {
-    /// The `nextAfter` of the previous page; absent for the first page.
-    after: Option<String>,
-    /// Users per page, 1 to 1000 (default 100).
-    limit: Option<usize>,
+    /// The `nextAfter` of the previous page (a user ID); absent for the first page.
+    #[param(inline)]
+    after: Option<UserId>,
+    /// Users per page (default 100).
+    #[param(inline)]
+    limit: Option<UserPageLimit>,
 }
 
 const DEFAULT_PAGE_SIZE: usize = 100;
@@ -420,7 +451,7 @@ async fn list_users(
             &auth.tenant,
             &p.store_name,
             q.after.as_deref(),
-            q.limit.unwrap_or(DEFAULT_PAGE_SIZE),
+            q.limit.map_or(DEFAULT_PAGE_SIZE, UserPageLimit::get),
         )?;
         Ok(Json(wire::UserPage::from(&page)))
     })
@@ -486,7 +517,7 @@ async fn get_user_by_ext_user_id(
 #[utoipa::path(
     post, path = "/api/identity-store/tenants/{tenantId}/stores/{storeName}/users/{userId}/unlock", tag = TAG_USERS,
     operation_id = "unlockUser", params(UserPath),
-    request_body(content = Object, description = "`{}` or empty.", content_type = "application/json"),
+    request_body(content = Option<serde_json::Value>, description = "Ignored: send `{}`, any other JSON value or no body at all.", content_type = "application/json"),
     responses(
         (status = 200, description = "The user, `ACTIVE` again.", body = schema::UserEnvelope),
         (status = 400, description = "The user cannot be unlocked (`USER_DISABLED`).", body = ErrorBody),
@@ -518,7 +549,7 @@ async fn unlock_user(
 #[utoipa::path(
     post, path = "/api/identity-store/tenants/{tenantId}/stores/{storeName}/users/{userId}/passcodes/registrations/{policyName}",
     tag = TAG_PASSCODES, operation_id = "createPasscodeRegistrationForUser", params(UserPolicyPath),
-    request_body(content = Object, description = "`{}` (or empty).", content_type = "application/json"),
+    request_body(content = Option<serde_json::Value>, description = "Ignored: send `{}`, any other JSON value or no body at all.", content_type = "application/json"),
     responses(
         (status = 201, description = "The requirements, the SRP parameters (`i`, `n`, `g`, `hashAlgorithm`, `salt`) and the session.", body = schema::PasscodeSessionStart),
         (status = 400, description = "Any other error, e.g. `PASSCODE_ALREADY_REGISTERED`, `USER_LOCKED`.", body = ErrorBody),
@@ -548,7 +579,7 @@ async fn create_passcode_registration_for_user(
 #[utoipa::path(
     post, path = "/api/identity-store/tenants/{tenantId}/stores/{storeName}/users/{extUserId}/passcodes/registrations/{policyName}/ext",
     tag = TAG_PASSCODES, operation_id = "createUserPasscodeRegistrationForUserByExtUserId", params(ExtUserPolicyPath),
-    request_body(content = Object, description = "`{}` (or empty).", content_type = "application/json"),
+    request_body(content = Option<serde_json::Value>, description = "Ignored: send `{}`, any other JSON value or no body at all.", content_type = "application/json"),
     responses(
         (status = 201, description = "As the by-ID route.", body = schema::PasscodeSessionStart),
         (status = 400, description = "Any other error.", body = ErrorBody),
@@ -607,7 +638,7 @@ async fn complete_passcode_registration(
 #[utoipa::path(
     post, path = "/api/identity-store/tenants/{tenantId}/stores/{storeName}/users/{userId}/passcodes/renewals/{policyName}",
     tag = TAG_PASSCODES, operation_id = "createPasscodeRenewalForUser", params(UserPolicyPath),
-    request_body(content = Object, description = "`{}` (or empty).", content_type = "application/json"),
+    request_body(content = Option<serde_json::Value>, description = "Ignored: send `{}`, any other JSON value or no body at all.", content_type = "application/json"),
     responses(
         (status = 201, description = "As registration, with `serverPublicKey` (B) in the parameters.", body = schema::PasscodeSessionStart),
         (status = 400, description = "Any other error, e.g. `USER_LOCKED`.", body = ErrorBody),
@@ -637,7 +668,7 @@ async fn create_passcode_renewal_for_user(
 #[utoipa::path(
     post, path = "/api/identity-store/tenants/{tenantId}/stores/{storeName}/users/{extUserId}/passcodes/renewals/{policyName}/ext",
     tag = TAG_PASSCODES, operation_id = "createUserPasscodeRenewalForUserByExtUserId", params(ExtUserPolicyPath),
-    request_body(content = Object, description = "`{}` (or empty).", content_type = "application/json"),
+    request_body(content = Option<serde_json::Value>, description = "Ignored: send `{}`, any other JSON value or no body at all.", content_type = "application/json"),
     responses(
         (status = 201, description = "As the by-ID route.", body = schema::PasscodeSessionStart),
         (status = 400, description = "Any other error.", body = ErrorBody),
@@ -696,7 +727,7 @@ async fn complete_passcode_renewal(
 #[utoipa::path(
     post, path = "/api/identity-store/tenants/{tenantId}/stores/{storeName}/users/{userId}/passcodes/deregistrations/{policyName}",
     tag = TAG_PASSCODES, operation_id = "deregisterPasscodeForUser", params(UserPolicyPath),
-    request_body(content = Object, description = "`{}` (or empty).", content_type = "application/json"),
+    request_body(content = Option<serde_json::Value>, description = "Ignored: send `{}`, any other JSON value or no body at all.", content_type = "application/json"),
     responses(
         (status = 200, description = "The user, without that passcode.", body = schema::UserEnvelope),
         (status = 400, description = "Any other error.", body = ErrorBody),
@@ -725,7 +756,7 @@ async fn deregister_passcode_for_user(
 #[utoipa::path(
     post, path = "/api/identity-store/tenants/{tenantId}/stores/{storeName}/users/{extUserId}/passcodes/deregistrations/{policyName}/ext",
     tag = TAG_PASSCODES, operation_id = "deregisterPasscodeForUserByExtUserId", params(ExtUserPolicyPath),
-    request_body(content = Object, description = "`{}` (or empty).", content_type = "application/json"),
+    request_body(content = Option<serde_json::Value>, description = "Ignored: send `{}`, any other JSON value or no body at all.", content_type = "application/json"),
     responses(
         (status = 200, description = "The user, without that passcode.", body = schema::UserEnvelope),
         (status = 400, description = "Any other error.", body = ErrorBody),
@@ -756,7 +787,7 @@ async fn deregister_passcode_for_user_by_ext_user_id(
 #[utoipa::path(
     post, path = "/api/identity-store/tenants/{tenantId}/stores/{storeName}/users/{userId}/passcodes/authentications/{policyName}",
     tag = TAG_PASSCODES, operation_id = "createPasscodeAuthentication", params(UserPolicyPath),
-    request_body(content = Object, description = "`{}` (or empty).", content_type = "application/json"),
+    request_body(content = Option<serde_json::Value>, description = "Ignored: send `{}`, any other JSON value or no body at all.", content_type = "application/json"),
     responses(
         (status = 201, description = "The SRP parameters with `serverPublicKey` (B), and the session.", body = schema::PasscodeSessionStart),
         (status = 400, description = "Any other error, e.g. `USER_LOCKED`.", body = ErrorBody),
@@ -786,7 +817,7 @@ async fn create_passcode_authentication(
 #[utoipa::path(
     post, path = "/api/identity-store/tenants/{tenantId}/stores/{storeName}/users/{extUserId}/passcodes/authentications/{policyName}/ext",
     tag = TAG_PASSCODES, operation_id = "createPasscodeAuthenticationByExtUserId", params(ExtUserPolicyPath),
-    request_body(content = Object, description = "`{}` (or empty).", content_type = "application/json"),
+    request_body(content = Option<serde_json::Value>, description = "Ignored: send `{}`, any other JSON value or no body at all.", content_type = "application/json"),
     responses(
         (status = 201, description = "As the by-ID route.", body = schema::PasscodeSessionStart),
         (status = 400, description = "Any other error.", body = ErrorBody),
@@ -847,7 +878,7 @@ async fn complete_passcode_authentication(
 #[utoipa::path(
     post, path = "/api/identity-store/tenants/{tenantId}/stores/{storeName}/users/{userId}/totps/registrations/{policyName}",
     tag = TAG_TOTP, operation_id = "createTotpRegistration", params(UserPolicyPath),
-    request_body(content = Object, description = "`{}` (or empty).", content_type = "application/json"),
+    request_body(content = Option<serde_json::Value>, description = "Ignored: send `{}`, any other JSON value or no body at all.", content_type = "application/json"),
     responses(
         (status = 201, description = "The secret, its Key URI and QR code, and the session to complete with the first code.", body = schema::TotpRegistrationStart),
         (status = 400, description = "Any other error, e.g. `TOTP_ALREADY_REGISTERED`.", body = ErrorBody),
@@ -962,7 +993,7 @@ async fn authenticate_totp(
 #[utoipa::path(
     post, path = "/api/identity-store/tenants/{tenantId}/stores/{storeName}/users/{userId}/totps/deregistrations/{policyName}",
     tag = TAG_TOTP, operation_id = "deregisterTotp", params(UserPolicyPath),
-    request_body(content = Object, description = "`{}` (or empty).", content_type = "application/json"),
+    request_body(content = Option<serde_json::Value>, description = "Ignored: send `{}`, any other JSON value or no body at all.", content_type = "application/json"),
     responses(
         (status = 200, description = "The user, without that TOTP.", body = schema::UserEnvelope),
         (status = 400, description = "Any other error.", body = ErrorBody),

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use idflow_identity::wire::{format_timestamp, parse_timestamp};
+use idflow_identity::wire::{format_timestamp, optional_whole_number, parse_timestamp};
 use idflow_runtime::{
     DeploymentInfo, InstanceQuery, InstanceSummary, InstanceView, NewToken, ProcessToken, TokenKind,
 };
@@ -20,7 +20,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{perm, Authorized};
-use crate::error::{code, ApiError, ErrorBody};
+use crate::constraints::{
+    DefinitionName, FileName, FormName, InstanceCursor, InstanceId, InstancePageLimit,
+    InstanceStatus, MaxUses, RetentionDays, TenantId, Timestamp, TokenDescription, TokenName,
+    TokenType, TokenUiUrl, Version, TOKEN_COUNT_LIMITED, TOKEN_TIME_LIMITED, TOKEN_UNLIMITED,
+};
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams, QueryParams, XmlBody};
 use crate::state::{blocking, AppState};
 
@@ -49,14 +54,18 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 }
 
 // -- parameters -----------------------------------------------------------------------------------
+//
+// As in `identity.rs`: each parameter is read into its `constraints` type, one declaration for the
+// check and the documented schema; an instance ID is looked up as given (not found: 404).
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Path)]
 pub(crate) struct TenantPath {
-    /// The tenant.
+    /// The tenant (a namespace; it exists from the first thing created in it).
+    #[param(inline)]
     #[allow(dead_code)]
-    tenant_id: String,
+    tenant_id: TenantId,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -64,10 +73,12 @@ pub(crate) struct TenantPath {
 #[into_params(parameter_in = Path)]
 pub(crate) struct DefinitionPath {
     /// The tenant (a namespace; it exists from the first thing created in it).
+    #[param(inline)]
     #[allow(dead_code)]
-    tenant_id: String,
+    tenant_id: TenantId,
     /// The definition's name: its BPMN process `id`.
-    definition_name: String,
+    #[param(inline)]
+    definition_name: DefinitionName,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -75,20 +86,24 @@ pub(crate) struct DefinitionPath {
 #[into_params(parameter_in = Path)]
 pub(crate) struct DefinitionVersionPath {
     /// The tenant (a namespace; it exists from the first thing created in it).
+    #[param(inline)]
     #[allow(dead_code)]
-    tenant_id: String,
+    tenant_id: TenantId,
     /// The definition's name: its BPMN process `id`.
-    definition_name: String,
+    #[param(inline)]
+    definition_name: DefinitionName,
     /// 1, 2, 3…
-    version: u32,
+    #[param(inline)]
+    version: Version,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub(crate) struct DeployQuery {
-    /// The file name diagnostics are located in (default `definition.bpmn`).
-    file_name: Option<String>,
+    /// The file name diagnostics are located in; absent or empty: `definition.bpmn`.
+    #[param(inline)]
+    file_name: Option<FileName>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -96,10 +111,12 @@ pub(crate) struct DeployQuery {
 #[into_params(parameter_in = Path)]
 pub(crate) struct FormPath {
     /// The tenant (a namespace; it exists from the first thing created in it).
+    #[param(inline)]
     #[allow(dead_code)]
-    tenant_id: String,
+    tenant_id: TenantId,
     /// The form's name.
-    form_name: String,
+    #[param(inline)]
+    form_name: FormName,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -107,12 +124,15 @@ pub(crate) struct FormPath {
 #[into_params(parameter_in = Path)]
 pub(crate) struct FormVersionPath {
     /// The tenant (a namespace; it exists from the first thing created in it).
+    #[param(inline)]
     #[allow(dead_code)]
-    tenant_id: String,
+    tenant_id: TenantId,
     /// The form's name.
-    form_name: String,
+    #[param(inline)]
+    form_name: FormName,
     /// 1, 2, 3…
-    version: u32,
+    #[param(inline)]
+    version: Version,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -120,10 +140,12 @@ pub(crate) struct FormVersionPath {
 #[into_params(parameter_in = Path)]
 pub(crate) struct TokenPath {
     /// The tenant (a namespace; it exists from the first thing created in it).
+    #[param(inline)]
     #[allow(dead_code)]
-    tenant_id: String,
+    tenant_id: TenantId,
     /// The token's name (unique in the tenant).
-    token_name: String,
+    #[param(inline)]
+    token_name: TokenName,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -131,9 +153,11 @@ pub(crate) struct TokenPath {
 #[into_params(parameter_in = Path)]
 pub(crate) struct InstancePath {
     /// The tenant (a namespace; it exists from the first thing created in it).
+    #[param(inline)]
     #[allow(dead_code)]
-    tenant_id: String,
+    tenant_id: TenantId,
     /// The instance's 26-character ID.
+    #[param(value_type = InstanceId, inline)]
     instance_id: String,
 }
 
@@ -141,14 +165,18 @@ pub(crate) struct InstancePath {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub(crate) struct InstanceListQuery {
-    /// Only instances with this status (`ACTIVE`, `COMPLETED_ENDED_SUCCESS`, ...).
-    status: Option<String>,
+    /// Only instances with this status.
+    #[param(inline)]
+    status: Option<InstanceStatus>,
     /// Only instances of this definition name.
-    definition: Option<String>,
+    #[param(inline)]
+    definition: Option<DefinitionName>,
     /// The `next` of the previous page.
-    after: Option<String>,
-    /// Page size, 1 to 1000 (default 50).
-    limit: Option<usize>,
+    #[param(inline)]
+    after: Option<InstanceCursor>,
+    /// Page size (default 50).
+    #[param(inline)]
+    limit: Option<InstancePageLimit>,
 }
 
 // -- shapes ---------------------------------------------------------------------------------------
@@ -210,6 +238,27 @@ pub struct DefinitionVersions {
     pub versions: Vec<DefinitionInfo>,
 }
 
+/// A custom form definition as deployed: documented by the schema the forms module generates
+/// from its own component table (the body is read as JSON and checked there).
+pub struct CustomFormDefinition;
+
+impl utoipa::PartialSchema for CustomFormDefinition {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let schema = idflow_activities::forms::definition_json_schema();
+        match serde_json::from_value(schema) {
+            Ok(schema) => utoipa::openapi::RefOr::T(schema),
+            // Cannot happen for the generated schema; an unconstrained object is still true.
+            Err(_) => utoipa::openapi::RefOr::T(
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::Object)
+                    .into(),
+            ),
+        }
+    }
+}
+
+impl ToSchema for CustomFormDefinition {}
+
 /// The answer to a form deployment.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -246,45 +295,45 @@ pub struct FormVersion {
     pub definition: Value,
 }
 
-/// A process token to create.
+/// A process token to create. Every optional field may also be `null`, which means the same as
+/// leaving it out (as Camunda and Keycloak clients send them).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateProcessToken {
     /// Unique in the tenant.
-    #[schema(example = "signup")]
+    #[schema(value_type = TokenName, inline, example = "signup")]
     pub name: String,
     #[serde(default)]
-    pub description: String,
+    #[schema(value_type = Option<TokenDescription>, inline)]
+    pub description: Option<String>,
     /// The definition it starts.
-    #[schema(example = "passcode-registration")]
+    #[schema(value_type = DefinitionName, inline, example = "passcode-registration")]
     pub process_defn_name: String,
     /// Absent: the latest version deployed when an instance starts.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_whole_number")]
+    #[schema(value_type = Option<Version>, inline)]
     pub process_defn_version: Option<u32>,
-    /// `UNLIMITED` (default), `MULTI_USE_COUNT_LIMITED` (with `maxUses`) or
-    /// `MULTI_USE_TIME_LIMITED` (with `expiresAt`).
-    #[serde(rename = "type", default = "unlimited")]
-    #[schema(example = "MULTI_USE_COUNT_LIMITED")]
-    pub kind: String,
-    #[serde(default)]
+    /// `UNLIMITED` (the default), `MULTI_USE_COUNT_LIMITED` (with `maxUses`) or
+    /// `MULTI_USE_TIME_LIMITED` (with `expiresAt`); the other kind's field is ignored.
+    #[serde(rename = "type", default)]
+    #[schema(value_type = Option<TokenType>, inline, example = "MULTI_USE_COUNT_LIMITED")]
+    pub kind: Option<String>,
+    /// Required by `MULTI_USE_COUNT_LIMITED`.
+    #[serde(default, deserialize_with = "optional_whole_number")]
+    #[schema(value_type = Option<MaxUses>, inline)]
     pub max_uses: Option<u64>,
-    /// RFC 3339.
+    /// Required by `MULTI_USE_TIME_LIMITED`; RFC 3339.
     #[serde(default)]
+    #[schema(value_type = Option<Timestamp>, inline)]
     pub expires_at: Option<String>,
-    /// Copied into `processvar.token`; a JSON object.
-    #[serde(default = "empty_object")]
-    pub parameters: Value,
+    /// Copied into `processvar.token`: a JSON object (absent or `null`: `{}`).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub parameters: Option<Value>,
     /// Where an end user opens it; absent: its page on this server (`{server}/flow/#token={id}`).
     #[serde(default)]
+    #[schema(value_type = Option<TokenUiUrl>, inline)]
     pub ui_url: Option<String>,
-}
-
-fn unlimited() -> String {
-    "UNLIMITED".into()
-}
-
-fn empty_object() -> Value {
-    Value::Object(Default::default())
 }
 
 /// A process token. `id` is the credential an end user presents to start an instance.
@@ -486,7 +535,7 @@ pub struct InstancePageBody {
     request_body(content = String, description = "The BPMN 2.0 XML file.", content_type = "application/xml"),
     responses(
         (status = 201, description = "Deployed: the name and version. Identical content keeps its version (`created: false`).", body = Deployed),
-        (status = 400, description = "The file is invalid (`INVALID_DEFINITION`); `diagnostics` locates every problem (`line`, `column`, `elementId`).", body = ErrorBody),
+        (status = 400, description = "The file is invalid (`INVALID_DEFINITION`); `diagnostics` locates every problem (`line`, `column`, `elementId`). An empty or non-UTF-8 body is `INVALID_BODY`.", body = ErrorBody),
     ),
     extensions(("x-permission" = json!("deployProcessDefinition"))),
 )]
@@ -497,7 +546,12 @@ async fn deploy_process_definition(
     QueryParams(q): QueryParams<DeployQuery>,
     XmlBody(xml): XmlBody,
 ) -> Result<(StatusCode, Json<Deployed>), ApiError> {
-    let label = q.file_name.unwrap_or_else(|| "definition.bpmn".into());
+    // `?fileName=` (empty) is taken as absent, as form submissions send it.
+    let label = q
+        .file_name
+        .map(FileName::into_string)
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "definition.bpmn".into());
     let deployed = blocking(move || {
         let d = state
             .runtime()
@@ -556,11 +610,11 @@ async fn get_process_definition(
         let versions = runtime
             .list_definitions(&auth.tenant)?
             .iter()
-            .filter(|d| d.name == p.definition_name)
+            .filter(|d| d.name == *p.definition_name)
             .map(DefinitionInfo::from)
             .collect();
         Ok(Json(DefinitionVersions {
-            name: p.definition_name,
+            name: p.definition_name.into_string(),
             latest_version: latest,
             versions,
         }))
@@ -594,9 +648,10 @@ async fn get_process_definition_version(
     PathParams(p): PathParams<DefinitionVersionPath>,
 ) -> Result<Json<DefinitionInfo>, ApiError> {
     blocking(move || {
-        let info = state
-            .runtime()
-            .deployment_info(&auth.tenant, &p.definition_name, p.version)?;
+        let info =
+            state
+                .runtime()
+                .deployment_info(&auth.tenant, &p.definition_name, p.version.get())?;
         Ok(Json(DefinitionInfo::from(&info)))
     })
     .await
@@ -620,7 +675,7 @@ async fn get_process_definition_source(
     let bytes = blocking(move || {
         Ok(state
             .runtime()
-            .definition_source(&auth.tenant, &p.definition_name, p.version)?)
+            .definition_source(&auth.tenant, &p.definition_name, p.version.get())?)
     })
     .await?;
     Response::builder()
@@ -636,7 +691,7 @@ async fn get_process_definition_source(
 #[utoipa::path(
     post, path = "/api/process-manager/tenants/{tenantId}/custom-forms", tag = TAG_FORMS,
     operation_id = "deployCustomForm", params(TenantPath),
-    request_body(content = Object, description = "The form definition: `name`, `title`, `components`, `submitButton`.", content_type = "application/json"),
+    request_body(content = CustomFormDefinition, description = "The form definition: `name`, `title`, `components`, `submitButton`.", content_type = "application/json"),
     responses(
         (status = 201, description = "Deployed: name and version; identical content keeps its version (`created: false`).", body = FormDeployed),
         (status = 400, description = "The definition is invalid (`INVALID_FORM`; the message names the component and field).", body = ErrorBody),
@@ -723,7 +778,7 @@ async fn get_custom_form(
             .get(&auth.tenant, &p.form_name, None)?
             .ok_or_else(|| form_not_found(&p.form_name, None))?;
         Ok(Json(FormVersion {
-            name: p.form_name,
+            name: p.form_name.into_string(),
             version,
             definition: definition.to_json(),
         }))
@@ -749,10 +804,10 @@ async fn get_custom_form_version(
     blocking(move || {
         let (version, definition) = state
             .forms()
-            .get(&auth.tenant, &p.form_name, Some(p.version))?
-            .ok_or_else(|| form_not_found(&p.form_name, Some(p.version)))?;
+            .get(&auth.tenant, &p.form_name, Some(p.version.get()))?
+            .ok_or_else(|| form_not_found(&p.form_name, Some(p.version.get())))?;
         Ok(Json(FormVersion {
-            name: p.form_name,
+            name: p.form_name.into_string(),
             version,
             definition: definition.to_json(),
         }))
@@ -764,16 +819,16 @@ async fn get_custom_form_version(
 
 fn new_token(body: CreateProcessToken) -> Result<NewToken, ApiError> {
     let invalid = |message: String| ApiError::bad_request("INVALID_PROCESS_TOKEN", message);
-    let kind = match body.kind.as_str() {
-        "UNLIMITED" => TokenKind::Unlimited,
-        "MULTI_USE_COUNT_LIMITED" => TokenKind::CountLimited {
+    let kind = match body.kind.as_deref().unwrap_or(TOKEN_UNLIMITED) {
+        TOKEN_UNLIMITED => TokenKind::Unlimited,
+        TOKEN_COUNT_LIMITED => TokenKind::CountLimited {
             max_uses: body.max_uses.ok_or_else(|| {
-                invalid("maxUses is required for type MULTI_USE_COUNT_LIMITED".into())
+                invalid(format!("maxUses is required for type {TOKEN_COUNT_LIMITED}"))
             })?,
         },
-        "MULTI_USE_TIME_LIMITED" => {
+        TOKEN_TIME_LIMITED => {
             let text = body.expires_at.as_deref().ok_or_else(|| {
-                invalid("expiresAt is required for type MULTI_USE_TIME_LIMITED".into())
+                invalid(format!("expiresAt is required for type {TOKEN_TIME_LIMITED}"))
             })?;
             TokenKind::TimeLimited {
                 expires_at_ms: parse_timestamp(text).ok_or_else(|| {
@@ -783,19 +838,89 @@ fn new_token(body: CreateProcessToken) -> Result<NewToken, ApiError> {
         }
         other => {
             return Err(invalid(format!(
-                "type is {other:?}; it must be UNLIMITED, MULTI_USE_COUNT_LIMITED or MULTI_USE_TIME_LIMITED"
+                "type is {other:?}; it must be {TOKEN_UNLIMITED}, {TOKEN_COUNT_LIMITED} or {TOKEN_TIME_LIMITED}"
             )))
         }
     };
+    // Checked whatever the type, so that a value the document forbids is never taken.
+    if let Some(n) = body.max_uses {
+        MaxUses::try_from(n).map_err(invalid)?;
+    }
+    if let Some(text) = body.expires_at.as_deref() {
+        if parse_timestamp(text).is_none() {
+            return Err(invalid(format!(
+                "expiresAt {text:?} is not an RFC 3339 timestamp"
+            )));
+        }
+    }
     Ok(NewToken {
         name: body.name,
-        description: body.description,
+        description: body.description.unwrap_or_default(),
         process_defn_name: body.process_defn_name,
         process_defn_version: body.process_defn_version,
         kind,
-        parameters: body.parameters,
+        parameters: match body.parameters {
+            None | Some(Value::Null) => Value::Object(Default::default()),
+            Some(parameters) => parameters,
+        },
         ui_url: body.ui_url,
     })
+}
+
+/// What the document adds to [`CreateProcessToken`]'s derived schema: the field each `type`
+/// requires, as [`new_token`] checks it (a derive cannot say "required when").
+pub(crate) fn document_token_kinds(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{
+        AllOfBuilder, AnyOfBuilder, ObjectBuilder, Schema, SchemaType, Type,
+    };
+    use utoipa::openapi::RefOr;
+
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    let Some(derived) = components
+        .schemas
+        .get(CreateProcessToken::name().as_ref())
+        .cloned()
+    else {
+        return;
+    };
+    let kind = |values: Vec<Value>| {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .enum_values(Some(values))
+    };
+    let kinds = AnyOfBuilder::new()
+        .item(ObjectBuilder::new().property(
+            "type",
+            kind(vec![Value::from(TOKEN_UNLIMITED), Value::Null]),
+        ))
+        .item(
+            ObjectBuilder::new()
+                .property("type", kind(vec![Value::from(TOKEN_COUNT_LIMITED)]))
+                .property("maxUses", ObjectBuilder::new().schema_type(Type::Integer))
+                .required("type")
+                .required("maxUses"),
+        )
+        .item(
+            ObjectBuilder::new()
+                .property("type", kind(vec![Value::from(TOKEN_TIME_LIMITED)]))
+                .property("expiresAt", ObjectBuilder::new().schema_type(Type::String))
+                .required("type")
+                .required("expiresAt"),
+        );
+    let combined: Schema = AllOfBuilder::new()
+        .item(derived)
+        .item(kinds)
+        .description(Some(
+            "A process token to create. `MULTI_USE_COUNT_LIMITED` requires `maxUses`, \
+             `MULTI_USE_TIME_LIMITED` requires `expiresAt`; every optional field may be `null`, \
+             the same as leaving it out.",
+        ))
+        .into();
+    components
+        .schemas
+        .insert(CreateProcessToken::name().into_owned(), RefOr::T(combined));
 }
 
 /// Create a process token for a deployed definition.
@@ -876,7 +1001,7 @@ async fn get_process_token(
 #[utoipa::path(
     post, path = "/api/process-manager/tenants/{tenantId}/process-tokens/{tokenName}/deactivate", tag = TAG_TOKENS,
     operation_id = "deactivateProcessToken", params(TokenPath),
-    request_body(content = Object, description = "`{}` (or empty).", content_type = "application/json"),
+    request_body(content = Option<serde_json::Value>, description = "Ignored: send `{}`, any other JSON value or no body at all.", content_type = "application/json"),
     responses(
         (status = 200, description = "The token, `INACTIVE`.", body = ProcessTokenBody),
         (status = 404, description = "No token of that name (`PROCESS_TOKEN_NOT_FOUND`).", body = ErrorBody),
@@ -906,7 +1031,7 @@ async fn deactivate_process_token(
     operation_id = "listProcessInstances", params(TenantPath, InstanceListQuery),
     responses(
         (status = 200, description = "One page.", body = InstancePageBody),
-        (status = 400, description = "An unknown status, a bad cursor or `limit` out of range.", body = ErrorBody),
+        (status = 400, description = "A query parameter is not as documented (`INVALID_PARAMETER`).", body = ErrorBody),
     ),
     extensions(("x-permission" = json!("listProcessInstances"))),
 )]
@@ -916,20 +1041,18 @@ async fn list_process_instances(
     PathParams(_tenant_path): PathParams<TenantPath>,
     QueryParams(q): QueryParams<InstanceListQuery>,
 ) -> Result<Json<InstancePageBody>, ApiError> {
-    let status = match q.status.as_deref() {
-        None => None,
-        Some(text) => Some(idflow_engine::Status::parse(text).ok_or_else(|| {
-            ApiError::bad_request(
-                code::INVALID_PARAMETER,
-                format!("status {text:?} is not an instance status (ACTIVE, COMPLETED_ENDED_SUCCESS, COMPLETED_ENDED_ERROR, COMPLETED_TERMINATED, COMPLETED_PROCESS_ERROR)"),
-            )
-        })?),
-    };
+    // `InstanceStatus` admits exactly the statuses `Status::parse` reads.
+    let status = q
+        .status
+        .as_ref()
+        .and_then(|s| idflow_engine::Status::parse(s.get()));
     let query = InstanceQuery {
         status,
-        definition: q.definition,
-        after: q.after,
-        limit: q.limit.unwrap_or(InstanceQuery::default().limit),
+        definition: q.definition.map(DefinitionName::into_string),
+        after: q.after.map(InstanceCursor::into_string),
+        limit: q
+            .limit
+            .map_or(InstanceQuery::default().limit, InstancePageLimit::get),
     };
     blocking(move || {
         let page = state.runtime().list_instances(&auth.tenant, &query)?;
@@ -1008,9 +1131,10 @@ async fn get_process_instance_history(
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RetentionPolicyBody {
-    /// Days after an instance ended that it is purged, 1 to 3660; `null` keeps completed
+    /// Days after an instance ended that it is purged; `null` (or absent) keeps completed
     /// instances for ever. A tenant that set nothing gets 180.
-    #[schema(example = 180, minimum = 1, maximum = 3660)]
+    #[serde(default, deserialize_with = "optional_whole_number")]
+    #[schema(value_type = Option<RetentionDays>, inline, example = 180)]
     pub completed_instance_days: Option<u32>,
 }
 
@@ -1034,6 +1158,7 @@ impl From<idflow_runtime::RetentionPolicy> for RetentionPolicyBody {
 async fn get_retention_policy(
     auth: Authorized<perm::GetRetentionPolicy>,
     State(state): State<AppState>,
+    PathParams(_tenant_path): PathParams<TenantPath>,
 ) -> Result<Json<RetentionPolicyBody>, ApiError> {
     blocking(move || {
         let policy = state.runtime().retention_policy(&auth.tenant)?;
@@ -1056,6 +1181,7 @@ async fn get_retention_policy(
 async fn set_retention_policy(
     auth: Authorized<perm::SetRetentionPolicy>,
     State(state): State<AppState>,
+    PathParams(_tenant_path): PathParams<TenantPath>,
     JsonBody(body): JsonBody<RetentionPolicyBody>,
 ) -> Result<Json<RetentionPolicyBody>, ApiError> {
     blocking(move || {

@@ -267,8 +267,8 @@ fn stores_policies_and_users_can_be_created_read_and_listed() {
     assert_eq!(
         (
             list.policies[0].algorithm.as_str(),
-            list.policies[0].digits,
-            list.policies[0].period
+            *list.policies[0].digits.get(),
+            list.policies[0].period.get()
         ),
         ("SHA1", 6, 30)
     );
@@ -337,7 +337,7 @@ fn stores_policies_and_users_can_be_created_read_and_listed() {
     expected.sort();
     assert_eq!(seen, expected, "every user once, in ID order");
     srv.get(&store_path("/users?limit=0"), Some(&admin))
-        .expect_error(400, "INVALID_INPUT");
+        .expect_error(400, "INVALID_PARAMETER");
     srv.get(&store_path("/users?limit=many"), Some(&admin))
         .expect_error(400, "INVALID_PARAMETER");
 }

@@ -51,14 +51,14 @@ fn assert_seed_start_shape(body: &Value, user_id: &str, with_b: bool) {
     let req = &start.passcode_requirements;
     assert_eq!(
         (
-            req.minimum_length,
-            req.maximum_length,
-            req.digit_count,
-            req.symbol_count,
-            req.lower_case_count,
-            req.upper_case_count,
-            req.character_variety,
-            req.passcode_history
+            req.minimum_length.get(),
+            req.maximum_length.get(),
+            req.digit_count.get(),
+            req.symbol_count.get(),
+            req.lower_case_count.get(),
+            req.upper_case_count.get(),
+            req.character_variety.get(),
+            req.passcode_history.get()
         ),
         (6, 12, 1, 1, 1, 1, 1, 1),
         "the policy's requirements"
