@@ -91,6 +91,13 @@ pub(crate) struct DeployQuery {
     file_name: Option<String>,
 }
 
+impl DeployQuery {
+    /// The file name given, else `definition.bpmn`.
+    pub(crate) fn file_name(&self) -> &str {
+        self.file_name.as_deref().unwrap_or("definition.bpmn")
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Path)]
@@ -497,7 +504,7 @@ async fn deploy_process_definition(
     QueryParams(q): QueryParams<DeployQuery>,
     XmlBody(xml): XmlBody,
 ) -> Result<(StatusCode, Json<Deployed>), ApiError> {
-    let label = q.file_name.unwrap_or_else(|| "definition.bpmn".into());
+    let label = q.file_name().to_string();
     let deployed = blocking(move || {
         let d = state
             .runtime()
