@@ -39,7 +39,9 @@ pub use auth::{Claims, SigningKey};
 pub use connections::ConnectionLimits;
 pub use error::{ApiError, ErrorBody, ServerError};
 pub use rate::StartRate;
-pub use routes::designer::{DiagnosticBody, FileReportBody, SummaryBody, ValidationReport};
+pub use routes::designer::{
+    CatalogueBody, DiagnosticBody, FileReportBody, SummaryBody, ValidationReport,
+};
 pub use server::{open_data_dir, serve, Config, DemoToken, Opened, Server, DEMO_TENANT};
 pub use state::AppState;
 

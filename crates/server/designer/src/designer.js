@@ -128,7 +128,7 @@ export async function openDesigner(main, session, route) {
 
   const modeler = readOnly
     ? new NavigatedViewer({ container: canvasBox, moddleExtensions: { idflow: idflowModdle } })
-    : new Modeler({ container: canvasBox, additionalModules: [idflowModule], moddleExtensions: { idflow: idflowModdle }, keyboard: { bindTo: document } });
+    : new Modeler({ container: canvasBox, additionalModules: [idflowModule], moddleExtensions: { idflow: idflowModdle } });
   const get = (name) => modeler.get(name);
   const moddle = get('moddle');
   const overlays = get('overlays');
@@ -282,7 +282,7 @@ export async function openDesigner(main, session, route) {
     const byElement = new Map();
     for (const d of diagnostics) {
       const item = el('li', { class: d.severity, 'data-code': d.code, 'data-element': d.element_id || '' }, el('strong', {}, `${d.severity}[${d.code}]`), ` ${d.message}`, d.element_id ? ` (element '${d.element_id}')` : '', el('span', { class: 'where' }, ` ${d.line}:${d.column}`));
-      if (d.element_id && registry.get(d.element_id)) {
+      if (d.element_id && registry.get(d.element_id) && registry.get(d.element_id) !== canvas.getRootElement()) {
         item.tabIndex = 0;
         const focus = () => {
           const element = registry.get(d.element_id);
@@ -368,7 +368,7 @@ export async function openDesigner(main, session, route) {
 
   /** A task business object carrying activity `spec` (no parameters: defaults apply). */
   function newActivityShape(spec) {
-    const bo = moddle.create(spec.isStep ? 'bpmn:UserTask' : 'bpmn:ServiceTask', { name: spec.name });
+    const bo = get('bpmnFactory').create(spec.isStep ? 'bpmn:UserTask' : 'bpmn:ServiceTask', { name: spec.name });
     const activity = moddle.create('idflow:Activity', { type: spec.key, params: [] });
     const ext = moddle.create('bpmn:ExtensionElements', { values: [activity] });
     activity.$parent = ext;
@@ -412,7 +412,9 @@ export async function openDesigner(main, session, route) {
     const selected = readOnly ? (clicked ? [clicked] : []) : get('selection').get();
     const element = selected.length === 1 ? selected[0] : canvas.getRootElement();
     panelElement = element.type === 'label' ? element.labelTarget : element;
-    const bo = panelElement.businessObject;
+    const bo = panelElement?.businessObject;
+    // Before the first import there is no diagram to describe.
+    if (!bo) return;
     const parts = [el('h2', {}, titleOf(panelElement)), el('p', { class: 'element-id' }, `ID: ${bo.id}`)];
     const disabled = readOnly;
     if (is(panelElement, 'bpmn:Process')) {
@@ -435,7 +437,7 @@ export async function openDesigner(main, session, route) {
   function renderPanelProblems() {
     const box = panel.querySelector('#element-problems');
     if (!box || !panelElement) return;
-    const id = panelElement.businessObject.id;
+    const id = panelElement.businessObject?.id;
     const mine = state.diagnostics.filter((d) => d.element_id === id);
     box.replaceChildren(...mine.map((d) => el('p', { class: `problem ${d.severity}`, role: 'note' }, `${d.code}: ${d.message}`)));
   }

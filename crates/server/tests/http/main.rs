@@ -3,6 +3,7 @@
 //! user's pages and branding.
 
 mod common;
+mod designer;
 mod flows;
 mod hardening;
 mod hostile;
