@@ -60,6 +60,7 @@ async function signedIn(token) {
 
 /** Waits for the diagnostics of the diagram as it is now. */
 async function validated(page) {
+  await page.waitForFunction(() => window.idflowDesigner && document.getElementById('status')?.textContent);
   await page.evaluate(() => window.idflowDesigner.validateNow());
   await page.waitForFunction(() => !document.querySelector('#problems li.note') && document.querySelector('#problems li'));
   return page.evaluate(() => [...document.querySelectorAll('#problems li')].map((li) => ({ code: li.dataset.code, element: li.dataset.element, text: li.textContent })));
@@ -240,13 +241,14 @@ test('a designer builds the passcode registration flow, sees and fixes its probl
 });
 
 test('every shipped definition opens without import warnings, shows its parameters, and round-trips', async () => {
-  const { page, problems, context } = await signedIn();
+  // The sign-in link worked once (the first case); a pasted token signs in here.
+  const { page, problems, context } = await signedIn(server.admin);
   try {
     for (const file of SHIPPED) {
       const name = file.replace(/\.bpmn$/, '');
       await page.selectOption('#draft-from', name);
-      await page.waitForFunction((n) => document.getElementById('status').textContent.includes(n), name);
-      assert.match(await page.locator('#status').innerText(), new RegExp(`Opened a draft of the shipped flow ${name}\\.$`), 'no import warning');
+      await page.waitForFunction((n) => document.getElementById('status')?.textContent.includes(n), name);
+      assert.match(await page.locator('#status').innerText(), new RegExp(`Opened draft of the shipped flow ${name}\\.$`), 'no import warning');
       const shippedXml = readFileSync(path.join(definitionsDir, file), 'utf8');
       // Every parameter of every activity is shown in the panel with its value.
       const tasks = await model(page, `return get('elementRegistry').filter((e) => e.businessObject.$instanceOf('bpmn:Task')).map((e) => e.id);`);
@@ -289,7 +291,7 @@ test('a token without the deploy permission is refused with a clear message and 
     const before = await adminCall(server, 'GET', `/api/process-manager/tenants/${TENANT}/process-definitions`);
     assert.match(await page.locator('#deploy-note').innerText(), /deployProcessDefinition/);
     await page.selectOption('#draft-from', 'current-totp');
-    await page.waitForFunction(() => document.getElementById('status').textContent.includes('current-totp'));
+    await page.waitForFunction(() => document.getElementById('status')?.textContent.includes('current-totp'));
     await page.evaluate(() => window.idflowDesigner.modeler.get('selection').select([]));
     await page.fill('#prop-process-id', 'not-deployed');
     await page.press('#prop-process-id', 'Tab');

@@ -19,8 +19,7 @@ const templates = JSON.parse(execFileSync(BINARY, ['templates'], { encoding: 'ut
 test('the element templates validate against the Camunda element-templates schema', () => {
   assert.ok(templates.length >= 18, 'one per activity');
   const { valid, errors } = validateAll(templates);
-  assert.deepEqual(errors, [], `schema ${getSchemaVersion()}`);
-  assert.equal(valid, true);
+  assert.equal(valid, true, `schema ${getSchemaVersion()}: ${JSON.stringify(errors)}`);
 });
 
 const escape = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

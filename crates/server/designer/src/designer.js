@@ -154,7 +154,6 @@ export async function openDesigner(main, session, route) {
     const shipped = SHIPPED.find((s) => s.name === draftSelect.value);
     draftSelect.value = '';
     if (!shipped) return;
-    location.hash = 'designer';
     await load(shipped.xml, `draft of the shipped flow ${shipped.name}`);
   });
   const openSelect = el('select', { id: 'open-deployed', 'aria-label': 'Open a deployed definition' }, el('option', { value: '' }, 'Open deployed…'));
