@@ -1,4 +1,5 @@
-//! The `idflow` command: one binary, one subcommand per job (serve, validate, run, token, replay, bench).
+//! The `idflow` command: one binary, one subcommand per job (serve, validate, run, token, templates,
+//! replay, bench).
 //!
 //! Each subcommand lives in its own module with its own `Args` and `main`; this file only
 //! dispatches. Exit codes: 0 success, 1 the job found a problem (invalid file, failed replay), 2 usage.
@@ -13,6 +14,7 @@ mod history;
 mod replay;
 mod run;
 mod serve;
+mod templates;
 mod token;
 mod validate;
 
@@ -37,6 +39,8 @@ enum Command {
     Run(run::Args),
     /// Mint a bearer token from the data directory's signing key.
     Token(token::Args),
+    /// Write Camunda Modeler element templates for every activity (JSON).
+    Templates(templates::Args),
     /// Re-run recorded instance histories against definitions and report divergence.
     Replay(replay::Args),
     /// Instance histories: export them from a data directory.
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => validate::main(a),
         Command::Run(a) => run::main(a),
         Command::Token(a) => token::main(a),
+        Command::Templates(a) => templates::main(a),
         Command::Replay(a) => replay::main(a),
         Command::History(c) => history::main(c),
         Command::Bench(a) => bench::main(a),

@@ -2,8 +2,9 @@
 //!
 //! On a new data directory it deploys the shipped flows and forms and seeds the `demo` tenant;
 //! every start prints the URLs, each demo process token's link (the page an end user opens)
-//! and a start command for it, and a ready admin token for `demo` (standard output; logs go to
-//! standard error). SIGTERM and Ctrl-C drain
+//! and a start command for it, a one-time sign-in link to the backoffice for the demo admin
+//! (its code lives in the server's memory: it works once, for 15 minutes, and a restart prints
+//! a new one) and a ready admin token for `demo` (standard output; logs go to standard error). SIGTERM and Ctrl-C drain
 //! in-flight requests, stop the timer thread and flush the store.
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -165,6 +166,7 @@ fn print_banner(server: &Server, args: &Args) -> anyhow::Result<()> {
     writeln!(out, "  identity store API: {base}/api/identity-store/")?;
     writeln!(out, "  process manager API: {base}/api/process-manager/")?;
     writeln!(out, "  OpenAPI document: {base}/openapi.json")?;
+    writeln!(out, "  backoffice (designer): {base}/backoffice/")?;
     if args.no_demo {
         writeln!(
             out,
@@ -195,6 +197,13 @@ fn print_banner(server: &Server, args: &Args) -> anyhow::Result<()> {
             )?;
         }
     }
+    let sign_in = server.sign_in_link(DEMO_TENANT, args.admin_token_ttl)?;
+    writeln!(
+        out,
+        "Designer: open this one-time sign-in link (the demo admin of {DEMO_TENANT}; works once, for {} min):",
+        idflow_server::signin::CODE_TTL.as_secs() / 60
+    )?;
+    writeln!(out, "  {sign_in}")?;
     writeln!(
         out,
         "Admin token for tenant {DEMO_TENANT} (TNT#{DEMO_TENANT}#*, valid {} s), alone on the next line:",

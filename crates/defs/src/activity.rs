@@ -1,6 +1,13 @@
-//! A task's `<idflow:activity type="...">` and its `<idflow:param>`s, checked against the
-//! catalogue: known type, known and unrepeated parameters, required ones present, expressions
-//! well-formed, literals of the declared type. Defaults are filled in.
+//! A task's activity and its parameters, checked against the catalogue: known type, known and
+//! unrepeated parameters, required ones present, expressions well-formed, literals of the
+//! declared type. Defaults are filled in.
+//!
+//! Two forms carry an activity. The native one is `<idflow:activity type="...">` with
+//! `<idflow:param name="...">` children. The other is what idflow's Camunda Modeler element
+//! templates (`idflow templates`) write with Camunda 7 bindings: a
+//! `<camunda:property name="idflow:activity" value="...">` in `<camunda:properties>` names the
+//! type, and each `<camunda:inputParameter name="...">` of `<camunda:inputOutput>` is a
+//! parameter. Both are read into the same [`Activity`] with the same checks.
 //!
 //! Literal text of INTEGER and BOOLEAN parameters (`1`, `true`) is stored as a typed
 //! [`ParamExpr::Literal`], so the engine sees the value with its declared JSON type.
@@ -15,6 +22,38 @@ use crate::model::{Activity, Param};
 use crate::process::truncate;
 use crate::xml::{Element, Ns};
 
+/// The namespace of Camunda 7's extension elements, which element templates bind to.
+pub const CAMUNDA_NS: &str = "http://camunda.org/schema/1.0/bpmn";
+/// The `camunda:property` name that carries the activity type in the element templates' form.
+pub const TEMPLATE_TYPE_PROPERTY: &str = "idflow:activity";
+
+fn is_camunda(el: &Element, local: &str) -> bool {
+    matches!(&el.ns, Ns::Other(uri) if uri == CAMUNDA_NS) && el.local == local
+}
+
+/// Where an activity's type came from.
+enum Carrier<'e> {
+    /// `<idflow:activity type="...">`.
+    Native(&'e Element),
+    /// `<camunda:property name="idflow:activity" value="...">`.
+    Template(&'e Element),
+}
+
+impl<'e> Carrier<'e> {
+    fn element(&self) -> &'e Element {
+        match self {
+            Carrier::Native(e) | Carrier::Template(e) => e,
+        }
+    }
+
+    fn type_attr(&self) -> &'static str {
+        match self {
+            Carrier::Native(_) => "type",
+            Carrier::Template(_) => "value",
+        }
+    }
+}
+
 /// Reads the activity of task `el` (id `task_id`). Returns the activity when its configuration
 /// is sound, and the catalogue entry whenever the type is known (for boundary checks).
 pub(crate) fn read(
@@ -22,14 +61,37 @@ pub(crate) fn read(
     el: &Element,
     task_id: &str,
 ) -> (Option<Activity>, Option<&'static ActivitySpec>) {
-    let mut activities = Vec::new();
+    let mut carriers = Vec::new();
+    let mut template_params = Vec::new();
     for ext in el.bpmn_children("extensionElements") {
         for child in &ext.children {
+            if is_camunda(child, "properties") {
+                carriers.extend(
+                    child
+                        .children
+                        .iter()
+                        .filter(|p| {
+                            is_camunda(p, "property")
+                                && p.attr("name").map(str::trim) == Some(TEMPLATE_TYPE_PROPERTY)
+                        })
+                        .map(Carrier::Template),
+                );
+                continue;
+            }
+            if is_camunda(child, "inputOutput") {
+                template_params.extend(
+                    child
+                        .children
+                        .iter()
+                        .filter(|p| is_camunda(p, "inputParameter")),
+                );
+                continue;
+            }
             if child.ns != Ns::Idflow {
                 continue;
             }
             if child.local == "activity" {
-                activities.push(child);
+                carriers.push(Carrier::Native(child));
             } else {
                 ctx.error(
                     codes::UNKNOWN_EXTENSION,
@@ -43,13 +105,15 @@ pub(crate) fn read(
             }
         }
     }
-    let Some((activity_el, extra)) = activities.split_first() else {
+    // The native form first when a task carries both (the duplicate is then the template's).
+    carriers.sort_by_key(|c| matches!(c, Carrier::Template(_)));
+    let Some((carrier, extra)) = carriers.split_first() else {
         ctx.error(
             codes::MISSING_ACTIVITY,
             el,
             Some(task_id),
             format!(
-                "<{}> has no <idflow:activity type=\"...\"> in its extensionElements, so idflow does not know what to run",
+                "<{}> has no <idflow:activity type=\"...\"> in its extensionElements (nor an element template's <camunda:property name=\"{TEMPLATE_TYPE_PROPERTY}\">), so idflow does not know what to run",
                 el.qname
             ),
         );
@@ -58,18 +122,35 @@ pub(crate) fn read(
     for dup in extra {
         ctx.error(
             codes::DUPLICATE_ACTIVITY,
-            dup,
+            dup.element(),
             Some(task_id),
-            "a task carries exactly one <idflow:activity>".into(),
+            match dup {
+                Carrier::Native(_) => "a task carries exactly one <idflow:activity>".into(),
+                Carrier::Template(_) => format!(
+                    "a task carries exactly one activity: this element template's {TEMPLATE_TYPE_PROPERTY} property is one too many"
+                ),
+            },
         );
     }
-    let type_key = activity_el.attr("type").map(str::trim).unwrap_or_default();
+    let activity_el = carrier.element();
+    let type_key = activity_el
+        .attr(carrier.type_attr())
+        .map(str::trim)
+        .unwrap_or_default();
     if type_key.is_empty() {
         ctx.error(
             codes::MISSING_ATTRIBUTE,
             activity_el,
             Some(task_id),
-            "<idflow:activity> needs a type, e.g. type=\"getUser\"".into(),
+            match carrier {
+                Carrier::Native(_) => {
+                    "<idflow:activity> needs a type, e.g. type=\"getUser\"".into()
+                }
+                Carrier::Template(_) => format!(
+                    "<{}> needs a value, the activity type, e.g. value=\"getUser\"",
+                    activity_el.qname
+                ),
+            },
         );
         return (None, None);
     }
@@ -89,7 +170,31 @@ pub(crate) fn read(
     };
     let spec = activity_type.spec();
     let errors_before = ctx.error_count();
-    let params = read_params(ctx, activity_el, spec, task_id);
+    let params = match carrier {
+        Carrier::Native(_) => {
+            let mut given = Vec::new();
+            for child in &activity_el.children {
+                if child.ns != Ns::Idflow {
+                    continue;
+                }
+                if child.local == "param" {
+                    given.push(child);
+                } else {
+                    ctx.error(
+                        codes::UNKNOWN_EXTENSION,
+                        child,
+                        Some(task_id),
+                        format!(
+                            "<{}> is not allowed in <idflow:activity>; give inputs as <idflow:param name=\"...\">",
+                            child.qname
+                        ),
+                    );
+                }
+            }
+            read_params(ctx, &given, activity_el, spec, task_id)
+        }
+        Carrier::Template(_) => read_params(ctx, &template_params, activity_el, spec, task_id),
+    };
     let activity = (ctx.error_count() == errors_before).then_some(Activity {
         activity_type,
         params,
@@ -98,37 +203,25 @@ pub(crate) fn read(
 }
 
 /// Every parameter of `spec` that has a value (given or default), in catalogue order.
-fn read_params(
+/// `given_els` are the parameter elements (`<idflow:param>` or `<camunda:inputParameter>`);
+/// a missing parameter is reported at `activity_el`.
+fn read_params<'e>(
     ctx: &mut Ctx<'_>,
+    given_els: &[&'e Element],
     activity_el: &Element,
     spec: &'static ActivitySpec,
     task_id: &str,
 ) -> Vec<Param> {
     // Given values, by position in spec.params.
-    let mut given: Vec<Given<'_>> = spec.params.iter().map(|_| Given::Absent).collect();
-    for child in &activity_el.children {
-        if child.ns != Ns::Idflow {
-            continue;
-        }
-        if child.local != "param" {
-            ctx.error(
-                codes::UNKNOWN_EXTENSION,
-                child,
-                Some(task_id),
-                format!(
-                    "<{}> is not allowed in <idflow:activity>; give inputs as <idflow:param name=\"...\">",
-                    child.qname
-                ),
-            );
-            continue;
-        }
+    let mut given: Vec<Given<'e>> = spec.params.iter().map(|_| Given::Absent).collect();
+    for &child in given_els {
         let name = child.attr("name").map(str::trim).unwrap_or_default();
         if name.is_empty() {
             ctx.error(
                 codes::MISSING_ATTRIBUTE,
                 child,
                 Some(task_id),
-                "<idflow:param> needs a name, e.g. name=\"Store Name\"".into(),
+                format!("<{}> needs a name, e.g. name=\"Store Name\"", child.qname),
             );
             continue;
         }
@@ -400,6 +493,7 @@ mod tests {
             ty,
             required: true,
             default: None,
+            description: "",
         };
         let int = spec(ParamType::Integer);
         assert_eq!(

@@ -36,6 +36,8 @@ pub struct ParamSpec {
     pub required: bool,
     /// The default, as the text a designer would have typed (`user1`, `1`, `FAIL`).
     pub default: Option<&'static str>,
+    /// What the parameter means, for designers (after the seeds' tables).
+    pub description: &'static str,
 }
 
 /// Every activity type idflow runs.
@@ -69,6 +71,8 @@ pub struct ActivitySpec {
     pub key: &'static str,
     /// The name designers see ("Add User").
     pub name: &'static str,
+    /// What the activity does, for designers.
+    pub description: &'static str,
     /// A step: the instance rests here until the end user answers.
     pub is_step: bool,
     /// The end user's answer to this step holds secrets (SRP verifiers, proofs, TOTP codes) and is
@@ -139,6 +143,7 @@ const fn p(
     ty: ParamType,
     required: bool,
     default: Option<&'static str>,
+    description: &'static str,
 ) -> ParamSpec {
     ParamSpec {
         name,
@@ -146,27 +151,80 @@ const fn p(
         ty,
         required,
         default,
+        description,
     }
 }
 
 use ParamType::{Integer, String as Str};
 
-const STORE_NAME: ParamSpec = p("Store Name", Str, true, None);
-const USER_EXTERNAL_ID: ParamSpec = p("User External ID", Str, false, None);
-const USER_ID: ParamSpec = p("User ID", Str, false, None);
-const USER_KEY: ParamSpec = p("User Key", Str, true, Some("user1"));
-const FORM_NAME: ParamSpec = p("Data form name", Str, true, None);
-const FORM_VERSION: ParamSpec = p("Data form version", Integer, true, Some("1"));
+const STORE_NAME: ParamSpec = p(
+    "Store Name",
+    Str,
+    true,
+    None,
+    "The Identity Store containing the policy and the user.",
+);
+const USER_EXTERNAL_ID: ParamSpec = p(
+    "User External ID",
+    Str,
+    false,
+    None,
+    "If given, identifies the user by this external ID.",
+);
+const USER_ID: ParamSpec = p(
+    "User ID",
+    Str,
+    false,
+    None,
+    "If given, identifies the user by this ID.",
+);
+const USER_KEY: ParamSpec = p(
+    "User Key",
+    Str,
+    true,
+    Some("user1"),
+    "The reference key for the user in this flow: a user obtained earlier under this key is used; otherwise the user found by User ID or User External ID is stored under it.",
+);
+const FORM_NAME: ParamSpec = p(
+    "Data form name",
+    Str,
+    true,
+    None,
+    "The custom form shown to the end user at this step.",
+);
+const FORM_VERSION: ParamSpec = p(
+    "Data form version",
+    Integer,
+    true,
+    Some("1"),
+    "Which version of the custom form is shown.",
+);
+const FORM_DATA_KEY: &str =
+    "A unique identifier of this form's data among the flow's custom forms.";
+const STARTING_COMPONENT: &str = "The name of the step sent to the UI.";
+const UI_COMPONENT: &str = "The name of the screen the UI uses.";
 
 macro_rules! form_step_params {
     ($form_key:expr, $reg_param:expr, $reg_default:expr, $component:expr) => {
         &[
             FORM_NAME,
             FORM_VERSION,
-            p("Form data Key", Str, true, Some($form_key)),
-            p($reg_param, Str, true, Some($reg_default)),
-            p("Starting Component ID", Str, true, Some($component)),
-            p("UI Component ID", Str, true, Some($component)),
+            p("Form data Key", Str, true, Some($form_key), FORM_DATA_KEY),
+            p(
+                $reg_param,
+                Str,
+                true,
+                Some($reg_default),
+                "The key of the attempt this form answers (as given to the Start activity).",
+            ),
+            p(
+                "Starting Component ID",
+                Str,
+                true,
+                Some($component),
+                STARTING_COMPONENT,
+            ),
+            p("UI Component ID", Str, true, Some($component), UI_COMPONENT),
         ]
     };
 }
@@ -176,15 +234,17 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::AddUser,
         key: "addUser",
         name: "Add User",
+        description: "Adds a user with an external ID to an Identity Store and keeps it under the User Key.",
         is_step: false,
         secret_answer: false,
-        params: &[STORE_NAME, p("User External ID", Str, true, None), USER_KEY],
+        params: &[STORE_NAME, p("User External ID", Str, true, None, "The external ID of the new user (unique in the store)."), USER_KEY],
         error_codes: &["FAILED_TO_ADD_USER", "EXT_ID_NOT_UNIQUE"],
     },
     ActivitySpec {
         ty: ActivityType::GetUser,
         key: "getUser",
         name: "Get User",
+        description: "Finds a user of an Identity Store by ID or external ID and keeps it under the User Key.",
         is_step: false,
         secret_answer: false,
         params: &[STORE_NAME, USER_EXTERNAL_ID, USER_ID, USER_KEY],
@@ -194,11 +254,12 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::StartPasscodeRegistration,
         key: "startPasscodeRegistration",
         name: "Start Passcode Registration",
+        description: "Begins registering a passcode for a user: the policy's requirements and SRP parameters for the form.",
         is_step: false,
         secret_answer: false,
         params: &[
-            p("Passcode Registration Key", Str, true, Some("passcodeReg1")),
-            p("Passcode Key", Str, true, None),
+            p("Passcode Registration Key", Str, true, Some("passcodeReg1"), "The key of the passcode registration attempt."),
+            p("Passcode Key", Str, true, None, "The passcode policy of the store that the passcode must follow."),
             STORE_NAME,
             USER_EXTERNAL_ID,
             USER_ID,
@@ -214,6 +275,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::PasscodeRegistrationForm,
         key: "passcodeRegistrationForm",
         name: "Passcode Registration Form",
+        description: "The step where the end user chooses a passcode; the browser sends only an SRP verifier.",
         is_step: true,
         secret_answer: true,
         params: form_step_params!(
@@ -228,11 +290,12 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::CompletePasscodeRegistration,
         key: "completePasscodeRegistration",
         name: "Complete Passcode Registration",
+        description: "Stores the verifier the registration form sent and ends the attempt.",
         is_step: false,
         secret_answer: false,
         params: &[
-            p("Passcode Registration Browser Response", Str, false, None),
-            p("Passcode Registration Key", Str, true, Some("passcodeReg1")),
+            p("Passcode Registration Browser Response", Str, false, None, "The browser's answer to the registration form (the SRP verifier), usually <<processvar...>> of the form's data; absent: the form's answer in this flow."),
+            p("Passcode Registration Key", Str, true, Some("passcodeReg1"), "The key of the passcode registration attempt."),
         ],
         error_codes: &[
             "INVALID_REGISTRATION_DATA",
@@ -244,11 +307,12 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::StartPasscodeRenewal,
         key: "startPasscodeRenewal",
         name: "Start Passcode Renewal",
+        description: "Begins renewing a user's passcode: SRP parameters to prove the current one and the policy for the new one.",
         is_step: false,
         secret_answer: false,
         params: &[
-            p("Passcode Policy", Str, true, None),
-            p("Passcode Renewal Key", Str, true, Some("passcodeRenewal1")),
+            p("Passcode Policy", Str, true, None, "The passcode policy name."),
+            p("Passcode Renewal Key", Str, true, Some("passcodeRenewal1"), "The key of the passcode renewal attempt."),
             STORE_NAME,
             USER_EXTERNAL_ID,
             USER_ID,
@@ -265,6 +329,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::PasscodeRenewalForm,
         key: "passcodeRenewalForm",
         name: "Passcode Renewal Form",
+        description: "The step where the end user proves the current passcode and chooses a new one.",
         is_step: true,
         secret_answer: true,
         // The seeds name this form's key parameter "Passcode Authentication Key" (default
@@ -272,16 +337,17 @@ static CATALOGUE: [ActivitySpec; 18] = [
         params: &[
             FORM_NAME,
             FORM_VERSION,
-            p("Form data Key", Str, true, Some("passcodeRenewalForm1")),
+            p("Form data Key", Str, true, Some("passcodeRenewalForm1"), "A unique identifier of this form's data among the flow's custom forms."),
             ParamSpec {
                 name: "Passcode Authentication Key",
                 aliases: &["Passcode Renewal Key"],
                 ty: Str,
                 required: true,
                 default: Some("passcodeRenewal1"),
+                    description: "The key of the passcode renewal attempt this form answers.",
             },
-            p("Starting Component ID", Str, true, Some("passcode-renewal")),
-            p("UI Component ID", Str, true, Some("passcode-renewal")),
+            p("Starting Component ID", Str, true, Some("passcode-renewal"), "The name of the step sent to the UI."),
+            p("UI Component ID", Str, true, Some("passcode-renewal"), "The name of the screen the UI uses."),
         ],
         error_codes: &[],
     },
@@ -289,13 +355,14 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::CompletePasscodeRenewal,
         key: "completePasscodeRenewal",
         name: "Complete Passcode Renewal",
+        description: "Checks the proof of the current passcode and stores the new verifier.",
         is_step: false,
         secret_answer: false,
         params: &[
-            p("Passcode Renewal Browser Response", Str, false, None),
-            p("Passcode Renewal Key", Str, true, Some("passcodeRenewal1")),
-            p("Starting Component ID", Str, true, Some("passcode-verify")),
-            p("UI Component ID", Str, true, Some("renewal")),
+            p("Passcode Renewal Browser Response", Str, false, None, "The browser's answer to the renewal form (proof of the current passcode and the new verifier); absent: the form's answer in this flow."),
+            p("Passcode Renewal Key", Str, true, Some("passcodeRenewal1"), "The key of the passcode renewal attempt."),
+            p("Starting Component ID", Str, true, Some("passcode-verify"), "The name of the step sent to the UI."),
+            p("UI Component ID", Str, true, Some("renewal"), "The name of the screen the UI uses."),
         ],
         error_codes: &[
             "VERIFICATION_FAILED",
@@ -309,16 +376,12 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::StartPasscodeAuthentication,
         key: "startPasscodeAuthentication",
         name: "Start Passcode Authentication",
+        description: "Begins a passcode authentication: the SRP challenge for the form.",
         is_step: false,
         secret_answer: false,
         params: &[
-            p(
-                "Passcode Authentication Key",
-                Str,
-                true,
-                Some("passcodeAuth1"),
-            ),
-            p("Passcode Key", Str, true, None),
+            p("Passcode Authentication Key", Str, true, Some("passcodeAuth1"), "The key of the passcode authentication attempt."),
+            p("Passcode Key", Str, true, None, "The passcode policy of the store that the passcode must follow."),
             STORE_NAME,
             USER_EXTERNAL_ID,
             USER_ID,
@@ -335,6 +398,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::PasscodeAuthenticationForm,
         key: "passcodeAuthenticationForm",
         name: "Passcode Authentication Form",
+        description: "The step where the end user proves the passcode (SRP-6a; the passcode never leaves the device).",
         is_step: true,
         secret_answer: true,
         params: form_step_params!(
@@ -349,16 +413,12 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::CompletePasscodeAuthentication,
         key: "completePasscodeAuthentication",
         name: "Complete Passcode Authentication",
+        description: "Checks the end user's proof and records a check in processvar._checks.",
         is_step: false,
         secret_answer: false,
         params: &[
-            p("Passcode Authentication Browser Response", Str, false, None),
-            p(
-                "Passcode Authentication Key",
-                Str,
-                true,
-                Some("passcodeAuth1"),
-            ),
+            p("Passcode Authentication Browser Response", Str, false, None, "The browser's answer to the authentication form (the SRP proof); absent: the form's answer in this flow."),
+            p("Passcode Authentication Key", Str, true, Some("passcodeAuth1"), "The key of the passcode authentication attempt."),
         ],
         error_codes: &[
             "VERIFICATION_FAILED",
@@ -371,11 +431,12 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::DeregisterPasscode,
         key: "deregisterPasscode",
         name: "Deregister Passcode",
+        description: "Removes a user's passcode of a policy.",
         is_step: false,
         secret_answer: false,
         // The seeds give "passcodeAuth1" as this parameter's default.
         params: &[
-            p("Passcode Policy", Str, true, Some("passcodeAuth1")),
+            p("Passcode Policy", Str, true, Some("passcodeAuth1"), "The passcode policy name."),
             STORE_NAME,
             USER_EXTERNAL_ID,
             USER_ID,
@@ -387,11 +448,12 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::StartTotpRegistration,
         key: "startTotpRegistration",
         name: "Start TOTP Registration",
+        description: "Creates a TOTP secret for a user and its QR code for the form.",
         is_step: false,
         secret_answer: false,
         params: &[
-            p("TOTP Policy", Str, true, None),
-            p("TOTP Registration Key", Str, true, Some("totpReg1")),
+            p("TOTP Policy", Str, true, None, "The TOTP policy name."),
+            p("TOTP Registration Key", Str, true, Some("totpReg1"), "The key of the TOTP registration attempt."),
             STORE_NAME,
             USER_EXTERNAL_ID,
             USER_ID,
@@ -407,6 +469,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::TotpRegistrationForm,
         key: "totpRegistrationForm",
         name: "TOTP Registration Form",
+        description: "The step where the end user scans the QR code and types the first code.",
         is_step: true,
         secret_answer: true,
         params: form_step_params!(
@@ -421,11 +484,12 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::CompleteTotpRegistration,
         key: "completeTotpRegistration",
         name: "Complete TOTP Registration",
+        description: "Checks the first code and registers the TOTP.",
         is_step: false,
         secret_answer: false,
         params: &[
-            p("TOTP Registration Browser Response", Str, false, None),
-            p("TOTP Registration Key", Str, true, Some("totpReg1")),
+            p("TOTP Registration Browser Response", Str, false, None, "The browser's answer to the TOTP form (the first code); absent: the form's answer in this flow."),
+            p("TOTP Registration Key", Str, true, Some("totpReg1"), "The key of the TOTP registration attempt."),
         ],
         error_codes: &["INVALID_CODE", "SESSION_EXPIRED", "TOTP_ALREADY_REGISTERED"],
     },
@@ -433,11 +497,12 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::GetTotp,
         key: "getTotp",
         name: "Get TOTP",
+        description: "Reads a user's registered TOTP (QR code string and secret) into processvar._identityStore.currentTOTP.",
         is_step: false,
         secret_answer: false,
         params: &[
             STORE_NAME,
-            p("TOTP Policy", Str, true, None),
+            p("TOTP Policy", Str, true, None, "The TOTP policy name."),
             USER_EXTERNAL_ID,
             USER_ID,
             USER_KEY,
@@ -448,14 +513,15 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::CustomDataForm,
         key: "customDataForm",
         name: "Custom Data Form",
+        description: "Shows a custom form to the end user and keeps the answer under the Form data Key.",
         is_step: true,
         secret_answer: false,
         params: &[
             FORM_NAME,
             FORM_VERSION,
-            p("Form data Key", Str, true, Some("customForm1")),
-            p("Starting Component ID", Str, true, Some("custom-data-form")),
-            p("UI Component ID", Str, true, Some("custom-data-form")),
+            p("Form data Key", Str, true, Some("customForm1"), "A unique identifier of this form's data among the flow's custom forms."),
+            p("Starting Component ID", Str, true, Some("custom-data-form"), "The name of the step sent to the UI."),
+            p("UI Component ID", Str, true, Some("custom-data-form"), "The name of the screen the UI uses."),
         ],
         error_codes: &[],
     },
@@ -463,11 +529,12 @@ static CATALOGUE: [ActivitySpec; 18] = [
         ty: ActivityType::SimpleDecider,
         key: "simpleDecider",
         name: "Simple Decider",
+        description: "Decides PASS, FAIL or REVIEW from the flow's checks into processvar._decision.",
         is_step: false,
         secret_answer: false,
         params: &[
-            p("Decision on Any Failure", Str, true, Some("FAIL")),
-            p("Derive Decision From", Str, false, None),
+            p("Decision on Any Failure", Str, true, Some("FAIL"), "The decision (PASS, FAIL or REVIEW) when any check of the flow failed."),
+            p("Derive Decision From", Str, false, None, "When given, the decision itself (PASS, FAIL or REVIEW, often <<processvar...>>) instead of the checks."),
         ],
         error_codes: &[],
     },

@@ -5,6 +5,9 @@
 //! same wait whenever it starts.
 
 /// The longest timer accepted (100 years of 365 days), so adding it to a timestamp cannot overflow.
+/// What a timer's `timeDuration` may be, for designers (the one home of this sentence).
+pub const DURATION_HELP: &str = "An ISO 8601 duration of fixed length: PnW, or PnDTnHnMnS (any part may be left out, seconds may be fractional), e.g. PT5M, PT1H30M, P1D, P2W. P1Y and P1M are refused: their length is not fixed.";
+
 pub const MAX_DURATION_MS: u64 = 36_500 * DAY_MS;
 
 const SECOND_MS: u64 = 1_000;

@@ -24,6 +24,10 @@
 //! `type` is a catalogue key; parameter names are the catalogue's (or an alias). A value's
 //! surrounding whitespace is trimmed and an empty value counts as not given (the default applies).
 //!
+//! The Camunda Modeler element templates of [`templates`] write the same activity with Camunda 7
+//! bindings instead (`<camunda:property name="idflow:activity" value="type">` and
+//! `<camunda:inputParameter name="...">`); the loader reads that form too.
+//!
 //! # What is executed
 //!
 //! Start event (no trigger), end event (plain, or error end with `<errorEventDefinition/>`),
@@ -50,10 +54,12 @@ mod graph;
 mod loader;
 pub mod model;
 mod process;
+pub mod templates;
 mod xml;
 
 use std::path::PathBuf;
 
+pub use activity::{CAMUNDA_NS, TEMPLATE_TYPE_PROPERTY};
 pub use catalogue::{catalogue, ActivitySpec, ActivityType, ParamSpec, ParamType};
 pub use diagnostic::{code_info, codes, render_text, CodeInfo, Diagnostic, Severity, CODES};
 pub use files::{find_definition_files, load_file};

@@ -38,6 +38,12 @@
 
 use std::fmt;
 
+/// How parameter values are written, in a few lines for designers (the table above in short).
+pub const VALUE_HELP: &str = "Plain text is the text itself. <<processvar.a.b>> alone is the process variable at that path, keeping its JSON type (e.g. <<processvar.token.storeName>>). Text around a <<...>> renders it as text. ${...} is a typed literal: ${false}, ${3}, ${\"x\"}, ${[\"a\",\"b\"]}.";
+
+/// The condition language in a few lines for designers (the grammar above in short).
+pub const CONDITION_HELP: &str = "Compare values: <<processvar.path>> == 'text', != , <, <=, >, >= (numbers or strings). Combine with &&, || and !, group with ( ). exists(processvar.path) is true when the path resolves. Literals: 'text' or \"text\", numbers, true, false, null. An operand alone must be a boolean. Example: <<processvar._decision>> == 'PASS' && exists(processvar.user1).";
+
 use serde_json::Value;
 
 mod condition;

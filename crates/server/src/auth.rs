@@ -404,9 +404,11 @@ pub mod perm {
         DeregisterTotp => "deregisterTotp",
         // Process manager.
         DeployProcessDefinition => "deployProcessDefinition",
+        ValidateProcessDefinition => "validateProcessDefinition",
         ListProcessDefinitions => "listProcessDefinitions",
         GetProcessDefinition => "getProcessDefinition",
         DeployCustomForm => "deployCustomForm",
+        PreviewCustomForm => "previewCustomForm",
         ListCustomForms => "listCustomForms",
         GetCustomForm => "getCustomForm",
         CreateProcessToken => "createProcessToken",

@@ -1,6 +1,7 @@
 //! The idflow HTTP server: the identity-store routes of the seeds and api.md, the process
-//! manager, the end user's start and step routes, `/openapi.json`, and the end user's pages
-//! (`/flow/`, see [`pages`]).
+//! manager, the end user's start and step routes, `/openapi.json`, the end user's pages
+//! (`/flow/`, see [`pages`]) and the backoffice with the designer (`/backoffice/`, see
+//! [`backoffice`]).
 //!
 //! [`router`] builds the axum application for an [`AppState`]; [`Server::bind`] opens a data
 //! directory (store, signing key, demo seed) and binds a listener, and [`Server::run`] serves
@@ -18,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub mod auth;
+pub mod backoffice;
 pub mod branding;
 mod connections;
 pub mod constraints;
@@ -31,12 +33,16 @@ mod rate;
 mod routes;
 pub mod schema;
 mod server;
+pub mod signin;
 mod state;
 
 pub use auth::{Claims, SigningKey};
 pub use connections::ConnectionLimits;
 pub use error::{ApiError, ErrorBody, ServerError};
 pub use rate::StartRate;
+pub use routes::designer::{
+    CatalogueBody, DiagnosticBody, FileReportBody, SummaryBody, ValidationReport,
+};
 pub use server::{open_data_dir, serve, Config, DemoToken, Opened, Server, DEMO_TENANT};
 pub use state::AppState;
 
@@ -77,6 +83,7 @@ fn build() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::process::routes())
         .merge(routes::enduser::routes())
         .merge(routes::branding::routes())
+        .merge(routes::designer::routes())
         .routes(routes!(openapi_json))
         .split_for_parts();
     routes::process::document_token_kinds(&mut doc);
@@ -98,6 +105,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.body_limit();
     routes
         .merge(pages::router())
+        .merge(backoffice::router())
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .fallback(middleware::route_not_found)
         .layer(Extension(OpenApiJson(Arc::new(json))))

@@ -44,6 +44,7 @@ pub const PERMISSION_EXTENSION: &str = "x-permission";
         (name = "process instances", description = "Reading instances: status, redacted variables, history."),
         (name = "end user", description = "No bearer token: start by process token, answer the current step."),
         (name = "branding", description = "The tenant's branding of the end user's pages."),
+        (name = "designer", description = "What the backoffice designer uses: the activity catalogue, validation without deploying, form previews, the one-time sign-in."),
         (name = "meta", description = "This document."),
     ),
 )]

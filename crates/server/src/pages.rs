@@ -177,12 +177,21 @@ fn index_html(lang: &'static str) -> &'static str {
 
 /// The headers every page answer carries.
 fn secured(content_type: &'static str, cache: &'static str) -> [(HeaderName, HeaderValue); 7] {
+    secured_with(CONTENT_SECURITY_POLICY, content_type, cache)
+}
+
+/// The headers every page answer carries, with the Content-Security-Policy `csp`.
+pub(crate) fn secured_with(
+    csp: &'static str,
+    content_type: &'static str,
+    cache: &'static str,
+) -> [(HeaderName, HeaderValue); 7] {
     [
         (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
         (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
         (
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            HeaderValue::from_static(csp),
         ),
         (
             header::REFERRER_POLICY,

@@ -228,6 +228,13 @@ impl Server {
         ))
     }
 
+    /// A one-time link to the backoffice that signs in with [`Server::admin_token`] of `tenant`
+    /// (the code is kept in memory; see [`crate::signin`]).
+    pub fn sign_in_link(&self, tenant: &str, ttl: Duration) -> Result<String, ServerError> {
+        let token = self.admin_token(tenant, ttl)?;
+        Ok(self.opened.state.sign_in_link(token))
+    }
+
     /// Serves until `shutdown` resolves, then drains in-flight requests, stops the timer thread
     /// and flushes the store.
     pub async fn run(

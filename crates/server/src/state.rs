@@ -12,6 +12,7 @@ use idflow_runtime::{Runtime, RuntimeError};
 use crate::auth::SigningKey;
 use crate::error::{code, ApiError};
 use crate::rate::{StartLimiter, StartRate};
+use crate::signin::SignInCodes;
 
 /// Cheap to clone: one `Arc`.
 #[derive(Clone)]
@@ -28,6 +29,8 @@ struct Shared {
     starts: StartLimiter,
     /// Where end users reach this server (`http://127.0.0.1:8080`), once bound.
     public_url: std::sync::OnceLock<String>,
+    /// The one-time sign-in codes of printed backoffice links.
+    sign_in_codes: SignInCodes,
 }
 
 impl AppState {
@@ -50,6 +53,7 @@ impl AppState {
                 body_limit,
                 starts: StartLimiter::new(start_rate),
                 public_url: std::sync::OnceLock::new(),
+                sign_in_codes: SignInCodes::default(),
             }),
         }
     }
@@ -83,6 +87,23 @@ impl AppState {
     /// Sets where end users reach this server (once; later calls change nothing).
     pub fn set_public_url(&self, url: impl Into<String>) {
         let _ = self.shared.public_url.set(url.into());
+    }
+
+    /// The one-time sign-in codes waiting to be exchanged for tokens.
+    pub fn sign_in_codes(&self) -> &SignInCodes {
+        &self.shared.sign_in_codes
+    }
+
+    /// A one-time sign-in link to the backoffice standing for `token`.
+    pub fn sign_in_link(&self, token: String) -> String {
+        let code = self.shared.sign_in_codes.issue(token);
+        let base = self
+            .shared
+            .public_url
+            .get()
+            .map(String::as_str)
+            .unwrap_or("");
+        format!("{}/backoffice/#code={code}", base.trim_end_matches('/'))
     }
 
     /// The link an end user opens for a process token: its page on this server.

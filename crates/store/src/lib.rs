@@ -75,11 +75,7 @@ impl Store {
         ensure_private_dir(dir)?;
         // No compression: sled's zstd halves the bytes per instance but also the durable
         // throughput, since it compresses under the same lock (BENCHMARKS.md, `bench store`).
-        let db = sled::Config::new()
-            .path(dir)
-            .flush_every_ms(Some(1000))
-            .open()
-            .map_err(io)?;
+        let db = open_when_unlocked(sled::Config::new().path(dir).flush_every_ms(Some(1000)))?;
         let files = durable::Files::open(dir, durability)?;
         let mut store = Self::from_db(db, false)?;
         store.files = Some(Arc::new(files));
@@ -236,6 +232,30 @@ impl Store {
             n += 1;
         }
         Ok(n)
+    }
+}
+
+/// How long [`Store::open`] waits for the lock on a store another handle is still closing.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Opens sled, waiting up to [`LOCK_WAIT`] for its file lock: a store dropped a moment ago
+/// releases the lock only when sled's background threads have let go of it, so an immediate
+/// reopen (a restart, a command run right after `idflow serve` stopped) would fail by chance.
+/// A store that stays locked (another process has it open) is refused with sled's message.
+fn open_when_unlocked(config: sled::Config) -> Result<sled::Db, StoreError> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match config.open() {
+            Ok(db) => return Ok(db),
+            // sled reports the lock as an untyped I/O error; its text is the only sign.
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            Err(e) => return Err(io(e)),
+        }
     }
 }
 

@@ -70,6 +70,8 @@ export async function startServer() {
     base,
     admin,
     banner,
+    /** The data directory (its signing key mints tokens with `idflow token --data`). */
+    dataDir: path.join(data, 'data'),
     log: () => log,
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));

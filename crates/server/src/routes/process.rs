@@ -106,6 +106,18 @@ pub(crate) struct DeployQuery {
     file_name: Option<FileName>,
 }
 
+impl DeployQuery {
+    /// The file name given, else `definition.bpmn`: `?fileName=` (empty) is taken as absent, as
+    /// form submissions send it.
+    pub(crate) fn file_name(&self) -> &str {
+        self.file_name
+            .as_ref()
+            .map(FileName::as_str)
+            .filter(|name| !name.is_empty())
+            .unwrap_or("definition.bpmn")
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Path)]
@@ -546,12 +558,7 @@ async fn deploy_process_definition(
     QueryParams(q): QueryParams<DeployQuery>,
     XmlBody(xml): XmlBody,
 ) -> Result<(StatusCode, Json<Deployed>), ApiError> {
-    // `?fileName=` (empty) is taken as absent, as form submissions send it.
-    let label = q
-        .file_name
-        .map(FileName::into_string)
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "definition.bpmn".into());
+    let label = q.file_name().to_string();
     let deployed = blocking(move || {
         let d = state
             .runtime()

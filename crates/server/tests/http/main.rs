@@ -4,6 +4,7 @@
 
 mod common;
 mod conformance;
+mod designer;
 mod flows;
 mod hardening;
 mod hostile;
