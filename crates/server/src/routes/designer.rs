@@ -262,7 +262,7 @@ async fn validate_process_definition(
 #[utoipa::path(
     post, path = "/api/process-manager/tenants/{tenantId}/custom-forms/preview", tag = TAG_DESIGNER,
     operation_id = "previewCustomForm", params(TenantPath),
-    request_body(content = Object, description = "A form definition, as deployed: `name`, `title`, `components`, `submitButton`.", content_type = "application/json"),
+    request_body(content = crate::schema::CustomFormDefinition, description = "A form definition, as deployed: `name`, `title`, `components`, `submitButton`.", content_type = "application/json"),
     responses(
         (status = 200, description = "The rendered form (the `form` of a step), every `{{processvar...}}` shown as `«processvar...»`. Nothing is stored.", body = Object),
         (status = 400, description = "The definition is invalid (`INVALID_FORM`; the message names the component and field).", body = ErrorBody),
