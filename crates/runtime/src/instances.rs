@@ -14,9 +14,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use idflow_defs::{ActivityType, Definition};
-use idflow_engine::redact::{canonical_json, redact_variables};
+use idflow_engine::redact::{canonical_json, masked_variables, redact_variables};
 use idflow_engine::{
-    apply, Command, DefinitionRef, HistoryEvent, Input, Instance, InstanceError, Status,
+    apply, Command, DefinitionRef, HistoryEvent, Input, Instance, InstanceError, Status, StepSeed,
 };
 use idflow_expr::VarPath;
 use idflow_store::{StoreError, Tx};
@@ -66,7 +66,7 @@ impl fmt::Debug for StepView {
 }
 
 /// An instance as callers see it. `variables` holds real secret values (for the end user's
-/// forms); API reads use [`InstanceView::redacted_variables`].
+/// forms); API reads use [`Runtime::redacted_variables`].
 #[derive(Clone, PartialEq)]
 pub struct InstanceView {
     pub id: String,
@@ -88,12 +88,6 @@ pub struct InstanceView {
 }
 
 impl InstanceView {
-    /// The variables with every secret replaced by its commitment marker
-    /// (`secret:sha256:...`), as history and API reads show them.
-    pub fn redacted_variables(&self) -> Value {
-        redact_variables(&self.variables, &self.secret_paths)
-    }
-
     fn from_record(
         id: &str,
         key: &[u8],
@@ -141,7 +135,10 @@ impl fmt::Debug for InstanceView {
             .field("outcome", &self.outcome)
             .field("error", &self.error)
             .field("step", &self.step)
-            .field("variables", &self.redacted_variables())
+            .field(
+                "variables",
+                &masked_variables(&self.variables, &self.secret_paths),
+            )
             .field("started_at_ms", &self.started_at_ms)
             .field("updated_at_ms", &self.updated_at_ms)
             .finish()
@@ -235,6 +232,13 @@ pub(crate) fn active_key(id: &str, record: Option<&InstanceRecord>) -> Option<Ve
 }
 
 impl Runtime {
+    /// `view`'s variables with every secret replaced by its commitment marker
+    /// (`secret:hmac-sha256:...`, keyed with this runtime's marker key), as history and API
+    /// reads show them.
+    pub fn redacted_variables(&self, view: &InstanceView) -> Value {
+        redact_variables(&view.variables, &view.secret_paths, &self.marker_key)
+    }
+
     /// Starts an instance with the process token whose credential is `token_id`, consuming one
     /// use in the same transaction. Refused tokens answer [`RuntimeError::TokenRefused`].
     pub fn start(&self, token_id: &str) -> Result<InstanceView, RuntimeError> {
@@ -274,6 +278,7 @@ impl Runtime {
                 started_ms: now,
             },
             id: self.random.new_id(),
+            step_seed: self.seeds.step_seed(),
             parameters: token.parameters,
             token: Some(TokenUse {
                 key: token_key,
@@ -308,6 +313,7 @@ impl Runtime {
                 started_ms: now,
             },
             id: self.random.new_id(),
+            step_seed: self.seeds.step_seed(),
             parameters,
             token: None,
             now,
@@ -379,6 +385,7 @@ impl Runtime {
                 definition,
                 meta,
                 id,
+                step_seed,
                 parameters,
                 token,
                 now,
@@ -402,7 +409,7 @@ impl Runtime {
                 let parameters = consumed
                     .as_ref()
                     .map_or_else(|| parameters.clone(), |(_, t)| t.parameters.clone());
-                let view = self.start_in(tx, definition, meta, id, parameters, *now)?;
+                let view = self.start_in(tx, definition, meta, id, *step_seed, parameters, *now)?;
                 if let Some((token_use, mut record)) = consumed {
                     record.uses += 1;
                     tx.put_record(&token_use.key, &record)?;
@@ -493,12 +500,14 @@ impl Runtime {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn start_in(
         &self,
         tx: &Tx<'_>,
         definition: &Definition,
         meta: &InstanceMeta,
         id: &str,
+        step_seed: StepSeed,
         parameters: Value,
         now: i64,
     ) -> Result<Written, RuntimeError> {
@@ -519,6 +528,7 @@ impl Runtime {
             },
             token_name: meta.token_name.clone(),
             token: parameters,
+            step_seed: Some(step_seed),
             now_ms: now,
         };
         let driven = self.drive(tx, definition, meta, &mut instance, input, now)?;
@@ -564,15 +574,16 @@ impl Runtime {
                 };
             }
             let first = applied == 1;
-            let transition = apply(definition, instance, input, &self.limits).map_err(|e| {
-                if first {
-                    RuntimeError::Engine(e)
-                } else {
-                    RuntimeError::Inconsistent(format!(
-                        "the engine refused the runtime's follow-up input: {e}"
-                    ))
-                }
-            })?;
+            let transition = apply(definition, instance, input, &self.limits, &self.marker_key)
+                .map_err(|e| {
+                    if first {
+                        RuntimeError::Engine(e)
+                    } else {
+                        RuntimeError::Inconsistent(format!(
+                            "the engine refused the runtime's follow-up input: {e}"
+                        ))
+                    }
+                })?;
             events.extend(transition.events);
             for command in transition.commands {
                 let follow_up = match command {
@@ -938,6 +949,8 @@ pub(crate) enum ChainOp {
         definition: Arc<Definition>,
         meta: InstanceMeta,
         id: String,
+        /// Where the new instance's step IDs come from (drawn with its ID).
+        step_seed: StepSeed,
         /// The start parameters (a token's are re-read inside the transaction).
         parameters: Value,
         token: Option<TokenUse>,
