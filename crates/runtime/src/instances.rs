@@ -19,6 +19,7 @@ use idflow_engine::{
     apply, Command, DefinitionRef, HistoryEvent, Input, Instance, InstanceError, Status, StepSeed,
 };
 use idflow_expr::VarPath;
+use idflow_ids::log_tag;
 use idflow_store::{StoreError, Tx};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -54,10 +55,11 @@ pub struct StepView {
 }
 
 impl fmt::Debug for StepView {
-    // The view may carry a secret the end user must see; Debug does not.
+    // The view may carry a secret the end user must see; Debug does not. The step ID is what
+    // answers the step: Debug shows its log tag.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StepView")
-            .field("step_id", &self.step_id)
+            .field("step_id", &log_tag(&self.step_id))
             .field("node", &self.node)
             .field("activity", &self.activity)
             .field("view", &"<not shown>")
@@ -126,8 +128,9 @@ impl InstanceView {
 
 impl fmt::Debug for InstanceView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The ID is a capability (with the step ID it answers the step): its log tag only.
         f.debug_struct("InstanceView")
-            .field("id", &self.id)
+            .field("id", &log_tag(&self.id))
             .field("tenant", &self.tenant)
             .field("definition", &self.definition)
             .field("token_name", &self.token_name)
@@ -516,7 +519,8 @@ impl Runtime {
         // repeats its IDs on every run, so only then is the store asked (a lookup per start).
         if self.random.is_seeded() && tx.contains(&key)? {
             return Err(RuntimeError::Inconsistent(format!(
-                "instance ID {id} is already taken: a fixed random seed repeats IDs across runs on one store"
+                "instance ID {} is already taken: a fixed random seed repeats IDs across runs on one store",
+                log_tag(id)
             )));
         }
         let mut instance = Instance::new(id);
@@ -684,7 +688,8 @@ impl Runtime {
             let last = chunk.events.last().map_or(chunk.first, |e| e.index);
             if chunk.first != expected_first || last + 1 != instance.next_event {
                 return Err(RuntimeError::Inconsistent(format!(
-                    "history of {id} would not be contiguous: events {}..={last} after {expected_first}, next {}",
+                    "history of instance {} would not be contiguous: events {}..={last} after {expected_first}, next {}",
+                    log_tag(&id),
                     chunk.first, instance.next_event
                 )));
             }
@@ -748,7 +753,8 @@ impl Runtime {
             let expected = events.len() as u64;
             if chunk.first != expected {
                 return Err(RuntimeError::Inconsistent(format!(
-                    "history of {id} has a gap: chunk starts at {} after {expected} events",
+                    "history of instance {} has a gap: chunk starts at {} after {expected} events",
+                    log_tag(id),
                     chunk.first
                 )));
             }
@@ -756,7 +762,8 @@ impl Runtime {
         }
         if events.len() as u64 != record.next_event {
             return Err(RuntimeError::Inconsistent(format!(
-                "instance {id} counts {} history events, {} are stored",
+                "instance {} counts {} history events, {} are stored",
+                log_tag(id),
                 record.next_event,
                 events.len()
             )));

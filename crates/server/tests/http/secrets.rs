@@ -1,7 +1,7 @@
-//! What reads, exports and logs give away: no commitment marker that a reader without the
-//! server's marker key can recompute from a guess (a passcode's verifier, a TOTP code), no step
-//! ID that can be derived from the node and the event index, no instance or step ID in the logs;
-//! the marker key itself lives in the data directory (mode 0600) and nowhere else.
+//! What reads and exports give away: no commitment marker that a reader without the server's
+//! marker key can recompute from a guess (a passcode's verifier, a TOTP code), no step ID that
+//! can be derived from the node and the event index. (The marker key's file and the logs of a
+//! restart are tested in `tests/data_dir.rs`, a binary of its own: it captures log lines.)
 
 use std::collections::BTreeSet;
 
