@@ -272,7 +272,7 @@ fn check_expectations(
             instance.secret_paths.iter().any(|p| parsed.starts_with(p)),
             "{at}: {path} is not marked secret (nor is any object holding it)"
         );
-        let redacted = instance.redacted_variables();
+        let redacted = world.runtime.redacted_variables(instance);
         let pointer = format!(
             "/{}",
             path.trim_start_matches("processvar.").replace('.', "/")

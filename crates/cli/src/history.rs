@@ -218,7 +218,9 @@ mod tests {
             (
                 "an unknown instance",
                 args(dir.path(), None, &["NOSUCHINSTANCE"], None),
-                "no process instance 'NOSUCHINSTANCE'",
+                // The runtime's message shows the ID's log tag; the command names the ID it
+                // was given.
+                "exporting the history of instance NOSUCHINSTANCE: no process instance #",
             ),
             (
                 "a tenant without instances",

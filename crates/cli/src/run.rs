@@ -251,6 +251,8 @@ struct Report {
     version: u32,
     source: String,
     view: InstanceView,
+    /// The view's variables with secrets redacted (markers keyed with the run's key).
+    variables: Value,
     events: Vec<ExportedEvent>,
     stop: Stop,
     unused_answers: usize,
@@ -302,6 +304,7 @@ fn dry_run(
             clock: clock.clone(),
             rng_seed: seed,
             limits: Default::default(),
+            marker_key: None,
         },
     );
     let mut rng: Box<dyn rand::RngCore + Send> = match seed {
@@ -398,6 +401,7 @@ fn dry_run(
         version: deployment.version,
         source,
         events: runtime.export_history(&id)?.events,
+        variables: runtime.redacted_variables(&view),
         view,
         stop,
         unused_answers: answers.len(),
@@ -486,7 +490,7 @@ fn print_text(report: &Report) {
             None => println!("error     {}", error.message),
         }
     }
-    let variables = serde_json::to_string_pretty(&view.redacted_variables()).unwrap_or_default();
+    let variables = serde_json::to_string_pretty(&report.variables).unwrap_or_default();
     println!("variables {variables}");
     if report.unused_answers > 0 {
         eprintln!("note: {} answer(s) were not used", report.unused_answers);
@@ -532,7 +536,7 @@ fn trace_json(report: &Report) -> Value {
         "status": view.status.as_str(),
         "outcome": view.outcome,
         "error": view.error.as_ref().map(|e| json!({"node": e.node, "message": e.message})),
-        "variables": view.redacted_variables(),
+        "variables": report.variables,
         "stopped": stop,
         "unused_answers": report.unused_answers,
         "ok": !report.failed(),

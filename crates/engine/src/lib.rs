@@ -2,9 +2,11 @@
 //! state, the history events and the [`Command`]s for the outside out.
 //!
 //! No clock, randomness, storage or threads live here: everything the engine draws from outside
-//! (the time, the instance ID, activity results, the end user's answers) arrives in an [`Input`]
-//! and is recorded in the history, so re-applying the recorded inputs reproduces the run exactly
-//! (replay, see [`replay()`]).
+//! (the time, the instance ID, the step seed, activity results, the end user's answers) arrives
+//! in an [`Input`] and is recorded in the history, so re-applying the recorded inputs reproduces
+//! the run exactly (replay, see [`replay()`]). The one secret it is handed, the
+//! [`redact::MarkerKey`] that history's commitment markers are keyed with, is a parameter of
+//! [`apply`], never stored or recorded; replay needs none.
 //!
 //! One call to [`apply`] runs until the instance needs the outside again: an activity to execute
 //! (`Command::RunActivity`, answered by `Input::ActivityDone`), a step to present (the instance
@@ -23,8 +25,9 @@
 //!   normal flow); a `Failed` one ends the instance `COMPLETED_PROCESS_ERROR`. A path that does
 //!   not resolve, or a value that cannot be coerced, ends it the same way, naming the path and
 //!   the activity.
-//! - A step gets the ID `{node}-{event index}` (a revisited step gets a fresh one), arms its timer
-//!   boundaries (due = now + duration), and rests. Its answer (a JSON object) is stored at
+//! - A step gets an unguessable ID derived from the instance's step seed and its event index
+//!   ([`StepSeed::step_id`]; a revisited step gets a fresh one), arms its timer boundaries
+//!   (due = now + duration), and rests. Its answer (a JSON object) is stored at
 //!   `processvar.<Form data Key>`; a timer firing cancels the others and takes the timer's path.
 //! - At an end event: an error end, or an error path (an error boundary taken since the last
 //!   Simple Decider), gives `COMPLETED_ENDED_ERROR`; a timed-out path `COMPLETED_TERMINATED`;
@@ -59,8 +62,9 @@
 //! # Replay
 //!
 //! A history holds the redacted inputs; replaying them on a fresh instance gives the same events
-//! because redaction is a fixed point and keeps the shape of secret objects (see [`redact`]), and
-//! because the size limit on activities' writes is measured on the redacted view. What can still
+//! because redaction is a fixed point whatever the key and keeps the shape of secret objects (see
+//! [`redact`]), because the start event records the step seed, and because the size limit on
+//! activities' writes is measured on the redacted view. What can still
 //! diverge, and [`replay()`] names the event where it does: a gateway condition that reads a
 //! secret (a replay sees its marker), and a secret value that failed coercion to its parameter's
 //! type (a replay's marker passes).

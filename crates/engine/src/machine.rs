@@ -13,7 +13,7 @@ use idflow_defs::{Activity, ActivityType, Definition, Node, NodeKind};
 use idflow_expr::{EvalError, ParamExpr, Segment, VarPath};
 use serde_json::Value;
 
-use crate::redact::{redact_at, touches_secret};
+use crate::redact::{redact_at, touches_secret, MarkerKey};
 use crate::resolve::{coerce, resolve_inputs, ParamError};
 use crate::vars::{
     append_checks, check_write_path, redacted_over_limit, serialized_size, size_upper_bound, write,
@@ -27,8 +27,8 @@ use crate::{
 const FORM_DATA_KEY: &str = "Form data Key";
 
 /// Applies `input` to `instance` under `def`: the instance advances until it awaits an activity's
-/// result, rests at a step, or ends. Returns the history events (values redacted) and the
-/// commands for the outside.
+/// result, rests at a step, or ends. Returns the history events (values redacted: secrets become
+/// commitment markers under `key`) and the commands for the outside.
 ///
 /// On `Err` the instance is unchanged: the input was refused (a stale step, a timer that is not
 /// armed, an answer over the size limit, ...).
@@ -37,6 +37,7 @@ pub fn apply(
     instance: &mut Instance,
     input: Input,
     limits: &Limits,
+    key: &MarkerKey,
 ) -> Result<Transition, EngineError> {
     let target = validate(def, instance, &input)?;
     let mut machine = Machine {
@@ -44,6 +45,7 @@ pub fn apply(
         now: input.now_ms(),
         inst: instance,
         limits,
+        key,
         // Sized for a typical transition (four or five events), and small enough to stay in the
         // allocator's fast per-thread cache.
         out: Transition {
@@ -58,10 +60,11 @@ pub fn apply(
                 definition,
                 token_name,
                 token,
+                step_seed,
                 ..
             },
             _,
-        ) => machine.start(definition, token_name, token),
+        ) => machine.start(definition, token_name, token, step_seed),
         (
             Input::ActivityDone {
                 node: id, result, ..
@@ -114,9 +117,7 @@ fn validate<'d>(
 ) -> Result<Target<'d>, EngineError> {
     if let Input::Start { definition, .. } = input {
         if inst.position != Position::NotStarted {
-            return Err(EngineError::AlreadyStarted {
-                instance: inst.id.clone(),
-            });
+            return Err(EngineError::AlreadyStarted);
         }
         if definition.name != def.process_id || definition.content_hash != def.content_hash {
             return Err(EngineError::DefinitionMismatch {
@@ -131,14 +132,11 @@ fn validate<'d>(
     }
     if inst.status.is_completed() || inst.position == Position::Ended {
         return Err(EngineError::NotActive {
-            instance: inst.id.clone(),
             status: inst.status,
         });
     }
     if inst.position == Position::NotStarted {
-        return Err(EngineError::NotStarted {
-            instance: inst.id.clone(),
-        });
+        return Err(EngineError::NotStarted);
     }
     let mismatch = |reason: String| EngineError::DefinitionMismatch {
         name: def.process_id.clone(),
@@ -157,10 +155,7 @@ fn validate<'d>(
                     _ => Err(mismatch(format!("it has no activity '{node}'"))),
                 }
             }
-            _ => Err(EngineError::UnexpectedActivityResult {
-                instance: inst.id.clone(),
-                node: node.clone(),
-            }),
+            _ => Err(EngineError::UnexpectedActivityResult { node: node.clone() }),
         },
         Input::Answer { step_id, data, .. } => match &inst.position {
             Position::AtStep {
@@ -183,7 +178,6 @@ fn validate<'d>(
                 }
             }
             _ => Err(EngineError::StaleStep {
-                instance: inst.id.clone(),
                 step_id: step_id.clone(),
             }),
         },
@@ -193,7 +187,6 @@ fn validate<'d>(
                 .iter()
                 .find(|t| &t.timer_id == timer_id)
                 .ok_or_else(|| EngineError::UnknownTimer {
-                    instance: inst.id.clone(),
                     timer_id: timer_id.clone(),
                 })?;
             match def.node(&timer.boundary) {
@@ -218,6 +211,8 @@ struct Machine<'d, 'i> {
     def: &'d Definition,
     inst: &'i mut Instance,
     limits: &'i Limits,
+    /// What secrets in history are marked with.
+    key: &'i MarkerKey,
     now: i64,
     out: Transition,
     /// Nodes entered in this transition (bounded by `limits.max_steps_per_apply`).
@@ -241,12 +236,15 @@ impl<'d> Machine<'d, '_> {
         definition: crate::DefinitionRef,
         token_name: Option<String>,
         token: Value,
+        step_seed: Option<crate::StepSeed>,
     ) {
+        self.inst.step_seed = step_seed;
         self.emit(EventKind::InstanceStarted {
             instance_id: self.inst.id.clone(),
             definition,
             token_name,
             token: token.clone(),
+            step_seed,
         });
         match &mut self.inst.variables {
             Value::Object(map) => {
@@ -372,7 +370,10 @@ impl<'d> Machine<'d, '_> {
         let Some(resolved) = self.resolve(node, activity) else {
             return;
         };
-        let step_id = suffixed(&node.id, self.inst.next_event);
+        let step_id = match &self.inst.step_seed {
+            Some(seed) => seed.step_id(self.inst.next_event),
+            None => suffixed(&node.id, self.inst.next_event),
+        };
         self.emit(EventKind::StepPresented {
             node: node.id.clone(),
             step_id: step_id.clone(),
@@ -419,7 +420,12 @@ impl<'d> Machine<'d, '_> {
         node: &'d Node,
         activity: &'d Activity,
     ) -> Option<crate::resolve::Resolved> {
-        match resolve_inputs(activity, &self.inst.variables, &self.inst.secret_paths) {
+        match resolve_inputs(
+            activity,
+            &self.inst.variables,
+            &self.inst.secret_paths,
+            self.key,
+        ) {
             Ok(resolved) => Some(resolved),
             Err(ParamError { param, reason }) => {
                 let message = format!("{}: parameter '{param}' {reason}", describe_node(node));
@@ -616,9 +622,9 @@ impl<'d> Machine<'d, '_> {
         for w in writes {
             // A secret write is redacted even when its path is refused (and so never marked).
             let shown = if w.secret {
-                Some(crate::redact::redact_value(&w.value))
+                Some(crate::redact::redact_value(&w.value, self.key))
             } else {
-                redact_at(&w.path, &w.value, &self.inst.secret_paths)
+                redact_at(&w.path, &w.value, &self.inst.secret_paths, self.key)
             };
             let value = match (failure.is_none(), shown) {
                 (true, shown) => {
@@ -645,9 +651,12 @@ impl<'d> Machine<'d, '_> {
             // Measured on the redacted view: it is what a replay holds, so a replay judges the
             // same writes the same way. (Secret values come from the activities' own code.)
             let limit = self.limits.max_variables_bytes;
-            if let Some(size) =
-                redacted_over_limit(&self.inst.variables, &self.inst.secret_paths, limit)
-            {
+            if let Some(size) = redacted_over_limit(
+                &self.inst.variables,
+                &self.inst.secret_paths,
+                limit,
+                self.key,
+            ) {
                 failure = Some(format!(
                     "its writes bring the process variables to {size} bytes, over the limit of {} bytes",
                     self.limits.max_variables_bytes
@@ -667,7 +676,7 @@ impl<'d> Machine<'d, '_> {
         if !crate::redact::is_secret_path(&list, &self.inst.secret_paths) {
             return checks;
         }
-        let text = |s: String| match crate::redact::marker(&Value::String(s)) {
+        let text = |s: String| match crate::redact::marker(&Value::String(s), self.key) {
             Value::String(m) => m,
             _ => String::new(),
         };
@@ -709,7 +718,7 @@ impl<'d> Machine<'d, '_> {
                 // The answer was received: history records it (so a replay feeds it too),
                 // redacted when the step's answers are secret.
                 let recorded = if activity.spec().secret_answer {
-                    crate::redact::redact_value(&data)
+                    crate::redact::redact_value(&data, self.key)
                 } else {
                     data.clone()
                 };
@@ -745,7 +754,14 @@ impl<'d> Machine<'d, '_> {
         let over = over_limit(&self.inst.variables, limit).or_else(|| {
             // Without secrets the redacted view is the variables themselves.
             (!self.inst.secret_paths.is_empty())
-                .then(|| redacted_over_limit(&self.inst.variables, &self.inst.secret_paths, limit))
+                .then(|| {
+                    redacted_over_limit(
+                        &self.inst.variables,
+                        &self.inst.secret_paths,
+                        limit,
+                        self.key,
+                    )
+                })
                 .flatten()
         });
         if let Some(size) = over {
@@ -775,7 +791,7 @@ impl<'d> Machine<'d, '_> {
             .get(key.as_ref())
             .unwrap_or(&Value::Null);
         let recorded = key_path
-            .and_then(|path| redact_at(&path, stored, &self.inst.secret_paths))
+            .and_then(|path| redact_at(&path, stored, &self.inst.secret_paths, self.key))
             .unwrap_or_else(|| stored.clone());
         self.emit(EventKind::StepAnswered {
             step_id,
@@ -920,7 +936,9 @@ fn describe_node(node: &Node) -> String {
     format!("{what} '{}' ({name})", node.id)
 }
 
-/// `{id}-{n}`: step and timer IDs, unique within an instance because `n` is an event index.
+/// `{id}-{n}`: timer IDs (and the step IDs of instances without a step seed), unique within an
+/// instance because `n` is an event index. Timer IDs need not be secret: only the runtime fires
+/// timers.
 fn suffixed(id: &str, n: u64) -> String {
     // Digits by hand: this runs for every step presented, and `fmt` is slow for so little.
     let mut digits = [0u8; 20];

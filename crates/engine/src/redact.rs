@@ -1,9 +1,14 @@
 //! Secret redaction: values read from the process variables, with every secret replaced by a
 //! commitment marker, so histories and API reads never hold a secret.
 //!
-//! A marker is `"secret:sha256:<64 hex>"`, the SHA-256 of a value's canonical JSON (serde_json's
-//! escaping, object keys sorted, no whitespace). It commits to the value without revealing it,
-//! and it is a fixed point: the marker of a marker is the marker itself.
+//! A marker is `"secret:hmac-sha256:<64 hex>"`, the HMAC-SHA256 of a value's canonical JSON
+//! (serde_json's escaping, object keys sorted, no whitespace) under a [`MarkerKey`]. It commits to
+//! the value without revealing it, and, because it is keyed, whoever reads a history or an API
+//! read cannot test a guess against it (a passcode against a verifier's marker, the 10^6 TOTP
+//! codes against a code's marker) without the key, which never leaves the server's data
+//! directory. It is a fixed point: the marker of a marker is the marker itself, whatever the key.
+//! Markers made before keys (`"secret:sha256:<64 hex>"`, unkeyed) are still recognised as
+//! markers, so histories recorded then replay; they are not made any more.
 //!
 //! Which values are secret is decided by paths ([`crate::Instance::secret_paths`]): a value at
 //! or under a secret path is secret; a value read at a prefix of a secret path (a whole form
@@ -16,28 +21,92 @@
 //! on the *redacted* recorded inputs, so its variables hold the redacted view, and later steps
 //! may still write into a secret object, append to it, or store a secret form's answer (an
 //! object) there, and redact to the very same view. A single marker for a whole container could
-//! not be updated that way.
+//! not be updated that way. Since every secret a replay meets already is a marker, a replay needs
+//! no key ([`MarkerKey::for_replay`]).
 
 use std::collections::BTreeSet;
 use std::io;
 
+use std::fmt;
+
+use hmac::{Hmac, Mac};
 use idflow_expr::{Segment, VarPath};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
-/// How every marker begins.
-pub const MARKER_PREFIX: &str = "secret:sha256:";
+/// How every marker made now begins.
+pub const MARKER_PREFIX: &str = "secret:hmac-sha256:";
+
+/// How the unkeyed markers of histories recorded before [`MarkerKey`] existed begin: still
+/// recognised (fixed points, so those histories replay), never made.
+pub const LEGACY_MARKER_PREFIX: &str = "secret:sha256:";
 
 const HEX_LEN: usize = 64;
 
-/// Whether `s` is a commitment marker (`secret:sha256:` and 64 lowercase hex digits).
+/// What Debug output shows in place of a secret value (it computes no marker: Debug has no key).
+pub const MASK: &str = "<secret>";
+
+/// The secret that markers are keyed with: 32 bytes, one per data directory (the server keeps it
+/// in a file of mode 0600 there, never exported); temporary runtimes draw a random one. Markers
+/// are stable for as long as the key is, which is all anything needs: replay compares recorded
+/// markers with reproduced ones, and every marker it meets is a fixed point.
+///
+/// The engine never draws or stores it: the caller hands it to [`crate::apply`]. `Debug` does not
+/// show it and there is no `Display`.
+#[derive(Clone)]
+pub struct MarkerKey {
+    bytes: [u8; MarkerKey::LEN],
+    /// The MAC keyed with `bytes`, cloned for each marker (its key schedule is done once).
+    mac: Hmac<Sha256>,
+}
+
+impl MarkerKey {
+    /// Length of a key, in bytes.
+    pub const LEN: usize = 32;
+
+    pub fn from_bytes(bytes: [u8; MarkerKey::LEN]) -> MarkerKey {
+        // HMAC pads a key shorter than SHA-256's 64-byte block with zeros; padding it here gives
+        // the same MAC through the constructor that cannot fail.
+        let mut block = [0u8; 64];
+        block[..MarkerKey::LEN].copy_from_slice(&bytes);
+        let mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&block.into());
+        MarkerKey { bytes, mac }
+    }
+
+    /// The key a replay runs under. It is public (all zeros), and that is safe: a recorded
+    /// history holds markers where the run held secrets, markers are fixed points, so a replay
+    /// never marks a secret with it. A value a replay would mark anew is one the history shows
+    /// in clear already, and the new marker differs from the recorded one: a divergence.
+    pub fn for_replay() -> MarkerKey {
+        MarkerKey::from_bytes([0; MarkerKey::LEN])
+    }
+}
+
+impl PartialEq for MarkerKey {
+    fn eq(&self, other: &MarkerKey) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for MarkerKey {}
+
+impl fmt::Debug for MarkerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MarkerKey(<redacted>)")
+    }
+}
+
+/// Whether `s` is a commitment marker: `secret:hmac-sha256:` (or the legacy `secret:sha256:`)
+/// and 64 lowercase hex digits.
 pub fn is_marker_str(s: &str) -> bool {
-    s.strip_prefix(MARKER_PREFIX).is_some_and(|hex| {
-        hex.len() == HEX_LEN
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
+    s.strip_prefix(MARKER_PREFIX)
+        .or_else(|| s.strip_prefix(LEGACY_MARKER_PREFIX))
+        .is_some_and(|hex| {
+            hex.len() == HEX_LEN
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
 }
 
 /// Whether `value` is a commitment marker.
@@ -45,15 +114,15 @@ pub fn is_marker(value: &Value) -> bool {
     matches!(value, Value::String(s) if is_marker_str(s))
 }
 
-/// The commitment marker of `value`; a marker is returned unchanged.
-pub fn marker(value: &Value) -> Value {
+/// The commitment marker of `value` under `key`; a marker is returned unchanged.
+pub fn marker(value: &Value, key: &MarkerKey) -> Value {
     if is_marker(value) {
         return value.clone();
     }
-    let mut hasher = HashWriter(Sha256::new());
-    // Writing into a hasher cannot fail: HashWriter's write always succeeds.
+    let mut hasher = HashWriter(key.mac.clone());
+    // Writing into a MAC cannot fail: HashWriter's write always succeeds.
     let _ = write_canonical(&mut hasher, value);
-    let digest = hasher.0.finalize();
+    let digest = hasher.0.finalize().into_bytes();
     let mut out = String::with_capacity(MARKER_PREFIX.len() + HEX_LEN);
     out.push_str(MARKER_PREFIX);
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -102,7 +171,7 @@ fn write_canonical<W: io::Write>(w: &mut W, value: &Value) -> io::Result<()> {
     }
 }
 
-struct HashWriter(Sha256);
+struct HashWriter(Hmac<Sha256>);
 
 impl io::Write for HashWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -115,22 +184,38 @@ impl io::Write for HashWriter {
     }
 }
 
+/// What a secret scalar is replaced with.
+#[derive(Clone, Copy)]
+enum Cover<'k> {
+    /// Its commitment marker (history, API reads).
+    Marker(&'k MarkerKey),
+    /// [`MASK`] (Debug output).
+    Mask,
+}
+
 /// A secret value as history shows it: a scalar becomes its marker, an object or array keeps its
 /// shape with every scalar inside replaced by its marker. Idempotent.
-pub fn redact_value(value: &Value) -> Value {
+pub fn redact_value(value: &Value, key: &MarkerKey) -> Value {
     let mut out = value.clone();
-    redact_in_place(&mut out);
+    redact_in_place(&mut out, key);
     out
 }
 
 /// [`redact_value`] in place.
-pub fn redact_in_place(value: &mut Value) {
+pub fn redact_in_place(value: &mut Value, key: &MarkerKey) {
+    cover_in_place(value, Cover::Marker(key));
+}
+
+fn cover_in_place(value: &mut Value, cover: Cover<'_>) {
     match value {
-        Value::Array(items) => items.iter_mut().for_each(redact_in_place),
-        Value::Object(map) => map.values_mut().for_each(redact_in_place),
+        Value::Array(items) => items.iter_mut().for_each(|v| cover_in_place(v, cover)),
+        Value::Object(map) => map.values_mut().for_each(|v| cover_in_place(v, cover)),
         scalar => {
             if !is_marker(scalar) {
-                *scalar = marker(scalar);
+                *scalar = match cover {
+                    Cover::Marker(key) => marker(scalar, key),
+                    Cover::Mask => Value::String(MASK.to_string()),
+                };
             }
         }
     }
@@ -154,12 +239,28 @@ pub fn touches_secret(path: &VarPath, secrets: &BTreeSet<VarPath>) -> bool {
 ///
 /// `Some` is returned whenever a secret path applies, even if the value already is redacted:
 /// callers use it to know that a secret was involved, identically in a run and in its replay.
-pub fn redact_at(path: &VarPath, value: &Value, secrets: &BTreeSet<VarPath>) -> Option<Value> {
+pub fn redact_at(
+    path: &VarPath,
+    value: &Value,
+    secrets: &BTreeSet<VarPath>,
+    key: &MarkerKey,
+) -> Option<Value> {
+    cover_at(path, value, secrets, Cover::Marker(key))
+}
+
+fn cover_at(
+    path: &VarPath,
+    value: &Value,
+    secrets: &BTreeSet<VarPath>,
+    cover: Cover<'_>,
+) -> Option<Value> {
     if secrets.is_empty() {
         return None;
     }
     if is_secret_path(path, secrets) {
-        return Some(redact_value(value));
+        let mut out = value.clone();
+        cover_in_place(&mut out, cover);
+        return Some(out);
     }
     let depth = path.segments.len();
     let mut redacted: Option<Value> = None;
@@ -181,7 +282,7 @@ pub fn redact_at(path: &VarPath, value: &Value, secrets: &BTreeSet<VarPath>) -> 
         }
         let target = redacted.get_or_insert_with(|| value.clone());
         if let Some(slot) = get_mut(target, relative) {
-            redact_in_place(slot);
+            cover_in_place(slot, cover);
             outer = Some(secret);
         }
     }
@@ -189,11 +290,21 @@ pub fn redact_at(path: &VarPath, value: &Value, secrets: &BTreeSet<VarPath>) -> 
 }
 
 /// The whole variable tree with every secret redacted.
-pub fn redact_variables(variables: &Value, secrets: &BTreeSet<VarPath>) -> Value {
+pub fn redact_variables(variables: &Value, secrets: &BTreeSet<VarPath>, key: &MarkerKey) -> Value {
+    cover_variables(variables, secrets, Cover::Marker(key))
+}
+
+/// The whole variable tree with every secret scalar replaced by [`MASK`]: for Debug output, which
+/// has no key (and needs no marker).
+pub fn masked_variables(variables: &Value, secrets: &BTreeSet<VarPath>) -> Value {
+    cover_variables(variables, secrets, Cover::Mask)
+}
+
+fn cover_variables(variables: &Value, secrets: &BTreeSet<VarPath>, cover: Cover<'_>) -> Value {
     let root = VarPath {
         segments: Vec::new(),
     };
-    redact_at(&root, variables, secrets).unwrap_or_else(|| variables.clone())
+    cover_at(&root, variables, secrets, cover).unwrap_or_else(|| variables.clone())
 }
 
 /// The value at `segments` under `value`, if any (no message built on a miss).
@@ -230,26 +341,85 @@ mod tests {
         paths.iter().map(|p| path(p)).collect()
     }
 
+    /// The key of these tests: bytes 0, 1, ..., 31.
+    fn key() -> MarkerKey {
+        let mut bytes = [0u8; MarkerKey::LEN];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        MarkerKey::from_bytes(bytes)
+    }
+
     fn marker_of(v: Value) -> Value {
-        marker(&v)
+        marker(&v, &key())
+    }
+
+    fn redact_value(v: &Value) -> Value {
+        super::redact_value(v, &key())
+    }
+
+    fn redact_at(path: &VarPath, value: &Value, secrets: &BTreeSet<VarPath>) -> Option<Value> {
+        super::redact_at(path, value, secrets, &key())
+    }
+
+    fn redact_variables(vars: &Value, secrets: &BTreeSet<VarPath>) -> Value {
+        super::redact_variables(vars, secrets, &key())
     }
 
     #[test]
-    fn marker_is_sha256_of_canonical_json() {
-        // sha256(`"abc"`) and sha256(`{"a":1,"b":2}`), computed independently (sha256sum).
+    fn marker_is_hmac_sha256_of_canonical_json() {
+        // HMAC-SHA256 under the key 00 01 .. 1f of `"abc"` and of `{"a":1,"b":2}`, computed
+        // independently (Python's hmac module).
         let cases = [
             (
                 json!("abc"),
-                "secret:sha256:6cc43f858fbb763301637b5af970e2a46b46f461f27e5a0f41e009c59b827b25",
+                "secret:hmac-sha256:b4a09427dd702011f996ed4a1ac712c35f38eb7cef393ec453a90b9ec450fd33",
             ),
             (
                 json!({"b": 2, "a": 1}),
-                "secret:sha256:43258cff783fe7036d8a43033f830adfc60ec037382473548ac742b888292777",
+                "secret:hmac-sha256:6ce55e41c8232dc4edfd1d08161b3bc911de3792d2a3e60923780f702b1394af",
             ),
         ];
         for (value, want) in cases {
-            assert_eq!(marker(&value), json!(want), "{value}");
+            assert_eq!(marker_of(value.clone()), json!(want), "{value}");
         }
+    }
+
+    #[test]
+    fn markers_depend_on_the_key_and_reveal_nothing_without_it() {
+        let code = json!("492039");
+        let other = MarkerKey::from_bytes([7; MarkerKey::LEN]);
+        assert_ne!(marker(&code, &key()), marker(&code, &other));
+        // The unkeyed digest of the value, what a key-less guesser computes, is not the marker.
+        let unkeyed = {
+            use sha2::Digest;
+            let digest = Sha256::digest(canonical_json(&code).as_bytes());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            json!(format!("{LEGACY_MARKER_PREFIX}{hex}"))
+        };
+        assert_ne!(marker_of(code.clone()), unkeyed);
+        assert!(!marker_of(code)
+            .to_string()
+            .contains(&unkeyed.as_str().unwrap()[14..]));
+        assert_eq!(format!("{:?}", key()), "MarkerKey(<redacted>)");
+    }
+
+    #[test]
+    fn legacy_markers_are_fixed_points_too() {
+        let legacy = json!(format!("{LEGACY_MARKER_PREFIX}{}", "0a".repeat(32)));
+        assert!(is_marker(&legacy));
+        assert_eq!(marker_of(legacy.clone()), legacy);
+        assert_eq!(marker(&legacy, &MarkerKey::for_replay()), legacy);
+    }
+
+    #[test]
+    fn masked_variables_hide_secrets_without_a_key() {
+        let s = secrets(&["processvar.totp.seed"]);
+        let vars = json!({"totp": {"seed": "S3CR3T", "issuer": "idflow"}});
+        assert_eq!(
+            masked_variables(&vars, &s),
+            json!({"totp": {"seed": MASK, "issuer": "idflow"}})
+        );
     }
 
     #[test]
@@ -261,20 +431,22 @@ mod tests {
         );
         // Key order in the input does not change the marker.
         assert_eq!(
-            marker(&json!({"a": 1, "b": 2})),
-            marker(&json!({"b": 2, "a": 1}))
+            marker_of(json!({"a": 1, "b": 2})),
+            marker_of(json!({"b": 2, "a": 1}))
         );
     }
 
     #[test]
     fn marker_is_a_fixed_point_and_recognised() {
-        let m = marker(&json!({"seed": "JBSWY3DPEHPK3PXP"}));
+        let m = marker_of(json!({"seed": "JBSWY3DPEHPK3PXP"}));
         assert!(is_marker(&m));
-        assert_eq!(marker(&m), m);
+        assert_eq!(marker_of(m.clone()), m);
+        assert_eq!(marker(&m, &MarkerKey::for_replay()), m, "whatever the key");
         let short = format!("{MARKER_PREFIX}{}", "a".repeat(63));
         for text in [
             "secret:sha256:",
-            "secret:sha256:abcdef",
+            "secret:hmac-sha256:",
+            "secret:hmac-sha256:abcdef",
             short.as_str(),
             "plain",
         ] {

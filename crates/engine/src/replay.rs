@@ -3,12 +3,15 @@
 //! A history holds every input the engine received (the start, activity results, answers,
 //! timer firings, cancellations, aborts) with secret values already redacted. Re-applying those
 //! redacted inputs to a fresh instance gives the same redacted events, because redaction is a
-//! fixed point (see [`crate::redact`]). Known limits, visible as a [`Divergence`]: a gateway
+//! fixed point (see [`crate::redact`]), so a replay needs no marker key (it runs under the public
+//! [`MarkerKey::for_replay`]); step IDs come out the same because the start event records the
+//! step seed they derive from. Known limits, visible as a [`Divergence`]: a gateway
 //! condition that reads a secret sees its marker in a replay, and so does the coercion of a secret
 //! parameter value.
 
 use idflow_defs::Definition;
 
+use crate::redact::MarkerKey;
 use crate::{apply, ActivityResult, EventKind, HistoryEvent, Input, Instance, Limits, VarWrite};
 
 /// The inputs recorded in `events`, in order, each paired with the index of the event it was
@@ -38,11 +41,13 @@ fn input_of(event: &HistoryEvent) -> Option<Input> {
             definition,
             token_name,
             token,
+            step_seed,
             ..
         } => Input::Start {
             definition: definition.clone(),
             token_name: token_name.clone(),
             token: token.clone(),
+            step_seed: *step_seed,
             now_ms,
         },
         EventKind::ActivityCompleted {
@@ -142,6 +147,7 @@ pub fn replay(
         }
     };
     let mut instance = Instance::new(instance_id);
+    let key = MarkerKey::for_replay();
     let mut produced: Vec<HistoryEvent> = Vec::with_capacity(events.len());
     for (index, input) in inputs_from_history(events) {
         // Each recorded input opens its transition's events, so it must come right after what
@@ -158,7 +164,7 @@ pub fn replay(
             );
         }
         let checked = produced.len();
-        match apply(def, &mut instance, input, limits) {
+        match apply(def, &mut instance, input, limits, &key) {
             Ok(transition) => produced.extend(transition.events),
             Err(refused) => {
                 return Err(Divergence {

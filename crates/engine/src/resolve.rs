@@ -12,6 +12,11 @@
 //!
 //! A commitment marker (a secret seen through redacted variables, as in a replay) is never
 //! coerced: it stands for a value the original run accepted.
+//!
+//! A text template with a secret part (`"code <<processvar.form.code>>"`) is recorded as it
+//! renders with the secret parts as their markers: the text around them is no secret (it comes
+//! from the definition and from variables history shows anyway), and a replay, whose variables
+//! hold those markers, renders the very same text without any key.
 
 use std::collections::BTreeSet;
 
@@ -19,7 +24,7 @@ use idflow_defs::{Activity, ParamType};
 use idflow_expr::{render_text, EvalError, ParamExpr, Part, VarPath};
 use serde_json::{Map, Number, Value};
 
-use crate::redact::{is_marker, marker, redact_at};
+use crate::redact::{is_marker, redact_at, MarkerKey};
 use crate::Inputs;
 
 /// The resolved parameters: real values for the command, redacted ones for history.
@@ -40,6 +45,7 @@ pub(crate) fn resolve_inputs(
     activity: &Activity,
     vars: &Value,
     secrets: &BTreeSet<VarPath>,
+    key: &MarkerKey,
 ) -> Result<Resolved, ParamError> {
     let spec = activity.spec();
     let mut inputs = Vec::with_capacity(activity.params.len());
@@ -53,7 +59,7 @@ pub(crate) fn resolve_inputs(
             .find(|p| std::ptr::eq(p.name, param.name) || p.name == param.name)
             .or_else(|| spec.param(param.name))
             .map_or(ParamType::String, |p| p.ty);
-        let (raw, redacted) = eval(&param.value, vars, secrets).map_err(|e| ParamError {
+        let (raw, redacted) = eval(&param.value, vars, secrets, key).map_err(|e| ParamError {
             param: param.name,
             reason: format!("cannot be resolved: {e}"),
         })?;
@@ -89,17 +95,18 @@ fn eval(
     expr: &ParamExpr,
     vars: &Value,
     secrets: &BTreeSet<VarPath>,
+    key: &MarkerKey,
 ) -> Result<(Value, Option<Value>), EvalError> {
     match expr {
         ParamExpr::Whole(path) => {
             let value = path.resolve(vars)?;
-            let redacted = redact_at(path, value, secrets);
+            let redacted = redact_at(path, value, secrets, key);
             Ok((value.clone(), redacted))
         }
         ParamExpr::Template(parts) if !secrets.is_empty() => {
             // Render twice only when a part involves a secret: once for the activity, once with
-            // the secret parts as markers, whose marker history records. In a replay the parts
-            // already are markers, so the recorded marker comes out the same.
+            // the secret parts as markers, which history records. In a replay the parts already
+            // are markers, so the recorded text comes out the same (and no key is needed).
             let mut real = String::new();
             let mut shown = String::new();
             let mut involved = false;
@@ -112,7 +119,7 @@ fn eval(
                     Part::Var(path) => {
                         let value = path.resolve(vars)?;
                         let text = render_text(value);
-                        match redact_at(path, value, secrets) {
+                        match redact_at(path, value, secrets, key) {
                             Some(r) => {
                                 involved = true;
                                 shown.push_str(&render_text(&r));
@@ -123,7 +130,7 @@ fn eval(
                     }
                 }
             }
-            let redacted = involved.then(|| marker(&Value::String(shown)));
+            let redacted = involved.then_some(Value::String(shown));
             Ok((Value::String(real), redacted))
         }
         other => Ok((other.eval(vars)?, None)),

@@ -9,10 +9,23 @@ use serde_json::{json, Value};
 use idflow_defs::{Activity, ActivityType, Definition, Flow, Location, Node, NodeKind, Param};
 use idflow_expr::{Condition, ParamExpr, VarPath};
 
-use crate::redact::marker;
+use crate::redact::{marker, MarkerKey};
 use crate::*;
 
 const HASH: &str = "0000hash";
+
+/// The step seed every test run starts with.
+const STEPS: StepSeed = StepSeed::from_bytes([9; StepSeed::LEN]);
+
+/// The marker key of every test run.
+fn key() -> MarkerKey {
+    MarkerKey::from_bytes([42; MarkerKey::LEN])
+}
+
+/// The ID of the step presented as event `index` in a test run.
+fn step(index: u64) -> String {
+    STEPS.step_id(index)
+}
 
 /// Builds definitions the way the loader would (catalogue defaults filled in).
 #[derive(Default)]
@@ -134,6 +147,7 @@ fn start_input(token: Value, now_ms: i64) -> Input {
         },
         token_name: Some("tok".into()),
         token,
+        step_seed: Some(STEPS),
         now_ms,
     }
 }
@@ -165,6 +179,7 @@ struct Run {
     def: Definition,
     inst: Instance,
     limits: Limits,
+    key: MarkerKey,
     now: i64,
     history: Vec<HistoryEvent>,
 }
@@ -175,6 +190,7 @@ impl Run {
             def,
             inst: Instance::new("I1"),
             limits: Limits::default(),
+            key: key(),
             now: 1_000,
             history: Vec::new(),
         }
@@ -183,7 +199,7 @@ impl Run {
     fn input(&mut self, input: Input) -> Result<Transition, EngineError> {
         let before = self.inst.clone();
         let now = input.now_ms();
-        match apply(&self.def, &mut self.inst, input, &self.limits) {
+        match apply(&self.def, &mut self.inst, input, &self.limits, &self.key) {
             Ok(t) => {
                 for (i, e) in t.events.iter().enumerate() {
                     assert_eq!(e.index, before.next_event + i as u64, "event numbering");
@@ -367,6 +383,7 @@ fn inputs_that_do_not_fit_the_state_are_refused() {
                 },
                 token_name: None,
                 token: json!({}),
+                step_seed: None,
                 now_ms: 1,
             },
             "does not match",
@@ -380,6 +397,7 @@ fn inputs_that_do_not_fit_the_state_are_refused() {
                 },
                 token_name: None,
                 token: json!({}),
+                step_seed: None,
                 now_ms: 1,
             },
             "does not match",
@@ -406,7 +424,7 @@ fn inputs_that_do_not_fit_the_state_are_refused() {
                 data: json!({}),
                 now_ms: 5,
             },
-            "not the current step",
+            "not the instance's current step",
         ),
         (
             Input::TimerFired {
@@ -430,7 +448,6 @@ fn inputs_that_do_not_fit_the_state_are_refused() {
     assert_eq!(
         err,
         EngineError::NotActive {
-            instance: "I1".into(),
             status: Status::CompletedEndedSuccess
         }
     );
@@ -772,7 +789,7 @@ fn substitutions_keep_types_render_text_and_coerce() {
     else {
         panic!("no step: {:?}", t.commands);
     };
-    assert_eq!(step_id, "form-3");
+    assert_eq!(*step_id, step(3));
     assert_eq!(inputs.get("Data form name"), Some(&json!("f")));
     // Text "2" coerced to the parameter's INTEGER type.
     assert_eq!(inputs.get("Data form version"), Some(&json!(2)));
@@ -905,15 +922,13 @@ fn a_step_rests_with_its_timers_armed_until_answered() {
         run.inst.position,
         Position::AtStep {
             node: "form".into(),
-            step_id: "form-3".into()
+            step_id: step(3)
         }
     );
     assert_eq!(run.inst.timers.len(), 2);
     assert_eq!(
         run.answer(json!("not an object")).unwrap_err(),
-        EngineError::AnswerNotObject {
-            step_id: "form-3".into()
-        }
+        EngineError::AnswerNotObject { step_id: step(3) }
     );
     assert!(matches!(
         run.answer_to("form-2", json!({})).unwrap_err(),
@@ -935,7 +950,7 @@ fn a_step_rests_with_its_timers_armed_until_answered() {
     assert_eq!(run.inst.variables["customForm1"], json!({"colour": "blue"}));
     assert!(matches!(
         &t.events[0].kind,
-        EventKind::StepAnswered { step_id, data } if step_id == "form-3" && data == &json!({"colour": "blue"})
+        EventKind::StepAnswered { step_id, data } if *step_id == step(3) && data == &json!({"colour": "blue"})
     ));
     run.complete_all();
     assert_eq!(run.inst.status, Status::CompletedEndedSuccess);
@@ -970,7 +985,7 @@ fn a_fired_timer_takes_its_path_and_terminates() {
     assert_eq!(run.visited(), ["start", "form", "slow", "late"]);
     // The step is gone: answering it now is refused.
     assert!(matches!(
-        run.answer_to("form-3", json!({})).unwrap_err(),
+        run.answer_to(&step(3), json!({})).unwrap_err(),
         EngineError::NotActive { .. }
     ));
 
@@ -1016,6 +1031,58 @@ fn a_timer_path_leading_to_another_step_makes_the_old_step_stale() {
     assert_eq!(run.inst.outcome.as_deref(), Some("Answered"));
 }
 
+#[test]
+fn step_ids_derive_from_the_seed_and_cannot_be_guessed_from_node_and_index() {
+    let mut run = Run::new(step_with_timer());
+    run.start(json!({}));
+    let id = run.inst.current_step().unwrap().to_string();
+    // 128 bits in the product's ID format, and nothing of the node or the event index in it.
+    assert_eq!(id.len(), 26, "{id}");
+    assert!(id
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)));
+    assert_eq!(id, step(3));
+    assert!(!id.contains("form"), "{id}");
+    // The ID the engine used to give (`{node}-{event index}`) answers nothing.
+    assert_eq!(
+        run.answer_to("form-3", json!({})).unwrap_err(),
+        EngineError::StaleStep {
+            step_id: "form-3".into()
+        }
+    );
+    // Another seed, another ID for the same node and index.
+    let other = StepSeed::from_bytes([10; StepSeed::LEN]);
+    assert_ne!(other.step_id(3), id);
+    assert_ne!(STEPS.step_id(4), id);
+    assert!(!format!("{:?} {:?}", STEPS, run.inst).contains("[9, 9"));
+    // The seed is recorded, so a replay reproduces the very same IDs.
+    run.answer(json!({})).unwrap();
+    run.complete_all();
+    assert!(matches!(
+        &run.history[0].kind,
+        EventKind::InstanceStarted { step_seed: Some(s), .. } if *s == STEPS
+    ));
+    assert_eq!(
+        replay(&run.def, &run.history, &run.limits).unwrap(),
+        run.inst
+    );
+
+    // A history recorded before seeds existed (no seed at its start) keeps its old step IDs,
+    // so it replays (and an instance stored then resumes) as recorded.
+    let mut legacy = Run::new(step_with_timer());
+    let mut start = start_input(json!({}), 5);
+    if let Input::Start { step_seed, .. } = &mut start {
+        *step_seed = None;
+    }
+    legacy.input(start).unwrap();
+    assert_eq!(legacy.inst.current_step(), Some("form-3"));
+    legacy.answer(json!({})).unwrap();
+    legacy.complete_all();
+    assert_eq!(
+        replay(&legacy.def, &legacy.history, &legacy.limits).unwrap(),
+        legacy.inst
+    );
+}
 #[test]
 fn cancel_and_abort_end_the_instance_and_drop_its_timers() {
     let mut run = Run::new(step_with_timer());
@@ -1259,7 +1326,7 @@ fn secrets_are_usable_but_never_reach_history() {
     assert_eq!(
         scheduled,
         Some(json!({
-            "TOTP Registration Browser Response": {"code": marker(&json!(CODE)), "device": marker(&json!("phone"))},
+            "TOTP Registration Browser Response": {"code": marker(&json!(CODE), &key()), "device": marker(&json!("phone"), &key())},
             "TOTP Registration Key": "totpReg1"
         }))
     );
@@ -1269,10 +1336,11 @@ fn secrets_are_usable_but_never_reach_history() {
         _ => None,
     });
     let presented = presented.unwrap();
-    let seed_marker = marker(&json!(SEED));
+    let seed_marker = marker(&json!(SEED), &key());
     assert_eq!(presented["UI Component ID"], seed_marker);
     let shown = format!("seed {} for alice", seed_marker.as_str().unwrap());
-    assert_eq!(presented["Data form name"], marker(&json!(shown)));
+    // A text template around a secret records its text with the secret's marker in it.
+    assert_eq!(presented["Data form name"], json!(shown));
     run.answer(json!({})).unwrap();
     assert_eq!(run.inst.status, Status::CompletedEndedSuccess);
 
@@ -1288,7 +1356,7 @@ fn secrets_are_usable_but_never_reach_history() {
     // ... while the instance keeps the real values for the activities.
     assert_eq!(run.inst.variables["totpReg1"]["seed"], json!(SEED));
     assert_eq!(
-        run.inst.redacted_variables()["totpReg1"],
+        run.inst.redacted_variables(&run.key)["totpReg1"],
         json!({"issuer": "idflow", "seed": seed_marker})
     );
     // The parent write recorded after the secret mark: its seed is a marker too.
@@ -1309,7 +1377,7 @@ fn secrets_are_usable_but_never_reach_history() {
     // Replay re-runs the redacted inputs and gets the very same events.
     let replayed = replay(&run.def, &run.history, &run.limits).unwrap();
     assert_eq!(replayed.status, Status::CompletedEndedSuccess);
-    assert_eq!(replayed.variables, run.inst.redacted_variables());
+    assert_eq!(replayed.variables, run.inst.redacted_variables(&run.key));
     assert_eq!(replayed.secret_paths, run.inst.secret_paths);
 }
 
@@ -1527,12 +1595,17 @@ fn writes_into_secret_objects_replay_exactly() {
     assert_eq!(
         scheduled.map(|i| &i["TOTP Registration Browser Response"]),
         Some(&json!({
-            "seed": marker(&json!("SEED1")),
-            "n": [marker(&json!(1)), marker(&json!(2))],
-            "extra": {"more": marker(&json!("MORE1"))}
+            "seed": marker(&json!("SEED1"), &key()),
+            "n": [marker(&json!(1), &key()), marker(&json!(2), &key())],
+            "extra": {"more": marker(&json!("MORE1"), &key())}
         }))
     );
     // The replay's own redacted view is the original's.
     let replayed = replay(&run.def, &run.history, &run.limits).unwrap();
-    assert_eq!(replayed.redacted_variables(), run.inst.redacted_variables());
+    // (Viewed under the run's key: a check's PASS/FAIL is recorded in clear, so under a secret
+    // `_checks` it is marked anew by whoever views the variables.)
+    assert_eq!(
+        replayed.redacted_variables(&run.key),
+        run.inst.redacted_variables(&run.key)
+    );
 }

@@ -91,13 +91,60 @@ pub struct InstanceError {
     pub message: String,
 }
 
+/// 128 bits drawn by the runtime when an instance starts (`Input::Start`), from which the
+/// engine derives the IDs of the instance's steps ([`StepSeed::step_id`]): unguessable to anyone
+/// who has not seen the seed or the step, yet reproduced exactly by a replay (the seed is
+/// recorded in `InstanceStarted`). `Debug` does not show it: it predicts every step ID.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct StepSeed([u8; StepSeed::LEN]);
+
+impl StepSeed {
+    /// Length of a seed, in bytes.
+    pub const LEN: usize = 16;
+
+    pub const fn from_bytes(bytes: [u8; StepSeed::LEN]) -> StepSeed {
+        StepSeed(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; StepSeed::LEN] {
+        &self.0
+    }
+
+    /// The ID of the step presented as event `index`: the first 128 bits of
+    /// HMAC-SHA256(seed, `"step"` ‖ index as 8 big-endian bytes), written like the product's IDs
+    /// (26 characters of RFC 4648 base32 without padding; URL-safe). Distinct events give
+    /// distinct IDs, so a revisited step gets a fresh one.
+    pub fn step_id(&self, index: u64) -> String {
+        use hmac::{Hmac, Mac};
+        let mut block = [0u8; 64];
+        block[..StepSeed::LEN].copy_from_slice(&self.0);
+        // A key shorter than the block is zero-padded by HMAC itself: this is the same MAC,
+        // through the constructor that cannot fail.
+        let mut mac = <Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new(&block.into());
+        mac.update(b"step");
+        mac.update(&index.to_be_bytes());
+        let digest = mac.finalize().into_bytes();
+        data_encoding::BASE32_NOPAD.encode(&digest[..16])
+    }
+}
+
+impl fmt::Debug for StepSeed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StepSeed(<redacted>)")
+    }
+}
+
 /// An instance's whole state. Applying the same inputs to the same state gives the same result.
 ///
-/// `Debug` shows the variables redacted (see [`crate::redact`]): the real secret values live here
-/// but never reach a log line.
+/// `Debug` shows the variables with their secrets masked (see [`crate::redact::masked_variables`]):
+/// the real secret values live here but never reach a log line.
 #[derive(Clone, PartialEq)]
 pub struct Instance {
     pub id: String,
+    /// Where step IDs come from, set by `Input::Start`. `None` only for instances (and histories)
+    /// recorded before seeds existed, whose steps keep the guessable `{node}-{event index}` IDs so
+    /// that they resume and replay as recorded.
+    pub step_seed: Option<StepSeed>,
     pub status: Status,
     /// The process variables: a JSON object, `processvar` in expressions. Holds real secret values
     /// (activities and forms need them); [`Instance::secret_paths`] says which.
@@ -129,6 +176,7 @@ impl Instance {
     pub fn new(id: impl Into<String>) -> Instance {
         Instance {
             id: id.into(),
+            step_seed: None,
             status: Status::Active,
             variables: Value::Object(Default::default()),
             secret_paths: BTreeSet::new(),
@@ -149,10 +197,10 @@ impl Instance {
         }
     }
 
-    /// The variables with every secret replaced by its commitment marker: what API reads and
-    /// exports show.
-    pub fn redacted_variables(&self) -> Value {
-        crate::redact::redact_variables(&self.variables, &self.secret_paths)
+    /// The variables with every secret replaced by its commitment marker under `key`: what API
+    /// reads and exports show.
+    pub fn redacted_variables(&self, key: &crate::redact::MarkerKey) -> Value {
+        crate::redact::redact_variables(&self.variables, &self.secret_paths, key)
     }
 }
 
@@ -160,8 +208,12 @@ impl fmt::Debug for Instance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Instance")
             .field("id", &self.id)
+            .field("step_seed", &self.step_seed)
             .field("status", &self.status)
-            .field("variables", &self.redacted_variables())
+            .field(
+                "variables",
+                &crate::redact::masked_variables(&self.variables, &self.secret_paths),
+            )
             .field("secret_paths", &self.secret_paths)
             .field("position", &self.position)
             .field("timers", &self.timers)
@@ -187,11 +239,13 @@ pub struct DefinitionRef {
 #[derive(Clone, PartialEq)]
 pub enum Input {
     /// Start the instance: `token` (the process token's parameters, an object) is copied into
-    /// `processvar.token`.
+    /// `processvar.token`. `step_seed` is where its step IDs come from: the runtime draws a fresh
+    /// one for every instance; `None` replays a history recorded before seeds existed.
     Start {
         definition: DefinitionRef,
         token_name: Option<String>,
         token: Value,
+        step_seed: Option<StepSeed>,
         now_ms: i64,
     },
     /// The result of the activity the engine asked for.
@@ -239,12 +293,14 @@ impl fmt::Debug for Input {
                 definition,
                 token_name,
                 token,
+                step_seed,
                 now_ms,
             } => f
                 .debug_struct("Start")
                 .field("definition", definition)
                 .field("token_name", token_name)
                 .field("token", token)
+                .field("step_seed", step_seed)
                 .field("now_ms", now_ms)
                 .finish(),
             Input::ActivityDone {
@@ -454,6 +510,8 @@ pub enum EventKind {
         definition: DefinitionRef,
         token_name: Option<String>,
         token: Value,
+        /// The input's step seed, so a replay derives the same step IDs.
+        step_seed: Option<StepSeed>,
     },
     NodeEntered {
         node: String,
@@ -561,20 +619,25 @@ impl Default for Limits {
 /// An input the engine refuses: the state is left exactly as it was. (Failures *inside* the
 /// process, such as an unresolved variable, are not errors here: they end the instance
 /// `COMPLETED_PROCESS_ERROR` and are recorded in history.)
+///
+/// Errors do not name the instance: the caller knows which one it applied the input to, and an
+/// instance ID (with a step ID) is what lets an end user answer a step, so it must not reach the
+/// logs these messages may be written to.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
-    #[error("instance {instance} is {status}, not active")]
-    NotActive { instance: String, status: Status },
-    #[error("instance {instance} has already started")]
-    AlreadyStarted { instance: String },
-    #[error("instance {instance} has not started")]
-    NotStarted { instance: String },
-    #[error("step '{step_id}' is not the current step of instance {instance}")]
-    StaleStep { instance: String, step_id: String },
-    #[error("instance {instance} is not waiting for activity '{node}'")]
-    UnexpectedActivityResult { instance: String, node: String },
-    #[error("timer '{timer_id}' is not armed on instance {instance}")]
-    UnknownTimer { instance: String, timer_id: String },
+    #[error("the instance is {status}, not active")]
+    NotActive { status: Status },
+    #[error("the instance has already started")]
+    AlreadyStarted,
+    #[error("the instance has not started")]
+    NotStarted,
+    /// `step_id` is the one the input named (not the current step's).
+    #[error("step '{step_id}' is not the instance's current step")]
+    StaleStep { step_id: String },
+    #[error("the instance is not waiting for activity '{node}'")]
+    UnexpectedActivityResult { node: String },
+    #[error("timer '{timer_id}' is not armed on the instance")]
+    UnknownTimer { timer_id: String },
     /// `size` is what the serialized variables would have been with the answer stored.
     #[error("the answer to step '{step_id}' would bring the process variables to {size} bytes, over the limit of {limit}")]
     AnswerTooLarge {

@@ -113,16 +113,19 @@ pub(crate) fn serialized_size(value: &Value) -> usize {
     counter.0
 }
 
-/// The serialized length of a commitment marker: `"secret:sha256:` + 64 hex digits + `"`.
+/// The serialized length of a commitment marker: `"secret:hmac-sha256:` + 64 hex digits + `"`
+/// (legacy markers are shorter, and only ever kept, never made).
 pub(crate) const MARKER_JSON_LEN: usize = 2 + crate::redact::MARKER_PREFIX.len() + 64;
 
 /// The serialized size of the variables' redacted view (see [`crate::redact`]) when it exceeds
 /// `limit`. A cheap upper bound is tried first (each scalar inside a secret may grow to a
-/// marker); the view is only built for trees near the limit.
+/// marker); the view is only built for trees near the limit. (Its size does not depend on `key`:
+/// every marker made has the same length.)
 pub(crate) fn redacted_over_limit(
     vars: &Value,
     secrets: &BTreeSet<VarPath>,
     limit: usize,
+    key: &crate::redact::MarkerKey,
 ) -> Option<usize> {
     let mut bound = size_upper_bound(vars);
     let mut outer: Option<&VarPath> = None;
@@ -143,7 +146,7 @@ pub(crate) fn redacted_over_limit(
     let size = if secrets.is_empty() {
         serialized_size(vars)
     } else {
-        serialized_size(&crate::redact::redact_variables(vars, secrets))
+        serialized_size(&crate::redact::redact_variables(vars, secrets, key))
     };
     (size > limit).then_some(size)
 }
@@ -284,16 +287,24 @@ mod tests {
         .iter()
         .map(|p| path(p))
         .collect();
-        let view = crate::redact::redact_variables(&vars, &secrets);
+        let key = crate::redact::MarkerKey::from_bytes([3; 32]);
+        let view = crate::redact::redact_variables(&vars, &secrets, &key);
         let exact = serde_json::to_string(&view).unwrap().len();
         // Over the limit by one byte: reported with the exact size; at the limit: fine.
-        assert_eq!(redacted_over_limit(&vars, &secrets, exact - 1), Some(exact));
-        assert_eq!(redacted_over_limit(&vars, &secrets, exact), None);
-        // The view of the view is itself, so a replay measures the same.
-        assert_eq!(redacted_over_limit(&view, &secrets, exact - 1), Some(exact));
+        assert_eq!(
+            redacted_over_limit(&vars, &secrets, exact - 1, &key),
+            Some(exact)
+        );
+        assert_eq!(redacted_over_limit(&vars, &secrets, exact, &key), None);
+        // The view of the view is itself, so a replay (under another key) measures the same.
+        let replay = crate::redact::MarkerKey::for_replay();
+        assert_eq!(
+            redacted_over_limit(&view, &secrets, exact - 1, &replay),
+            Some(exact)
+        );
         assert_eq!(
             MARKER_JSON_LEN,
-            serde_json::to_string(&crate::redact::marker(&json!(1)))
+            serde_json::to_string(&crate::redact::marker(&json!(1), &key))
                 .unwrap()
                 .len()
         );

@@ -18,26 +18,36 @@
 //!                              {"failed": "store down"}]},
 //!   "steps": {"form": [{"answer": {"field": 1}}, {"fire": "timerBoundaryId"}, {"cancel": "why"},
 //!                      {"abort": "why"}, {"rest": true}]},
-//!   "after": [{"answer": {"step_id": "form-3", "data": {}}}, {"timer": "slow-4"}, {"cancel": "why"}],
+//!   "after": [{"answer": {"step_index": 3, "data": {}}}, {"timer": "slow-4"}, {"cancel": "why"}],
 //!   "secrets": ["JBSWY3DPEHPK3PXP"],
 //!   "history": true
 //! }
 //! ```
 //!
 //! An activity without a script entry completes with no writes; a list that runs out fails the
-//! case. A step without (more) actions leaves the instance resting there.
+//! case. A step without (more) actions leaves the instance resting there. A late answer names
+//! its step by `step_index`, the index of the event that presented it (step IDs derive from the
+//! cases' fixed step seed and that index), or by a literal `step_id`.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use idflow_defs::Definition;
+use idflow_engine::redact::MarkerKey;
 use idflow_engine::{
     apply, replay, ActivityResult, Check, CheckResult, DefinitionRef, EventKind, HistoryEvent,
-    Input, Instance, InstanceError, Limits, Position, RecordedWrite, VarPath, VarWrite,
+    Input, Instance, InstanceError, Limits, Position, RecordedWrite, StepSeed, VarPath, VarWrite,
 };
 use serde_json::{json, Map, Value};
 
 const START_MS: i64 = 1_700_000_000_000;
+
+/// Every case's step seed and marker key: fixed, so the snapshots are.
+const STEP_SEED: StepSeed = StepSeed::from_bytes([0x5e; StepSeed::LEN]);
+
+fn marker_key() -> MarkerKey {
+    MarkerKey::from_bytes([0x6b; MarkerKey::LEN])
+}
 
 #[test]
 fn engine_cases() {
@@ -95,6 +105,7 @@ struct Case<'d> {
     def: &'d Definition,
     inst: Instance,
     limits: Limits,
+    key: MarkerKey,
     now: i64,
     history: Vec<HistoryEvent>,
     refused: Vec<String>,
@@ -109,7 +120,7 @@ impl Case<'_> {
 
     fn apply(&mut self, input: Input) {
         let before = self.inst.clone();
-        match apply(self.def, &mut self.inst, input, &self.limits) {
+        match apply(self.def, &mut self.inst, input, &self.limits, &self.key) {
             Ok(t) => self.history.extend(t.events),
             Err(e) => {
                 assert_eq!(
@@ -138,6 +149,7 @@ fn run_case(dir: &Path, name: &str) -> Value {
         def: &def,
         inst: Instance::new(format!("instance-{name}")),
         limits,
+        key: marker_key(),
         now: START_MS,
         history: Vec::new(),
         refused: Vec::new(),
@@ -152,6 +164,7 @@ fn run_case(dir: &Path, name: &str) -> Value {
         },
         token_name: Some("case-token".into()),
         token: script.get("token").cloned().unwrap_or_else(|| json!({})),
+        step_seed: Some(STEP_SEED),
         now_ms: now,
     });
     drive(&mut case, &script, &mut visits);
@@ -159,7 +172,10 @@ fn run_case(dir: &Path, name: &str) -> Value {
         let now = case.tick();
         let input = if let Some(answer) = late.get("answer") {
             Input::Answer {
-                step_id: answer["step_id"].as_str().unwrap_or_default().to_string(),
+                step_id: match answer["step_index"].as_u64() {
+                    Some(index) => STEP_SEED.step_id(index),
+                    None => answer["step_id"].as_str().unwrap_or_default().to_string(),
+                },
                 data: answer["data"].clone(),
                 now_ms: now,
             }
@@ -400,7 +416,7 @@ fn output(case: &Case, with_history: bool) -> Value {
     out.insert("status".into(), json!(case.inst.status.as_str()));
     out.insert("outcome".into(), json!(case.inst.outcome));
     out.insert("error".into(), error_json(case.inst.error.as_ref()));
-    out.insert("variables".into(), case.inst.redacted_variables());
+    out.insert("variables".into(), case.inst.redacted_variables(&case.key));
     out.insert(
         "secret_paths".into(),
         json!(case
@@ -447,6 +463,8 @@ fn events_json(events: &[HistoryEvent]) -> Value {
                     definition,
                     token_name,
                     token,
+                    // Fixed for every case (STEP_SEED): the step IDs show it.
+                    step_seed: _,
                 } => (
                     "InstanceStarted",
                     json!({"instance_id": instance_id, "definition": definition.name,

@@ -8,9 +8,10 @@
 use std::path::Path;
 
 use idflow_defs::Definition;
+use idflow_engine::redact::MarkerKey;
 use idflow_engine::{
     apply, replay, ActivityResult, Check, CheckResult, DefinitionRef, HistoryEvent, Input,
-    Instance, Limits, Position, VarPath, VarWrite,
+    Instance, Limits, Position, StepSeed, VarPath, VarWrite,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -221,6 +222,7 @@ fn check_run(def: &Definition, token: Value, moves: &[Move]) -> Result<(), TestC
         max_steps_per_apply: 100,
     };
     let mut inst = Instance::new("prop");
+    let key = MarkerKey::from_bytes([0x2a; MarkerKey::LEN]);
     let mut history: Vec<HistoryEvent> = Vec::new();
     let start = Input::Start {
         definition: DefinitionRef {
@@ -230,16 +232,17 @@ fn check_run(def: &Definition, token: Value, moves: &[Move]) -> Result<(), TestC
         },
         token_name: None,
         token,
+        step_seed: Some(StepSeed::from_bytes([0x11; StepSeed::LEN])),
         now_ms: 0,
     };
-    let t = apply(def, &mut inst, start, &limits);
+    let t = apply(def, &mut inst, start, &limits, &key);
     prop_assert!(t.is_ok(), "start refused: {t:?}");
     history.extend(t.map(|t| t.events).unwrap_or_default());
     for (i, m) in moves.iter().enumerate() {
         let now = (i as i64 + 1) * 1_000;
         let before = inst.clone();
         let input = input_for(m, &inst, now);
-        match apply(def, &mut inst, input, &limits) {
+        match apply(def, &mut inst, input, &limits, &key) {
             Ok(t) => {
                 for (k, e) in t.events.iter().enumerate() {
                     prop_assert_eq!(e.index, before.next_event + k as u64);
@@ -255,8 +258,12 @@ fn check_run(def: &Definition, token: Value, moves: &[Move]) -> Result<(), TestC
     prop_assert!(!dump.contains(SECRET_TAG), "a secret leaked: {dump}");
     // A condition reading a secret sees its marker in a replay (a documented divergence): the
     // generated secrets never decide a gateway here (tagged text never equals "VERIFIED").
+    // The replay runs without the key; its variables, viewed under it, are the run's view.
     match replay(def, &history, &limits) {
-        Ok(replayed) => prop_assert_eq!(replayed.redacted_variables(), inst.redacted_variables()),
+        Ok(replayed) => prop_assert_eq!(
+            replayed.redacted_variables(&key),
+            inst.redacted_variables(&key)
+        ),
         Err(d) => prop_assert!(false, "replay diverged: {d}"),
     }
     Ok(())

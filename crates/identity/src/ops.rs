@@ -781,7 +781,7 @@ pub fn complete_passcode_registration(
         ensure_not_disabled(&user, now_ms)?;
         let salt = session.salt.clone().ok_or_else(|| {
             corrupt(
-                format!("session {session_id}"),
+                format!("session {}", idflow_ids::log_tag(session_id)),
                 "registration session without a salt",
             )
         })?;
@@ -978,10 +978,12 @@ fn check_client_proof(
             e,
         )
     })?;
-    let server_public = session
-        .server_public
-        .as_ref()
-        .ok_or_else(|| corrupt(format!("session {session_id}"), "proof session without B"))?;
+    let server_public = session.server_public.as_ref().ok_or_else(|| {
+        corrupt(
+            format!("session {}", idflow_ids::log_tag(session_id)),
+            "proof session without B",
+        )
+    })?;
     srp::scrambler(&a_pub, &server_public.0).map_err(|e| {
         srp_refusal(
             RefusalCode::InvalidVerificationData,
@@ -1037,7 +1039,7 @@ fn verify_proof(
     }
     let (Some(b), Some(server_public)) = (&session.ephemeral, &session.server_public) else {
         return Err(corrupt(
-            format!("session {session_id}"),
+            format!("session {}", idflow_ids::log_tag(session_id)),
             "proof session without b or B",
         ));
     };
@@ -1400,7 +1402,7 @@ pub fn complete_totp_registration(
         }
         let secret = session.totp_secret.clone().ok_or_else(|| {
             corrupt(
-                format!("session {session_id}"),
+                format!("session {}", idflow_ids::log_tag(session_id)),
                 "TOTP session without a secret",
             )
         })?;

@@ -4,8 +4,13 @@
 //! tokens; product.md, "IDs"), shared by the identity crate and the runtime, which may not
 //! depend on each other. [`is_id`] is the one validity check: an ID must decode to exactly 16
 //! bytes, so non-canonical spellings (trailing bits set) are refused everywhere alike.
+//!
+//! Several of these IDs are capabilities: an instance ID with its step ID answers a step, a
+//! session ID completes an authentication, a process token ID starts instances. They never go
+//! into logs or error messages that may be logged; [`log_tag`] is what goes there instead.
 
 use rand::RngCore;
+use sha2::{Digest, Sha256};
 
 /// Length of an ID in characters.
 pub const ID_LENGTH: usize = 26;
@@ -30,6 +35,15 @@ pub fn is_id(text: &str) -> bool {
             .is_ok_and(|b| b.len() == 16)
 }
 
+/// How an ID (or any other capability, such as a step ID) appears in logs and log-bound error
+/// messages: `#` and the first 8 hex digits of its SHA-256. Whoever holds the ID can find its
+/// log lines (the same ID always gives the same tag), and lines about one ID correlate; nobody
+/// can go from the tag back to the ID (an ID has 128 random bits) or use the tag in its place.
+pub fn log_tag(id: &str) -> String {
+    let digest = Sha256::digest(id.as_bytes());
+    format!("#{}", data_encoding::HEXLOWER.encode(&digest[..4]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +65,16 @@ mod tests {
         assert!(!is_id("ugirw7qn727eiv2xlxg4yh42n4"));
         assert!(!is_id("UGIRW7QN727EIV2XLXG4YH42N1"));
         assert_eq!(id_from_bytes(&[0; 16]), "AAAAAAAAAAAAAAAAAAAAAAAAAA");
+    }
+
+    #[test]
+    fn log_tags_are_short_stable_and_do_not_show_the_id() {
+        let id = "UGIRW7QN727EIV2XLXG4YH42N4";
+        let tag = log_tag(id);
+        // sha256("UGIRW7QN727EIV2XLXG4YH42N4") begins with these 4 bytes (sha256sum).
+        assert_eq!(tag, "#82dcef50");
+        assert_eq!(log_tag(id), tag);
+        assert_ne!(log_tag("UGIRW7QN727EIV2XLXG4YH42N5"), tag);
+        assert!(!tag.contains("UGIRW"));
     }
 }

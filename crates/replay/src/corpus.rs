@@ -9,9 +9,11 @@
 //! same history; different seeds give different IDs, salts, keys, passcodes and times.
 //!
 //! A [`Recording`] also keeps every secret the scenario created or was shown (passcodes, SRP
-//! verifiers, the client's ephemeral `a`, proofs and session keys, TOTP seeds), so tests can
-//! check with [`Recording::leaks`] that none of them appears in the exported history, in any
-//! encoding (text, base64, base64url, base32, hex). Its `Debug` shows none of them.
+//! verifiers, the client's ephemeral `a`, proofs and session keys, TOTP seeds and codes), so
+//! tests can check with [`Recording::leaks`] that none of them appears in the exported history,
+//! in any encoding (text, base64, base64url, base32, hex), nor anything a reader without the
+//! marker key could recompute from it (its key-less digest: how a guess would be checked against
+//! an unkeyed marker). Its `Debug` shows none of them.
 //!
 //! [`write_corpus`] records every scenario once and writes `<flow>.<scenario>.json`: the corpus
 //! in `tests/replay`, regenerated with
@@ -36,6 +38,7 @@ use idflow_store::{Store, StoreError};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
+use sha2::Digest as _;
 
 /// The tenant, identity store and policy names recordings use.
 pub const TENANT: &str = "replay";
@@ -142,8 +145,10 @@ impl Secret {
     /// Every spelling of the secret an export could hold: the text itself, or the bytes in
     /// base64 (standard and URL-safe, with and without padding), base32 (with and without
     /// padding, either case) and hex (either case), of the bytes as they are and with leading
-    /// zero bytes removed (a big number's minimal form). Spellings shorter than 8 characters are
-    /// left out: they would match by chance.
+    /// zero bytes removed (a big number's minimal form); and for each of those, the hex SHA-256
+    /// of it as a JSON string, which is what anyone can compute from a guess (a marker made that
+    /// way would let a guess be tested offline). Spellings shorter than 8 characters are left
+    /// out: they would match by chance (their digests are kept).
     pub fn spellings(&self) -> Vec<String> {
         let mut out = Vec::new();
         match &self.value {
@@ -161,7 +166,15 @@ impl Secret {
                 }
             }
         }
+        let digests: Vec<String> = out
+            .iter()
+            .map(|spelling| {
+                let json = serde_json::to_string(spelling).unwrap_or_default();
+                data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(json.as_bytes()))
+            })
+            .collect();
         out.retain(|s| s.len() >= 8);
+        out.extend(digests);
         out.sort();
         out.dedup();
         out
@@ -299,6 +312,7 @@ impl World {
                 clock: clock.clone(),
                 rng_seed: Some(seed),
                 limits: Default::default(),
+                marker_key: None,
             },
         );
         let identity_clock = {
@@ -602,6 +616,8 @@ impl World {
             let n: u32 = code.parse().unwrap_or(0);
             format!("{:06}", (n + 500_001) % 1_000_000)
         };
+        // Six digits appear anywhere by chance: only what a guess recomputes is searched for.
+        self.keep_text("a TOTP code", &code);
         self.answer(node, json!({ "browserResponse": { "code": code } }))
     }
 

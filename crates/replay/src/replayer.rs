@@ -8,6 +8,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use idflow_defs::{Definition, NodeKind};
+use idflow_engine::redact::MarkerKey;
 use idflow_engine::{
     apply, inputs_from_history, EventKind, HistoryEvent, Instance, Limits, Position,
 };
@@ -311,8 +312,10 @@ impl Replayer {
         let variables = match &recorded_state {
             Some(recorded_state) => VariableComparison::Compared(differences(
                 "processvar",
-                &recorded_state.instance.redacted_variables(),
-                &replay_state.instance.redacted_variables(),
+                // Both re-runs hold markers where the run held secrets: viewed under the same
+                // (public) key, they differ only where the runs do.
+                &recorded_state.instance.redacted_variables(&MarkerKey::for_replay()),
+                &replay_state.instance.redacted_variables(&MarkerKey::for_replay()),
             )),
             None => VariableComparison::Unavailable(
                 "the recorded definition is not at hand (the history embeds none, and it was not found by content hash)"
@@ -415,7 +418,13 @@ fn run_until(def: &Definition, events: &[HistoryEvent], upto: u64, limits: &Limi
         if index > upto {
             break;
         }
-        match apply(def, &mut state.instance, input, limits) {
+        match apply(
+            def,
+            &mut state.instance,
+            input,
+            limits,
+            &MarkerKey::for_replay(),
+        ) {
             Ok(transition) => state.produced.extend(transition.events),
             Err(refused) => {
                 state.stopped = Some(refused.to_string());
@@ -436,7 +445,18 @@ fn node_ref(id: &str, defs: &[&Definition]) -> NodeRef {
     }
 }
 
-/// `{node}-{event index}` (step and timer IDs) back to the node.
+/// The node of the step `step_id` presented before: step IDs do not name their node.
+fn presented_node<'e>(step_id: &str, before: &'e [HistoryEvent]) -> Option<&'e str> {
+    before.iter().rev().find_map(|e| match &e.kind {
+        EventKind::StepPresented {
+            node, step_id: s, ..
+        } if s == step_id => Some(node.as_str()),
+        _ => None,
+    })
+}
+
+/// `{node}-{event index}` (timer IDs, and the step IDs of histories recorded before step
+/// seeds) back to the node.
 fn strip_index(id: &str) -> &str {
     match id.rsplit_once('-') {
         Some((node, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => node,
@@ -469,7 +489,9 @@ fn node_of(event: &HistoryEvent, before: &[HistoryEvent], defs: &[&Definition]) 
         EventKind::BoundaryTaken { boundary, .. } | EventKind::TimerArmed { boundary, .. } => {
             boundary.as_str()
         }
-        EventKind::StepAnswered { step_id, .. } => strip_index(step_id),
+        EventKind::StepAnswered { step_id, .. } => {
+            presented_node(step_id, before).unwrap_or_else(|| strip_index(step_id))
+        }
         EventKind::TimerFired { timer_id } | EventKind::TimerCancelled { timer_id } => {
             strip_index(timer_id)
         }

@@ -151,7 +151,7 @@ fn the_secret_search_finds_planted_secrets() {
         let spellings = secret.spellings();
         assert!(!spellings.is_empty(), "{secret:?} has spellings");
         for spelling in spellings {
-            let planted = text.replacen("\"secret:sha256:", &format!("\"{spelling}"), 1);
+            let planted = text.replacen("\"secret:hmac-sha256:", &format!("\"{spelling}"), 1);
             assert_eq!(
                 recording.leaks(&planted).first().copied(),
                 Some(secret.what),

@@ -90,7 +90,8 @@ pub enum RuntimeError {
     UnknownToken,
     #[error("process token '{name}' cannot start an instance: {reason}")]
     TokenRefused { name: String, reason: TokenRefusal },
-    #[error("no process instance '{id}'")]
+    /// (The message shows the ID's log tag: the ID itself is a capability.)
+    #[error("no process instance {}", idflow_ids::log_tag(.id))]
     UnknownInstance { id: String },
     #[error("start parameters must be a JSON object")]
     ParametersNotObject,

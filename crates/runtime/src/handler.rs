@@ -74,13 +74,14 @@ impl<'a> ActivityContext<'a> {
 }
 
 impl fmt::Debug for ActivityContext<'_> {
-    // The variables may hold secrets: they are left out.
+    // The variables may hold secrets: they are left out. The instance and step IDs answer the
+    // step: their log tags only.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActivityContext")
             .field("tenant", &self.tenant)
-            .field("instance_id", &self.instance_id)
+            .field("instance_id", &idflow_ids::log_tag(self.instance_id))
             .field("node", &self.node)
-            .field("step_id", &self.step_id)
+            .field("step_id", &self.step_id.map(idflow_ids::log_tag))
             .field("now_ms", &self.now_ms)
             .finish_non_exhaustive()
     }

@@ -1,8 +1,9 @@
-//! The runtime's random source, and the IDs it draws from it (instances, process tokens) in the
-//! product's one ID format (`idflow-ids`).
+//! The runtime's random source, and what it draws from it: IDs (instances, process tokens) in
+//! the product's one ID format (`idflow-ids`), step seeds, a marker key for a temporary store.
 
 use std::sync::{Mutex, PoisonError};
 
+use idflow_engine::StepSeed;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
@@ -48,6 +49,13 @@ impl RandomSource {
         let mut bytes = [0u8; 16];
         self.fill(&mut bytes);
         idflow_ids::id_from_bytes(&bytes)
+    }
+
+    /// A fresh step seed: where a new instance's step IDs come from.
+    pub(crate) fn step_seed(&self) -> StepSeed {
+        let mut bytes = [0u8; StepSeed::LEN];
+        self.fill(&mut bytes);
+        StepSeed::from_bytes(bytes)
     }
 }
 

@@ -14,11 +14,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use idflow_defs::{ActivityType, Definition};
-use idflow_engine::redact::{canonical_json, redact_variables};
+use idflow_engine::redact::{canonical_json, masked_variables, redact_variables};
 use idflow_engine::{
-    apply, Command, DefinitionRef, HistoryEvent, Input, Instance, InstanceError, Status,
+    apply, Command, DefinitionRef, HistoryEvent, Input, Instance, InstanceError, Status, StepSeed,
 };
 use idflow_expr::VarPath;
+use idflow_ids::log_tag;
 use idflow_store::{StoreError, Tx};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -54,10 +55,11 @@ pub struct StepView {
 }
 
 impl fmt::Debug for StepView {
-    // The view may carry a secret the end user must see; Debug does not.
+    // The view may carry a secret the end user must see; Debug does not. The step ID is what
+    // answers the step: Debug shows its log tag.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StepView")
-            .field("step_id", &self.step_id)
+            .field("step_id", &log_tag(&self.step_id))
             .field("node", &self.node)
             .field("activity", &self.activity)
             .field("view", &"<not shown>")
@@ -66,7 +68,7 @@ impl fmt::Debug for StepView {
 }
 
 /// An instance as callers see it. `variables` holds real secret values (for the end user's
-/// forms); API reads use [`InstanceView::redacted_variables`].
+/// forms); API reads use [`Runtime::redacted_variables`].
 #[derive(Clone, PartialEq)]
 pub struct InstanceView {
     pub id: String,
@@ -88,12 +90,6 @@ pub struct InstanceView {
 }
 
 impl InstanceView {
-    /// The variables with every secret replaced by its commitment marker
-    /// (`secret:sha256:...`), as history and API reads show them.
-    pub fn redacted_variables(&self) -> Value {
-        redact_variables(&self.variables, &self.secret_paths)
-    }
-
     fn from_record(
         id: &str,
         key: &[u8],
@@ -132,8 +128,9 @@ impl InstanceView {
 
 impl fmt::Debug for InstanceView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The ID is a capability (with the step ID it answers the step): its log tag only.
         f.debug_struct("InstanceView")
-            .field("id", &self.id)
+            .field("id", &log_tag(&self.id))
             .field("tenant", &self.tenant)
             .field("definition", &self.definition)
             .field("token_name", &self.token_name)
@@ -141,7 +138,10 @@ impl fmt::Debug for InstanceView {
             .field("outcome", &self.outcome)
             .field("error", &self.error)
             .field("step", &self.step)
-            .field("variables", &self.redacted_variables())
+            .field(
+                "variables",
+                &masked_variables(&self.variables, &self.secret_paths),
+            )
             .field("started_at_ms", &self.started_at_ms)
             .field("updated_at_ms", &self.updated_at_ms)
             .finish()
@@ -235,6 +235,13 @@ pub(crate) fn active_key(id: &str, record: Option<&InstanceRecord>) -> Option<Ve
 }
 
 impl Runtime {
+    /// `view`'s variables with every secret replaced by its commitment marker
+    /// (`secret:hmac-sha256:...`, keyed with this runtime's marker key), as history and API
+    /// reads show them.
+    pub fn redacted_variables(&self, view: &InstanceView) -> Value {
+        redact_variables(&view.variables, &view.secret_paths, &self.marker_key)
+    }
+
     /// Starts an instance with the process token whose credential is `token_id`, consuming one
     /// use in the same transaction. Refused tokens answer [`RuntimeError::TokenRefused`].
     pub fn start(&self, token_id: &str) -> Result<InstanceView, RuntimeError> {
@@ -274,6 +281,7 @@ impl Runtime {
                 started_ms: now,
             },
             id: self.random.new_id(),
+            step_seed: self.seeds.step_seed(),
             parameters: token.parameters,
             token: Some(TokenUse {
                 key: token_key,
@@ -308,6 +316,7 @@ impl Runtime {
                 started_ms: now,
             },
             id: self.random.new_id(),
+            step_seed: self.seeds.step_seed(),
             parameters,
             token: None,
             now,
@@ -379,6 +388,7 @@ impl Runtime {
                 definition,
                 meta,
                 id,
+                step_seed,
                 parameters,
                 token,
                 now,
@@ -402,7 +412,7 @@ impl Runtime {
                 let parameters = consumed
                     .as_ref()
                     .map_or_else(|| parameters.clone(), |(_, t)| t.parameters.clone());
-                let view = self.start_in(tx, definition, meta, id, parameters, *now)?;
+                let view = self.start_in(tx, definition, meta, id, *step_seed, parameters, *now)?;
                 if let Some((token_use, mut record)) = consumed {
                     record.uses += 1;
                     tx.put_record(&token_use.key, &record)?;
@@ -493,12 +503,14 @@ impl Runtime {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn start_in(
         &self,
         tx: &Tx<'_>,
         definition: &Definition,
         meta: &InstanceMeta,
         id: &str,
+        step_seed: StepSeed,
         parameters: Value,
         now: i64,
     ) -> Result<Written, RuntimeError> {
@@ -507,7 +519,8 @@ impl Runtime {
         // repeats its IDs on every run, so only then is the store asked (a lookup per start).
         if self.random.is_seeded() && tx.contains(&key)? {
             return Err(RuntimeError::Inconsistent(format!(
-                "instance ID {id} is already taken: a fixed random seed repeats IDs across runs on one store"
+                "instance ID {} is already taken: a fixed random seed repeats IDs across runs on one store",
+                log_tag(id)
             )));
         }
         let mut instance = Instance::new(id);
@@ -519,6 +532,7 @@ impl Runtime {
             },
             token_name: meta.token_name.clone(),
             token: parameters,
+            step_seed: Some(step_seed),
             now_ms: now,
         };
         let driven = self.drive(tx, definition, meta, &mut instance, input, now)?;
@@ -564,15 +578,16 @@ impl Runtime {
                 };
             }
             let first = applied == 1;
-            let transition = apply(definition, instance, input, &self.limits).map_err(|e| {
-                if first {
-                    RuntimeError::Engine(e)
-                } else {
-                    RuntimeError::Inconsistent(format!(
-                        "the engine refused the runtime's follow-up input: {e}"
-                    ))
-                }
-            })?;
+            let transition = apply(definition, instance, input, &self.limits, &self.marker_key)
+                .map_err(|e| {
+                    if first {
+                        RuntimeError::Engine(e)
+                    } else {
+                        RuntimeError::Inconsistent(format!(
+                            "the engine refused the runtime's follow-up input: {e}"
+                        ))
+                    }
+                })?;
             events.extend(transition.events);
             for command in transition.commands {
                 let follow_up = match command {
@@ -673,7 +688,8 @@ impl Runtime {
             let last = chunk.events.last().map_or(chunk.first, |e| e.index);
             if chunk.first != expected_first || last + 1 != instance.next_event {
                 return Err(RuntimeError::Inconsistent(format!(
-                    "history of {id} would not be contiguous: events {}..={last} after {expected_first}, next {}",
+                    "history of instance {} would not be contiguous: events {}..={last} after {expected_first}, next {}",
+                    log_tag(&id),
                     chunk.first, instance.next_event
                 )));
             }
@@ -737,7 +753,8 @@ impl Runtime {
             let expected = events.len() as u64;
             if chunk.first != expected {
                 return Err(RuntimeError::Inconsistent(format!(
-                    "history of {id} has a gap: chunk starts at {} after {expected} events",
+                    "history of instance {} has a gap: chunk starts at {} after {expected} events",
+                    log_tag(id),
                     chunk.first
                 )));
             }
@@ -745,7 +762,8 @@ impl Runtime {
         }
         if events.len() as u64 != record.next_event {
             return Err(RuntimeError::Inconsistent(format!(
-                "instance {id} counts {} history events, {} are stored",
+                "instance {} counts {} history events, {} are stored",
+                log_tag(id),
                 record.next_event,
                 events.len()
             )));
@@ -938,6 +956,8 @@ pub(crate) enum ChainOp {
         definition: Arc<Definition>,
         meta: InstanceMeta,
         id: String,
+        /// Where the new instance's step IDs come from (drawn with its ID).
+        step_seed: StepSeed,
         /// The start parameters (a token's are re-read inside the transaction).
         parameters: Value,
         token: Option<TokenUse>,

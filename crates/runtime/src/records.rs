@@ -38,7 +38,7 @@
 //!
 //! | `k` | fields | meaning |
 //! |---|---|---|
-//! | `started` | `id` instance ID, `def` {`n` name, `v` version, `h` content SHA-256}, `tok` token name (optional), `par` the token's parameters | the instance started |
+//! | `started` | `id` instance ID, `def` {`n` name, `v` version, `h` content SHA-256}, `tok` token name (optional), `par` the token's parameters, `ss` step seed (32 hex digits; absent in histories recorded before seeds, whose step IDs are `{node}-{event index}`) | the instance started |
 //! | `entered` | `n` node ID | a node was entered |
 //! | `chose` | `gw` gateway ID, `f` flow ID, `dflt` true when the default flow was taken | an exclusive gateway chose a flow |
 //! | `scheduled` | `n` node, `a` activity type key, `in` resolved inputs | an activity was asked for |
@@ -46,7 +46,7 @@
 //! | `refused` | `n`, `code`, `msg`, `w`, `c` | the activity refused with an error code |
 //! | `failed` | `n`, `msg` | the activity failed unexpectedly |
 //! | `boundary` | `b` boundary ID, `on` the node it is attached to, `code` (optional) | an error or timer boundary was taken |
-//! | `presented` | `n` node, `s` step ID, `in` resolved inputs | a step was presented |
+//! | `presented` | `n` node, `s` step ID (derived from `ss` and the event index), `in` resolved inputs | a step was presented |
 //! | `answered` | `s` step ID, `data` the end user's answer | a step was answered |
 //! | `armed` | `tm` timer ID, `b` boundary ID, `due` Unix ms | a timer was armed |
 //! | `fired` | `tm` | a timer fired |
@@ -56,7 +56,9 @@
 //! | `ended` | `st` status (`COMPLETED_...`), `o` outcome (optional), `err` {`n` node (optional), `msg`} (optional) | the instance ended |
 //!
 //! A write (`w`) is `{"p": "processvar.a.b", "v": value, "sec": true}` (`sec` only when the
-//! value is secret; its `v` is then a `secret:sha256:...` commitment marker). A check (`c`) is
+//! value is secret; its `v` is then a `secret:hmac-sha256:...` commitment marker, keyed with the
+//! data directory's marker key, which no export holds; histories recorded before keys hold
+//! unkeyed `secret:sha256:...` markers). A check (`c`) is
 //! `{"name": ..., "r": "PASS" | "FAIL", "d": detail}` (`d` omitted when empty). Values in history
 //! are already redacted by the engine, so an export never holds a secret.
 //!
@@ -67,7 +69,7 @@ use std::collections::BTreeSet;
 use idflow_defs::ActivityType;
 use idflow_engine::{
     ArmedTimer, Check, CheckResult, DefinitionRef, EventKind, HistoryEvent, Instance,
-    InstanceError, PathMark, Position, RecordedWrite, Status,
+    InstanceError, PathMark, Position, RecordedWrite, Status, StepSeed,
 };
 use idflow_expr::VarPath;
 use idflow_store::{render_key, Record, StoreError};
@@ -96,6 +98,26 @@ fn parse_path(key: &[u8], s: &str) -> Result<VarPath, StoreError> {
 
 fn parse_activity(key: &[u8], s: &str) -> Result<ActivityType, StoreError> {
     ActivityType::from_key(s).ok_or_else(|| corrupt(key, format!("unknown activity type '{s}'")))
+}
+
+/// A step seed as persisted and exported: 32 lowercase hex digits.
+pub(crate) fn seed_text(seed: &StepSeed) -> String {
+    data_encoding::HEXLOWER.encode(seed.as_bytes())
+}
+
+/// Reads [`seed_text`] back; the error names what is wrong (not the text).
+pub(crate) fn parse_seed(text: &str) -> Result<StepSeed, String> {
+    let bytes = data_encoding::HEXLOWER
+        .decode(text.as_bytes())
+        .ok()
+        .and_then(|b| <[u8; StepSeed::LEN]>::try_from(b).ok())
+        .ok_or_else(|| {
+            format!(
+                "the step seed is not {} lowercase hex digits",
+                2 * StepSeed::LEN
+            )
+        })?;
+    Ok(StepSeed::from_bytes(bytes))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,6 +408,10 @@ pub struct InstanceRecord {
     /// The last answer applied.
     #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
     pub last_answer: Option<AnswerDigestRecord>,
+    /// The step seed ([`seed_text`]); absent in instances stored before seeds existed, whose
+    /// steps keep `{node}-{event index}` IDs.
+    #[serde(rename = "ss", default, skip_serializing_if = "Option::is_none")]
+    pub step_seed: Option<String>,
 }
 
 impl Record for InstanceRecord {
@@ -497,6 +523,7 @@ impl InstanceRecord {
             updated_ms,
             step,
             last_answer,
+            step_seed: instance.step_seed.as_ref().map(seed_text),
         }
     }
 
@@ -521,6 +548,10 @@ impl InstanceRecord {
             Some(other) => return Err(corrupt(key, format!("unknown path mark '{other}'"))),
         };
         let status = self.status(key)?;
+        let step_seed = match &self.step_seed {
+            Some(text) => Some(parse_seed(text).map_err(|e| corrupt(key, e))?),
+            None => None,
+        };
         let prior = Prior {
             active: status == Status::Active,
             earliest_due: self.timers.iter().map(|t| t.due).min(),
@@ -530,6 +561,7 @@ impl InstanceRecord {
         };
         let instance = Instance {
             id: id.to_string(),
+            step_seed,
             status,
             variables: self.variables,
             secret_paths,
@@ -656,6 +688,8 @@ pub enum EventKindRecord {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tok: Option<String>,
         par: Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ss: Option<String>,
     },
     #[serde(rename = "entered")]
     Entered { n: String },
@@ -741,6 +775,7 @@ impl EventKindRecord {
                 definition,
                 token_name,
                 token,
+                step_seed,
             } => EventKindRecord::Started {
                 id: instance_id.clone(),
                 def: DefinitionRefRecord {
@@ -750,6 +785,7 @@ impl EventKindRecord {
                 },
                 tok: token_name.clone(),
                 par: token.clone(),
+                ss: step_seed.as_ref().map(seed_text),
             },
             EventKind::NodeEntered { node } => EventKindRecord::Entered { n: node.clone() },
             EventKind::GatewayChose {
@@ -855,7 +891,13 @@ impl EventKindRecord {
     /// The engine's event; an error names what is wrong with the record.
     pub fn to_engine(&self) -> Result<EventKind, String> {
         Ok(match self {
-            EventKindRecord::Started { id, def, tok, par } => EventKind::InstanceStarted {
+            EventKindRecord::Started {
+                id,
+                def,
+                tok,
+                par,
+                ss,
+            } => EventKind::InstanceStarted {
                 instance_id: id.clone(),
                 definition: DefinitionRef {
                     name: def.n.clone(),
@@ -864,6 +906,7 @@ impl EventKindRecord {
                 },
                 token_name: tok.clone(),
                 token: par.clone(),
+                step_seed: ss.as_deref().map(parse_seed).transpose()?,
             },
             EventKindRecord::Entered { n } => EventKind::NodeEntered { node: n.clone() },
             EventKindRecord::Chose { gw, f, dflt } => EventKind::GatewayChose {

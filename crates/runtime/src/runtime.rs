@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use idflow_defs::Definition;
+use idflow_engine::redact::MarkerKey;
 use idflow_engine::Limits;
 use idflow_store::{Store, Tx};
 
@@ -26,6 +27,11 @@ pub struct RuntimeConfig {
     pub rng_seed: Option<u64>,
     /// The limits the engine enforces.
     pub limits: Limits,
+    /// The key history's commitment markers are keyed with: the data directory's (the server
+    /// loads it from there), so markers stay stable for the directory's life. `None` draws one
+    /// from the random source: for stores that live no longer than the runtime (`idflow run`,
+    /// tests, benchmarks), or that the runtime only reads (`idflow history export`).
+    pub marker_key: Option<MarkerKey>,
 }
 
 impl Default for RuntimeConfig {
@@ -34,6 +40,7 @@ impl Default for RuntimeConfig {
             clock: Arc::new(SystemClock),
             rng_seed: None,
             limits: Limits::default(),
+            marker_key: None,
         }
     }
 }
@@ -43,6 +50,7 @@ impl fmt::Debug for RuntimeConfig {
         f.debug_struct("RuntimeConfig")
             .field("rng_seed", &self.rng_seed.map(|_| "<fixed>"))
             .field("limits", &self.limits)
+            .field("marker_key", &self.marker_key)
             .finish_non_exhaustive()
     }
 }
@@ -56,7 +64,13 @@ pub struct Runtime {
     pub(crate) handler: Arc<dyn ActivityHandler>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) limits: Limits,
+    /// What history's markers are keyed with (never stored, never exported).
+    pub(crate) marker_key: MarkerKey,
     pub(crate) random: RandomSource,
+    /// A second stream for what guards capabilities and secrets (step seeds, a temporary marker
+    /// key): drawing those leaves `random`'s sequence of IDs and activity values as it was, so a
+    /// fixed-seed run keeps its IDs.
+    pub(crate) seeds: RandomSource,
     definitions: RwLock<HashMap<DefinitionKey, Arc<Definition>>>,
     group: GroupCommit,
     pub(crate) chains: Combiner,
@@ -75,12 +89,22 @@ impl Runtime {
     /// A runtime on `store`, executing activities through `handler`. Call [`Runtime::resume`]
     /// after opening an existing store.
     pub fn new(store: Store, handler: Arc<dyn ActivityHandler>, config: RuntimeConfig) -> Runtime {
+        let random = RandomSource::new(config.rng_seed);
+        // Another fixed seed for the second stream: the same one would repeat `random`'s values.
+        let seeds = RandomSource::new(config.rng_seed.map(|s| !s.rotate_left(17)));
+        let marker_key = config.marker_key.unwrap_or_else(|| {
+            let mut bytes = [0u8; MarkerKey::LEN];
+            seeds.fill(&mut bytes);
+            MarkerKey::from_bytes(bytes)
+        });
         Runtime {
             store,
             handler,
             clock: config.clock,
             limits: config.limits,
-            random: RandomSource::new(config.rng_seed),
+            marker_key,
+            random,
+            seeds,
             definitions: RwLock::new(HashMap::new()),
             group: GroupCommit::default(),
             chains: Combiner::default(),

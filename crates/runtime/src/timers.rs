@@ -11,6 +11,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use idflow_engine::{Input, Position, Status};
+use idflow_ids::log_tag;
 
 use idflow_store::StoreError;
 
@@ -20,8 +21,9 @@ use crate::keys;
 use crate::records::InstanceRecord;
 use crate::runtime::Runtime;
 
-/// What one [`Runtime::fire_due_timers`] pass did.
-#[derive(Debug, Default)]
+/// What one [`Runtime::fire_due_timers`] pass did. `Debug` (which the server logs) shows the
+/// instances' log tags, not their IDs.
+#[derive(Default)]
 pub struct FiredTimers {
     /// Instances a timer fired on, in firing order (an instance appears once per timer).
     pub fired: Vec<String>,
@@ -32,8 +34,9 @@ pub struct FiredTimers {
     pub failed: Vec<(String, RuntimeError)>,
 }
 
-/// What [`Runtime::resume`] found and did.
-#[derive(Debug, Default)]
+/// What [`Runtime::resume`] found and did. `Debug` (which the server logs) shows the instances'
+/// log tags, not their IDs.
+#[derive(Default)]
 pub struct ResumeReport {
     /// Active instances found.
     pub active: usize,
@@ -89,7 +92,7 @@ impl Runtime {
                 Ok(true) => report.fired.push(id),
                 Ok(false) => report.stale += 1,
                 Err(e) => {
-                    tracing::warn!(instance = %id, error = %e, "a due timer could not fire");
+                    tracing::warn!(instance = %log_tag(&id), error = %e, "a due timer could not fire");
                     failed_ids.push(id.clone());
                     report.failed.push((id, e));
                     start.push(0);
@@ -151,7 +154,8 @@ impl Runtime {
             ) else {
                 if expected.as_deref() == Some(index_key) {
                     return Err(RuntimeError::Inconsistent(format!(
-                        "instance {id} is indexed as due but has no due timer"
+                        "instance {} is indexed as due but has no due timer",
+                        log_tag(id)
                     )));
                 }
                 // The entry does not describe the instance: put the right one in its place.
@@ -253,7 +257,7 @@ impl Runtime {
                     let message = format!(
                         "the runtime stopped while activity '{node}' was running; its result is unknown"
                     );
-                    tracing::error!(instance = %id, %message, "repairing a half-advanced instance");
+                    tracing::error!(instance = %log_tag(&id), %message, "repairing a half-advanced instance");
                     let op = self.advance_op(
                         &id,
                         Action::Abort {
@@ -353,6 +357,63 @@ impl TimerThread {
 impl Drop for TimerThread {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// `(instance ID, what)` pairs as Debug shows them: the IDs as log tags (a resume also
+/// reports malformed index keys, already rendered for messages, in the ID's place).
+struct Tagged<'a, T>(&'a [(String, T)]);
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Tagged<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |id: &String| {
+            if crate::ids::is_well_formed_id(id) {
+                log_tag(id)
+            } else {
+                id.clone()
+            }
+        };
+        f.debug_list()
+            .entries(self.0.iter().map(|(id, what)| (shown(id), what)))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for FiredTimers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured, so a new field cannot be left out (or shown with its IDs) unnoticed.
+        let FiredTimers {
+            fired,
+            stale,
+            failed,
+        } = self;
+        let fired: Vec<String> = fired.iter().map(|id| log_tag(id)).collect();
+        f.debug_struct("FiredTimers")
+            .field("fired", &fired)
+            .field("stale", stale)
+            .field("failed", &Tagged(failed))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ResumeReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ResumeReport {
+            active,
+            at_step,
+            repaired,
+            set_aside,
+            ended_indexed,
+            timers_fired,
+        } = self;
+        f.debug_struct("ResumeReport")
+            .field("active", active)
+            .field("at_step", at_step)
+            .field("repaired", &Tagged(repaired))
+            .field("set_aside", &Tagged(set_aside))
+            .field("ended_indexed", ended_indexed)
+            .field("timers_fired", timers_fired)
+            .finish()
     }
 }
 

@@ -34,6 +34,7 @@ fn open_runtime(store_dir: &Path) -> Runtime {
             clock: Arc::new(SystemClock),
             rng_seed: None,
             limits: Default::default(),
+            marker_key: None,
         },
     )
 }

@@ -6,7 +6,6 @@
 //! `{tenantId}` path parameter, so a token can only ever reach the tenants it names.
 
 use std::fmt;
-use std::io::Write;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -24,7 +23,7 @@ use crate::error::{ApiError, ServerError};
 /// The signing key's file name inside the data directory.
 pub const SIGNING_KEY_FILE: &str = "signing.key";
 /// Length of the HS256 key, in bytes.
-pub const SIGNING_KEY_BYTES: usize = 32;
+pub const SIGNING_KEY_BYTES: usize = crate::key_file::KEY_BYTES;
 /// The `iss` claim of every token this server mints and accepts.
 pub const ISSUER: &str = "idflow";
 /// The permission suffix that grants everything in a tenant.
@@ -65,23 +64,11 @@ impl SigningKey {
     }
 
     /// Reads the data directory's key, creating it (32 random bytes, mode 0600) when it does not
-    /// exist yet. Returns the key and whether it was created now. Two processes racing here end
-    /// up with the same key: the file appears atomically (hard link of a complete temporary
-    /// file), and the loser reads the winner's.
+    /// exist yet (see [`crate::key_file`]). Returns the key and whether it was created now.
     pub fn load_or_create(data_dir: &Path) -> Result<(SigningKey, bool), ServerError> {
-        let path = signing_key_path(data_dir);
-        match read_key_file(&path)? {
-            Some(key) => Ok((key, false)),
-            None => {
-                idflow_store::ensure_private_dir(data_dir)?;
-                let created = create_key_file(data_dir, &path)?;
-                let key = read_key_file(&path)?.ok_or_else(|| ServerError::SigningKey {
-                    path: path.display().to_string(),
-                    reason: "the key file vanished right after it was created".into(),
-                })?;
-                Ok((key, created))
-            }
-        }
+        let (bytes, created) =
+            crate::key_file::load_or_create(data_dir, SIGNING_KEY_FILE, "signing key")?;
+        Ok((SigningKey::from_bytes(&bytes), created))
     }
 
     /// Signs `claims`.
@@ -114,96 +101,6 @@ impl SigningKey {
                 };
                 ApiError::unauthorized(why)
             })
-    }
-}
-
-fn read_key_file(path: &Path) -> Result<Option<SigningKey>, ServerError> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(ServerError::SigningKey {
-                path: path.display().to_string(),
-                reason: format!("cannot read it: {e}"),
-            })
-        }
-    };
-    let array: [u8; SIGNING_KEY_BYTES] =
-        bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| ServerError::SigningKey {
-                path: path.display().to_string(),
-                reason: format!(
-                    "it holds {} bytes, expected exactly {SIGNING_KEY_BYTES}",
-                    bytes.len()
-                ),
-            })?;
-    warn_if_readable_by_others(path);
-    Ok(Some(SigningKey::from_bytes(&array)))
-}
-
-#[cfg(unix)]
-fn warn_if_readable_by_others(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let mode = meta.permissions().mode();
-        if mode & 0o077 != 0 {
-            tracing::warn!(
-                path = %path.display(),
-                mode = format!("{:o}", mode & 0o777),
-                "the signing key is readable by other users; chmod 600 it"
-            );
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn warn_if_readable_by_others(_path: &Path) {}
-
-/// Writes a new key next to `path` and links it into place. Returns false when another process
-/// created the key first.
-fn create_key_file(data_dir: &Path, path: &Path) -> Result<bool, ServerError> {
-    let fail = |reason: String| ServerError::SigningKey {
-        path: path.display().to_string(),
-        reason,
-    };
-    let mut bytes = [0u8; SIGNING_KEY_BYTES];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let mut suffix = [0u8; 8];
-    rand::rngs::OsRng.fill_bytes(&mut suffix);
-    let tmp = data_dir.join(format!(
-        ".{SIGNING_KEY_FILE}.{:016x}.tmp",
-        u64::from_le_bytes(suffix)
-    ));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let write = || -> std::io::Result<()> {
-        let mut file = options.open(&tmp)?;
-        file.write_all(&bytes)?;
-        file.sync_all()
-    };
-    if let Err(e) = write() {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(format!("cannot write a new key: {e}")));
-    }
-    let linked = std::fs::hard_link(&tmp, path);
-    let _ = std::fs::remove_file(&tmp);
-    match linked {
-        Ok(()) => {
-            // Make the new directory entry durable too.
-            if let Ok(dir) = std::fs::File::open(data_dir) {
-                let _ = dir.sync_all();
-            }
-            Ok(true)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-        Err(e) => Err(fail(format!("cannot put the new key in place: {e}"))),
     }
 }
 

@@ -174,8 +174,13 @@ impl IntoResponse for ApiError {
 /// Why the server could not start or stopped abnormally (not a request's error).
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("signing key {path}: {reason}")]
-    SigningKey { path: String, reason: String },
+    /// A key file of the data directory (`what`: "signing key", "marker key").
+    #[error("{what} {path}: {reason}")]
+    KeyFile {
+        what: &'static str,
+        path: String,
+        reason: String,
+    },
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: String,

@@ -26,6 +26,7 @@ pub mod constraints;
 mod demo;
 pub mod error;
 mod extract;
+pub mod key_file;
 mod middleware;
 pub mod openapi;
 pub mod pages;

@@ -1,5 +1,6 @@
-//! Running a server on a data directory: open the store and the signing key, seed the demo
-//! tenant on first start, bind, serve until shut down, drain, stop the timer thread, flush.
+//! Running a server on a data directory: open the store, the signing key and the marker key,
+//! seed the demo tenant on first start, bind, serve until shut down, drain, stop the timer
+//! thread, flush.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -89,21 +90,25 @@ pub struct Opened {
     pub seeded: bool,
 }
 
-/// Opens (creating when new) the data directory `config.data_dir`: the signing key, the store,
-/// the identity core, the runtime (resumed: timers due during downtime fire) and the forms;
-/// seeds the demo tenant into a new directory when `config.seed_demo`.
+/// Opens (creating when new) the data directory `config.data_dir`: the signing key, the marker
+/// key, the store, the identity core, the runtime (resumed: timers due during downtime fire) and
+/// the forms; seeds the demo tenant into a new directory when `config.seed_demo`.
 pub fn open_data_dir(config: &Config) -> Result<Opened, ServerError> {
     let data_dir = config.data_dir.as_path();
     // The data directory holds the signing key, TOTP seeds and verifiers: private to this user,
     // and refused when others may write to it.
     idflow_store::ensure_private_dir(data_dir)?;
     let (key, _) = SigningKey::load_or_create(data_dir)?;
+    let marker_key = crate::key_file::load_or_create_marker_key(data_dir)?;
     let store = Store::open(&store_dir(data_dir))?;
     let identity = Arc::new(Identity::with_system_clock(store.clone()));
     let runtime = Arc::new(Runtime::new(
         store.clone(),
         Arc::new(Catalogue::new()),
-        RuntimeConfig::default(),
+        RuntimeConfig {
+            marker_key: Some(marker_key),
+            ..RuntimeConfig::default()
+        },
     ));
     let report = runtime
         .resume()

@@ -431,11 +431,24 @@ fn push_escaped(out: &mut Vec<u8>, s: &[u8]) {
     }
 }
 
-/// A key as text for error messages (segments joined by `/`).
+/// A key as text for error messages (segments joined by `/`). Error messages reach logs, and
+/// a segment that is one of the product's IDs may be a capability (an instance ID lets its end
+/// user answer a step, a session ID completes an authentication), so such a segment is shown as
+/// its [`idflow_ids::log_tag`]: `i/#1a2b3c4d`, not `i/<instance ID>`.
 pub fn render_key(key: &[u8]) -> String {
-    String::from_utf8_lossy(key)
-        .replace("\0\0", "/")
-        .replace('\0', "")
+    let mut out = String::with_capacity(key.len());
+    for (i, segment) in segments(key).iter().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        let text = String::from_utf8_lossy(segment);
+        if idflow_ids::is_id(&text) {
+            out.push_str(&idflow_ids::log_tag(&text));
+        } else {
+            out.push_str(&text.replace('\0', ""));
+        }
+    }
+    out
 }
 
 fn io(e: impl std::fmt::Display) -> StoreError {

@@ -49,6 +49,28 @@ fn keys_cannot_forge_boundaries() {
 }
 
 #[test]
+fn rendered_keys_show_ids_as_log_tags_only() {
+    let id = "UGIRW7QN727EIV2XLXG4YH42N4";
+    let rendered = render_key(&key(&["h", id, "0000000000000003"]));
+    assert_eq!(
+        rendered,
+        format!("h/{}/0000000000000003", idflow_ids::log_tag(id))
+    );
+    assert!(!rendered.contains(id), "{rendered}");
+    // Other segments are shown as they are (NUL bytes dropped), a trailing empty one too.
+    assert_eq!(
+        render_key(&key(&["dep", "acme", "flow\0x"])),
+        "dep/acme/flowx"
+    );
+    assert_eq!(render_key(&prefix(&["tok", "acme"])), "tok/acme/");
+    // Lowercase or short look-alikes are no IDs: shown in full.
+    assert_eq!(
+        render_key(&key(&["n", "ugirw7qn727eiv2xlxg4yh42n4"])),
+        "n/ugirw7qn727eiv2xlxg4yh42n4"
+    );
+}
+
+#[test]
 fn records_round_trip_and_upgrade() {
     let t = Thing { name: "n".into() };
     let bytes = encode_record(&t).unwrap();

@@ -46,6 +46,7 @@ impl World {
                 clock: clock.clone(),
                 rng_seed: Some(7),
                 limits: Default::default(),
+                marker_key: None,
             },
         );
         let demo = seed_demo(&runtime, &identity, TENANT, &DemoOptions::default())

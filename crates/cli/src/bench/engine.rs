@@ -15,9 +15,10 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use idflow_defs::Definition;
+use idflow_engine::redact::MarkerKey;
 use idflow_engine::{
     apply, ActivityResult, Check, CheckResult, Command, DefinitionRef, Input, Instance, Limits,
-    Status, VarPath, VarWrite,
+    Status, StepSeed, VarPath, VarWrite,
 };
 use serde_json::{json, Value};
 
@@ -43,10 +44,11 @@ fn step(
     instance: &mut Instance,
     input: Input,
     limits: &Limits,
+    key: &MarkerKey,
     counted: &mut InApply,
 ) -> anyhow::Result<Vec<Command>> {
     let (a0, b0) = crate::alloc::counters();
-    let transition = apply(def, instance, input, limits)
+    let transition = apply(def, instance, input, limits, key)
         .with_context(|| format!("instance {} refused an input", instance.id))?;
     let (a1, b1) = crate::alloc::counters();
     counted.allocations += a1 - a0;
@@ -60,6 +62,9 @@ fn step(
 struct Doubles {
     definition: DefinitionRef,
     token: Value,
+    /// The runtime's: one marker key, a step seed per instance (one for all will do here).
+    key: MarkerKey,
+    step_seed: StepSeed,
     get_user: ActivityResult,
     decide: ActivityResult,
     answer: Value,
@@ -74,6 +79,8 @@ impl Doubles {
                 content_hash: def.content_hash.clone(),
             },
             token: json!({"storeName": "people", "externalId": "alice"}),
+            key: MarkerKey::from_bytes([7; MarkerKey::LEN]),
+            step_seed: StepSeed::from_bytes([7; StepSeed::LEN]),
             get_user: ActivityResult::Completed {
                 writes: vec![VarWrite {
                     path: VarPath::keys(&["user1"]),
@@ -120,9 +127,10 @@ fn run_instance(
         definition: doubles.definition.clone(),
         token_name: Some("bench".into()),
         token: doubles.token.clone(),
+        step_seed: Some(doubles.step_seed),
         now_ms: now,
     };
-    let mut commands = step(def, &mut instance, start, limits, counted)?;
+    let mut commands = step(def, &mut instance, start, limits, &doubles.key, counted)?;
     // Bounded: the flow needs four inputs; more means the engine went astray.
     for _ in 0..8 {
         // Timer commands (arming the form's deadline, cancelling it on the answer) need no input.
@@ -144,7 +152,7 @@ fn run_instance(
             Some(Command::Ended { status }) => return Ok(status),
             other => bail!("unexpected command {other:?}"),
         };
-        commands = step(def, &mut instance, input, limits, counted)?;
+        commands = step(def, &mut instance, input, limits, &doubles.key, counted)?;
     }
     bail!("the benchmark flow did not end")
 }

@@ -12,7 +12,7 @@
 //!
 //! | tag | event | fields |
 //! |---|---|---|
-//! | `s` | started | instance ID, definition name, version, content SHA-256, token parameters, token name? |
+//! | `s` | started | instance ID, definition name, version, content SHA-256, token parameters, token name (or `null`)?, step seed? |
 //! | `n` | entered | node |
 //! | `g` | chose | gateway, flow, `1` when by default? |
 //! | `a` | scheduled | node, activity type key, resolved inputs |
@@ -157,6 +157,7 @@ impl Serialize for Event<'_> {
                 definition,
                 token_name,
                 token,
+                step_seed,
             } => {
                 seq.serialize_element("s")?;
                 seq.serialize_element(instance_id)?;
@@ -164,8 +165,11 @@ impl Serialize for Event<'_> {
                 seq.serialize_element(&definition.version)?;
                 seq.serialize_element(&definition.content_hash)?;
                 seq.serialize_element(token)?;
-                if let Some(name) = token_name {
-                    seq.serialize_element(name)?;
+                if token_name.is_some() || step_seed.is_some() {
+                    seq.serialize_element(token_name)?;
+                }
+                if let Some(seed) = step_seed {
+                    seq.serialize_element(&super::seed_text(seed))?;
                 }
             }
             EventKind::NodeEntered { node } => {
@@ -482,6 +486,11 @@ fn parse_event(value: &Value) -> Result<EventKind, String> {
                 },
                 token_name: f.optional_string("token name")?,
                 token,
+                step_seed: f
+                    .optional_string("step seed")?
+                    .as_deref()
+                    .map(super::parse_seed)
+                    .transpose()?,
             }
         }
         "n" => EventKind::NodeEntered {

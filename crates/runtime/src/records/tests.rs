@@ -31,6 +31,7 @@ fn every_event_kind() -> Vec<EventKind> {
             },
             token_name: Some("tok".into()),
             token: json!({"store": "s"}),
+            step_seed: Some(StepSeed::from_bytes([0xab; StepSeed::LEN])),
         },
         EventKind::InstanceStarted {
             instance_id: "X".into(),
@@ -41,6 +42,19 @@ fn every_event_kind() -> Vec<EventKind> {
             },
             token_name: None,
             token: json!({}),
+            step_seed: Some(StepSeed::from_bytes([1; StepSeed::LEN])),
+        },
+        // Recorded before step seeds existed.
+        EventKind::InstanceStarted {
+            instance_id: "Y".into(),
+            definition: DefinitionRef {
+                name: "reg".into(),
+                version: 1,
+                content_hash: String::new(),
+            },
+            token_name: None,
+            token: json!({}),
+            step_seed: None,
         },
         EventKind::NodeEntered { node: "n".into() },
         EventKind::GatewayChose {
@@ -228,6 +242,44 @@ fn chunks_are_stored_in_the_compact_layout() {
         json!({"i": 8, "t": 7, "e": [["q", "form-6", {"colour": "blue"}], ["n", "decide"],
                ["e", "COMPLETED_PROCESS_ERROR", null, ["boom"]]], "ts": [[2, 9]]})
     );
+    // A start without a token name keeps its place (`null`) before the step seed; one recorded
+    // before seeds has neither.
+    let started = |step_seed| HistoryEvent {
+        index: 0,
+        at_ms: 7,
+        kind: EventKind::InstanceStarted {
+            instance_id: "I".into(),
+            definition: DefinitionRef {
+                name: "d".into(),
+                version: 1,
+                content_hash: "h".into(),
+            },
+            token_name: None,
+            token: json!({}),
+            step_seed,
+        },
+    };
+    let seeded = HistoryChunkRecord::new(vec![started(Some(StepSeed::from_bytes([0x0f; 16])))])
+        .expect("non-empty");
+    assert_eq!(
+        serde_json::to_value(&seeded).expect("json")["e"][0],
+        json!(["s", "I", "d", 1, "h", {}, null, "0f".repeat(16)])
+    );
+    let legacy = HistoryChunkRecord::new(vec![started(None)]).expect("non-empty");
+    assert_eq!(
+        serde_json::to_value(&legacy).expect("json")["e"][0],
+        json!(["s", "I", "d", 1, "h", {}])
+    );
+    for chunk in [seeded, legacy] {
+        let bytes = idflow_store::encode_record(&chunk).expect("encode");
+        let back: HistoryChunkRecord = idflow_store::decode_record(b"k", &bytes).expect("decode");
+        assert_eq!(back, chunk);
+    }
+    let bad = json!({"i": 0, "t": 1, "e": [["s", "I", "d", 1, "h", {}, null, "xyz"]]});
+    let mut bytes = vec![2u8];
+    bytes.extend(serde_json::to_vec(&bad).expect("json"));
+    let err = idflow_store::decode_record::<HistoryChunkRecord>(b"k", &bytes).expect_err("refused");
+    assert!(err.to_string().contains("step seed"), "{err}");
 }
 
 #[test]
@@ -342,6 +394,7 @@ fn instance_state_round_trips_through_its_record() {
         token_name: None,
         started_ms: 5,
     };
+    // Stored before step seeds existed: none comes back.
     let record = InstanceRecord::from_engine(&instance, &meta, 6, None, None);
     let bytes = idflow_store::encode_record(&record).expect("encode");
     let decoded: InstanceRecord = idflow_store::decode_record(b"k", &bytes).expect("decode");
@@ -350,6 +403,19 @@ fn instance_state_round_trips_through_its_record() {
         instance
     );
     assert_eq!(decoded.meta(), meta);
+    instance.step_seed = Some(StepSeed::from_bytes([0x5a; StepSeed::LEN]));
+    let record = InstanceRecord::from_engine(&instance, &meta, 6, None, None);
+    assert_eq!(record.step_seed.as_deref(), Some("5a".repeat(16).as_str()));
+    let bytes = idflow_store::encode_record(&record).expect("encode");
+    let decoded: InstanceRecord = idflow_store::decode_record(b"k", &bytes).expect("decode");
+    assert_eq!(
+        decoded.to_engine(&instance.id, b"k").expect("engine"),
+        instance
+    );
+    let mut damaged = decoded.clone();
+    damaged.step_seed = Some("not hex".into());
+    let err = damaged.to_engine(&instance.id, b"k").expect_err("refused");
+    assert!(err.to_string().contains("step seed"), "{err}");
 
     for (status, other) in [
         (Status::CompletedProcessError, PathMark::ErrorPath),

@@ -29,6 +29,7 @@ pub fn runtime_with(store: Store, handler: Arc<dyn ActivityHandler>) -> Harness 
             clock: clock.clone(),
             rng_seed: None,
             limits: Default::default(),
+            marker_key: None,
         },
     );
     Harness {

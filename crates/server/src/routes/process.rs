@@ -446,7 +446,7 @@ pub struct InstanceErrorBody {
 }
 
 /// A process instance read with a bearer token: secrets in `variables` are replaced by
-/// `secret:sha256:...` markers.
+/// `secret:hmac-sha256:...` markers, keyed with a key that never leaves the server.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProcessInstanceBody {
@@ -469,8 +469,9 @@ pub struct ProcessInstanceBody {
     pub updated_at: String,
 }
 
-impl From<&InstanceView> for ProcessInstanceBody {
-    fn from(v: &InstanceView) -> Self {
+impl ProcessInstanceBody {
+    /// The body of `v`, its secrets redacted by `runtime` (whose key the markers are keyed with).
+    fn new(v: &InstanceView, runtime: &idflow_runtime::Runtime) -> Self {
         ProcessInstanceBody {
             id: v.id.clone(),
             definition: DefinitionRefBody {
@@ -488,7 +489,7 @@ impl From<&InstanceView> for ProcessInstanceBody {
                 node: s.node.clone(),
                 activity: s.activity.key().to_string(),
             }),
-            variables: v.redacted_variables(),
+            variables: runtime.redacted_variables(v),
             started_at: format_timestamp(v.started_at_ms),
             updated_at: format_timestamp(v.updated_at_ms),
         }
@@ -1099,7 +1100,7 @@ async fn get_process_instance(
 ) -> Result<Json<ProcessInstanceBody>, ApiError> {
     blocking(move || {
         let view = instance_of_tenant(&state, &auth.tenant, &p.instance_id)?;
-        Ok(Json(ProcessInstanceBody::from(&view)))
+        Ok(Json(ProcessInstanceBody::new(&view, state.runtime())))
     })
     .await
 }

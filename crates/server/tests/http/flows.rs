@@ -10,7 +10,7 @@ use crate::common::{assert_documented_shape, TestServer};
 const DEMO: &str = "demo";
 const PM: &str = "/api/process-manager";
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -18,7 +18,7 @@ fn now_ms() -> i64 {
 }
 
 /// The credential of a demo process token.
-fn demo_token_id(srv: &TestServer, name: &str) -> String {
+pub(crate) fn demo_token_id(srv: &TestServer, name: &str) -> String {
     let token = srv
         .get(
             &format!("{PM}/tenants/{DEMO}/process-tokens/{name}"),
@@ -28,7 +28,7 @@ fn demo_token_id(srv: &TestServer, name: &str) -> String {
     token["id"].as_str().expect("token id").to_string()
 }
 
-fn start(srv: &TestServer, token_id: &str) -> Value {
+pub(crate) fn start(srv: &TestServer, token_id: &str) -> Value {
     let body = srv
         .post(
             &format!("{PM}/process-instances"),
@@ -40,7 +40,7 @@ fn start(srv: &TestServer, token_id: &str) -> Value {
     body
 }
 
-fn answer(srv: &TestServer, instance: &Value, data: &Value) -> crate::common::Answer {
+pub(crate) fn answer(srv: &TestServer, instance: &Value, data: &Value) -> crate::common::Answer {
     let id = instance["instanceId"].as_str().expect("instance id");
     let step = instance["currentStep"]["stepId"].as_str().expect("step id");
     srv.post(

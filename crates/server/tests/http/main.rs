@@ -1,6 +1,7 @@
 //! The HTTP server over real HTTP on a loopback port picked at run time: the seeds' routes, a
 //! passcode life, TOTP, token-started flows, permissions, races, hostile input, the end user's
-//! pages and branding, and the document's agreement with what the server accepts.
+//! pages and branding, the document's agreement with what the server accepts, and what reads
+//! and exports give away.
 
 mod common;
 mod conformance;
@@ -13,4 +14,5 @@ mod openapi;
 mod pages;
 mod permissions;
 mod races;
+mod secrets;
 mod seeds;
