@@ -20,11 +20,10 @@ use axum::http::header::HeaderValue;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::extract::PathParams;
-use crate::pages::secured_with;
+use crate::pages::{assets_digest, secured_with, Asset};
 use crate::state::AppState;
 
 /// The backoffice's Content-Security-Policy (see the module documentation for the two
@@ -32,12 +31,6 @@ use crate::state::AppState;
 pub const BACKOFFICE_CSP: &str = "default-src 'none'; script-src 'self'; \
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
      connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-struct Asset {
-    path: &'static str,
-    bytes: &'static [u8],
-    content_type: &'static str,
-}
 
 /// The bundle esbuild writes (see `designer/build.mjs`).
 static ASSETS: [Asset; 2] = [
@@ -57,18 +50,7 @@ const INDEX_TEMPLATE: &str = include_str!("../backoffice/index.html");
 
 fn version() -> &'static str {
     static VERSION: OnceLock<String> = OnceLock::new();
-    VERSION.get_or_init(|| {
-        let mut hash = Sha256::new();
-        for asset in &ASSETS {
-            hash.update(asset.path.as_bytes());
-            hash.update([0]);
-            hash.update((asset.bytes.len() as u64).to_le_bytes());
-            hash.update(asset.bytes);
-        }
-        hash.update(INDEX_TEMPLATE.as_bytes());
-        let digest = hash.finalize();
-        digest[..6].iter().map(|b| format!("{b:02x}")).collect()
-    })
+    VERSION.get_or_init(|| assets_digest(&ASSETS, INDEX_TEMPLATE))
 }
 
 fn index_html() -> &'static str {

@@ -37,11 +37,26 @@ const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 const JSON: &str = "application/json";
 
-/// One embedded file of `web/`.
-struct Asset {
-    path: &'static str,
-    bytes: &'static [u8],
-    content_type: &'static str,
+/// One embedded file served by the binary (the end user's `web/`, the backoffice's bundle).
+pub(crate) struct Asset {
+    pub(crate) path: &'static str,
+    pub(crate) bytes: &'static [u8],
+    pub(crate) content_type: &'static str,
+}
+
+/// The digest of a set of embedded files and their page: the URL segment under which they are
+/// served as immutable, so a new build can never be mixed with a cached old one.
+pub(crate) fn assets_digest(assets: &[Asset], page: &str) -> String {
+    let mut hash = Sha256::new();
+    for asset in assets {
+        hash.update(asset.path.as_bytes());
+        hash.update([0]);
+        hash.update((asset.bytes.len() as u64).to_le_bytes());
+        hash.update(asset.bytes);
+    }
+    hash.update(page.as_bytes());
+    let digest = hash.finalize();
+    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 macro_rules! asset {
@@ -72,18 +87,7 @@ const INDEX_TEMPLATE: &str = include_str!("../web/index.html");
 /// The digest of everything served: the assets' URL segment.
 fn version() -> &'static str {
     static VERSION: OnceLock<String> = OnceLock::new();
-    VERSION.get_or_init(|| {
-        let mut hash = Sha256::new();
-        for asset in &ASSETS {
-            hash.update(asset.path.as_bytes());
-            hash.update([0]);
-            hash.update((asset.bytes.len() as u64).to_le_bytes());
-            hash.update(asset.bytes);
-        }
-        hash.update(INDEX_TEMPLATE.as_bytes());
-        let digest = hash.finalize();
-        digest[..6].iter().map(|b| format!("{b:02x}")).collect()
-    })
+    VERSION.get_or_init(|| assets_digest(&ASSETS, INDEX_TEMPLATE))
 }
 
 /// The link an end user opens for process token `token_id`, on a server reachable at
