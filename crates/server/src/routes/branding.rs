@@ -9,9 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::TenantPath;
 use crate::auth::{perm, Authorized};
 use crate::branding::{self, Branding};
-use crate::constraints::{Colour, DisplayName, InstanceId, Logo, TenantId};
+use crate::constraints::{Colour, DisplayName, InstanceId, Logo};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams};
 use crate::state::{blocking, AppState};
@@ -74,16 +75,6 @@ impl From<Branding> for BrandingBody {
             text_color: b.text_color,
         }
     }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Path)]
-pub(crate) struct TenantPath {
-    /// The tenant.
-    #[param(inline)]
-    #[allow(dead_code)]
-    tenant_id: TenantId,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

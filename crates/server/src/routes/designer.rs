@@ -16,7 +16,8 @@ use utoipa_axum::routes;
 use crate::auth::{perm, Authorized};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams, QueryParams, XmlBody};
-use crate::routes::process::{DeployQuery, TenantPath};
+use crate::routes::process::DeployQuery;
+use crate::routes::TenantPath;
 use crate::state::{blocking, AppState};
 
 const TAG_DESIGNER: &str = "designer";

@@ -14,6 +14,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::TenantPath;
 use crate::auth::{perm, Authorized};
 use crate::constraints::{
     ExternalUserId, PolicyName, SessionId, StoreName, TenantId, UserId, UserPageLimit,
@@ -68,16 +69,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 // unknown session with 400 `SESSION_NOT_FOUND`), whatever its spelling.
 
 /// `{tenantId}`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Path)]
-pub(crate) struct TenantPath {
-    /// The tenant (a namespace; it exists from the first thing created in it).
-    #[param(inline)]
-    #[allow(dead_code)]
-    tenant_id: TenantId,
-}
-
 /// `{tenantId}/stores/{storeName}`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]

@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::TenantPath;
 use crate::auth::{perm, Authorized};
 use crate::constraints::{
     DefinitionName, FileName, FormName, InstanceCursor, InstanceId, InstancePageLimit,
@@ -57,16 +58,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 //
 // As in `identity.rs`: each parameter is read into its `constraints` type, one declaration for the
 // check and the documented schema; an instance ID is looked up as given (not found: 404).
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Path)]
-pub(crate) struct TenantPath {
-    /// The tenant (a namespace; it exists from the first thing created in it).
-    #[param(inline)]
-    #[allow(dead_code)]
-    tenant_id: TenantId,
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
