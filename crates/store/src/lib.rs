@@ -11,7 +11,7 @@
 //! and a key's segments are always a prefix-scannable path (`["user", tenant, store, id]`).
 
 use std::cell::Cell;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sled::transaction::{
@@ -20,6 +20,7 @@ use sled::transaction::{
 
 mod codec;
 mod durable;
+mod pg;
 pub use codec::{decode_record, encode_record, json_depth, Record, MAX_RECORD_DEPTH};
 pub use durable::{ensure_private_dir, Durability};
 
@@ -50,9 +51,54 @@ pub enum StoreError {
     Unsafe { path: String, reason: String },
 }
 
-/// The embedded key-value store. Cheap to clone; all clones share one database.
+/// Where a store lives: a directory of sled files (the embedded default), or a PostgreSQL
+/// database shared by several nodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    Dir(PathBuf),
+    /// A `postgres://` (or `postgresql://`) URL.
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// A PostgreSQL URL, else `dir`.
+    pub fn from_url_or(url: Option<&str>, dir: PathBuf) -> StoreLocation {
+        match url {
+            Some(u) => StoreLocation::Postgres(u.to_string()),
+            None => StoreLocation::Dir(dir),
+        }
+    }
+
+    /// Whether `text` names a PostgreSQL database.
+    pub fn is_postgres_url(text: &str) -> bool {
+        text.starts_with("postgres://") || text.starts_with("postgresql://")
+    }
+}
+
+impl std::fmt::Display for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::Dir(dir) => write!(f, "{}", dir.display()),
+            StoreLocation::Postgres(url) => f.write_str(&pg::redact_url(url)),
+        }
+    }
+}
+
+/// The key-value store: sled (embedded) or PostgreSQL (shared). Cheap to clone; all clones share
+/// one database.
 #[derive(Clone)]
 pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sled(SledStore),
+    Postgres(pg::PgStore),
+}
+
+#[derive(Clone)]
+struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
     temporary: bool,
@@ -68,6 +114,17 @@ impl Store {
         Self::open_with(dir, Durability::PowerLoss)
     }
 
+    /// Opens the store at `location`: a sled directory (durable against power loss) or a
+    /// PostgreSQL database (its schema migrated to this build's version first).
+    pub fn open_at(location: &StoreLocation) -> Result<Store, StoreError> {
+        match location {
+            StoreLocation::Dir(dir) => Store::open(dir),
+            StoreLocation::Postgres(url) => Ok(Store {
+                backend: Backend::Postgres(pg::PgStore::open(url)?),
+            }),
+        }
+    }
+
     /// Opens (or creates) the store in `dir` with the given durability. The directory is
     /// created private (0700) and its files made 0600; a directory that others may write is
     /// refused.
@@ -77,9 +134,11 @@ impl Store {
         // throughput, since it compresses under the same lock (BENCHMARKS.md, `bench store`).
         let db = open_when_unlocked(sled::Config::new().path(dir).flush_every_ms(Some(1000)))?;
         let files = durable::Files::open(dir, durability)?;
-        let mut store = Self::from_db(db, false)?;
-        store.files = Some(Arc::new(files));
-        Ok(store)
+        let mut sled = SledStore::from_db(db, false)?;
+        sled.files = Some(Arc::new(files));
+        Ok(Store {
+            backend: Backend::Sled(sled),
+        })
     }
 
     /// A store that lives only as long as this value (a dry run, a test, a benchmark).
@@ -89,26 +148,46 @@ impl Store {
             .flush_every_ms(None)
             .open()
             .map_err(io)?;
-        Self::from_db(db, true)
-    }
-
-    fn from_db(db: sled::Db, temporary: bool) -> Result<Store, StoreError> {
-        let tree = db.open_tree(MAIN_TREE).map_err(io)?;
         Ok(Store {
-            db,
-            tree,
-            temporary,
-            files: None,
+            backend: Backend::Sled(SledStore::from_db(db, true)?),
         })
     }
 
     /// Whether this store is thrown away on drop (no durability to wait for).
     pub fn is_temporary(&self) -> bool {
-        self.temporary
+        match &self.backend {
+            Backend::Sled(s) => s.temporary,
+            Backend::Postgres(_) => false,
+        }
+    }
+
+    /// Whether several nodes may share this store (PostgreSQL): the runtime then looks for due
+    /// timers in the store rather than only in its own memory.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// Where the store is, fit for messages (a PostgreSQL URL without its password).
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Sled(s) if s.temporary => "a temporary store".to_string(),
+            Backend::Sled(_) => "a sled store".to_string(),
+            Backend::Postgres(p) => p.shown().to_string(),
+        }
+    }
+
+    /// The schema version of a PostgreSQL store (`None` for sled, whose records carry their own
+    /// versions).
+    pub fn schema_version(&self) -> Result<Option<i32>, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Ok(None),
+            Backend::Postgres(p) => p.schema_version().map(Some),
+        }
     }
 
     /// Runs `f` as one atomic transaction and returns its result. The change is applied but not
-    /// yet durable: use [`Store::commit`] when the caller is about to be answered.
+    /// yet durable on sled: use [`Store::commit`] when the caller is about to be answered (on
+    /// PostgreSQL every transaction is durable when it returns).
     ///
     /// `f` may run several times when concurrent transactions conflict; an `Err` from `f` aborts
     /// the transaction with nothing written.
@@ -117,21 +196,9 @@ impl Store {
         F: Fn(&Tx<'_>) -> Result<T, E>,
         E: From<StoreError>,
     {
-        let result = self.tree.transaction(|t| {
-            let tx = Tx {
-                tree: t,
-                conflict: Cell::new(false),
-            };
-            match f(&tx) {
-                Ok(v) => Ok(v),
-                Err(_) if tx.conflict.get() => Err(ConflictableTransactionError::Conflict),
-                Err(e) => Err(ConflictableTransactionError::Abort(e)),
-            }
-        });
-        match result {
-            Ok(v) => Ok(v),
-            Err(TransactionError::Abort(e)) => Err(e),
-            Err(TransactionError::Storage(e)) => Err(io(e).into()),
+        match &self.backend {
+            Backend::Sled(s) => s.transact(f),
+            Backend::Postgres(p) => p.transact(f),
         }
     }
 
@@ -149,31 +216,42 @@ impl Store {
     }
 
     /// Waits until everything written so far is durable: sled writes its log out, then (for
-    /// [`Durability::PowerLoss`]) the store's files are synced to the device.
+    /// [`Durability::PowerLoss`]) the store's files are synced to the device. PostgreSQL made
+    /// each transaction durable when it committed (`synchronous_commit = on`).
     pub fn flush(&self) -> Result<(), StoreError> {
-        if !self.temporary {
-            self.db.flush().map_err(io)?;
+        let Backend::Sled(s) = &self.backend else {
+            return Ok(());
+        };
+        if !s.temporary {
+            s.db.flush().map_err(io)?;
         }
-        if let Some(files) = &self.files {
+        if let Some(files) = &s.files {
             files.sync()?;
         }
         Ok(())
     }
 
-    /// How many times [`Store::flush`] has synced the store's files to the device since it was
-    /// opened: what a test reads to see that a sync came before an acknowledgement.
+    /// How many times the store has made changes durable since it was opened (sled: syncs of
+    /// its files to the device by [`Store::flush`]; PostgreSQL: committed transactions): what a
+    /// test reads to see that durability came before an acknowledgement.
     pub fn device_syncs(&self) -> u64 {
-        self.files.as_ref().map_or(0, |f| f.syncs())
+        match &self.backend {
+            Backend::Sled(s) => s.files.as_ref().map_or(0, |f| f.syncs()),
+            Backend::Postgres(p) => p.commits(),
+        }
     }
 
     /// Reads one key outside any transaction (a consistent point-in-time read of that key).
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.tree.get(key).map_err(io)?.map(|v| v.to_vec()))
+        match &self.backend {
+            Backend::Sled(s) => Ok(s.tree.get(key).map_err(io)?.map(|v| v.to_vec())),
+            Backend::Postgres(p) => p.get(key),
+        }
     }
 
     /// Reads and decodes one record outside any transaction.
     pub fn get_record<R: Record>(&self, key: &[u8]) -> Result<Option<R>, StoreError> {
-        match self.tree.get(key).map_err(io)? {
+        match self.get(key)? {
             Some(bytes) => decode_record::<R>(key, &bytes).map(Some),
             None => Ok(None),
         }
@@ -183,10 +261,15 @@ impl Store {
     pub fn scan_prefix(
         &self,
         prefix: &[u8],
-    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
-        self.tree
-            .scan_prefix(prefix)
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(io))
+    ) -> Box<dyn Iterator<Item = Result<KeyValue, StoreError>> + '_> {
+        match &self.backend {
+            Backend::Sled(s) => Box::new(
+                s.tree
+                    .scan_prefix(prefix)
+                    .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(io)),
+            ),
+            Backend::Postgres(p) => Box::new(pg::Scan::new(p, prefix)),
+        }
     }
 
     /// Every record whose key starts with `prefix`, decoded, in key order.
@@ -208,30 +291,84 @@ impl Store {
         start: &[u8],
         limit: usize,
     ) -> Result<Vec<KeyValue>, StoreError> {
-        let mut out = Vec::new();
-        for r in self.tree.range(start.to_vec()..) {
-            let (k, v) = r.map_err(io)?;
-            if !k.starts_with(prefix) || out.len() >= limit {
-                break;
+        match &self.backend {
+            Backend::Sled(s) => {
+                let mut out = Vec::new();
+                for r in s.tree.range(start.to_vec()..) {
+                    let (k, v) = r.map_err(io)?;
+                    if !k.starts_with(prefix) || out.len() >= limit {
+                        break;
+                    }
+                    out.push((k.to_vec(), v.to_vec()));
+                }
+                Ok(out)
             }
-            out.push((k.to_vec(), v.to_vec()));
+            Backend::Postgres(p) => {
+                let start = start.max(prefix);
+                let end = pg::prefix_end(prefix);
+                p.range(
+                    start,
+                    end.as_deref(),
+                    i64::try_from(limit).unwrap_or(i64::MAX),
+                )
+            }
         }
-        Ok(out)
     }
 
-    /// Bytes the database occupies on disk (0 for a temporary store that never flushed).
+    /// Bytes the database occupies on disk (0 for a temporary store that never flushed; for
+    /// PostgreSQL, the key-value table with its index).
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        self.db.size_on_disk().map_err(io)
+        match &self.backend {
+            Backend::Sled(s) => s.db.size_on_disk().map_err(io),
+            Backend::Postgres(p) => p.size_on_disk(),
+        }
     }
 
     /// Number of keys under `prefix` (a full scan: for tests, tools and benchmarks).
     pub fn count_prefix(&self, prefix: &[u8]) -> Result<usize, StoreError> {
         let mut n = 0;
-        for r in self.tree.scan_prefix(prefix) {
-            r.map_err(io)?;
+        for r in self.scan_prefix(prefix) {
+            r?;
             n += 1;
         }
         Ok(n)
+    }
+}
+
+impl SledStore {
+    fn from_db(db: sled::Db, temporary: bool) -> Result<SledStore, StoreError> {
+        let tree = db.open_tree(MAIN_TREE).map_err(io)?;
+        Ok(SledStore {
+            db,
+            tree,
+            temporary,
+            files: None,
+        })
+    }
+
+    fn transact<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: Fn(&Tx<'_>) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        let result = self.tree.transaction(|t| {
+            let tx = Tx {
+                inner: TxInner::Sled {
+                    tree: t,
+                    conflict: Cell::new(false),
+                },
+            };
+            match f(&tx) {
+                Ok(v) => Ok(v),
+                Err(_) if tx.conflicted() => Err(ConflictableTransactionError::Conflict),
+                Err(e) => Err(ConflictableTransactionError::Abort(e)),
+            }
+        });
+        match result {
+            Ok(v) => Ok(v),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(io(e).into()),
+        }
     }
 }
 
@@ -268,15 +405,40 @@ pub type KeyedRecord<R> = Result<(Vec<u8>, R), StoreError>;
 /// A transaction's view of the store: reads see its own writes; nothing is visible to others
 /// until the whole transaction commits.
 pub struct Tx<'a> {
-    tree: &'a TransactionalTree,
-    conflict: Cell<bool>,
+    inner: TxInner<'a>,
+}
+
+enum TxInner<'a> {
+    Sled {
+        tree: &'a TransactionalTree,
+        conflict: Cell<bool>,
+    },
+    Postgres(&'a (dyn pg::TxOps + 'a)),
+}
+
+impl<'a> Tx<'a> {
+    pub(crate) fn postgres(tx: &'a (dyn pg::TxOps + 'a)) -> Tx<'a> {
+        Tx {
+            inner: TxInner::Postgres(tx),
+        }
+    }
 }
 
 impl Tx<'_> {
+    /// Whether a read or write met a concurrent transaction (the closure will run again).
+    fn conflicted(&self) -> bool {
+        match &self.inner {
+            TxInner::Sled { conflict, .. } => conflict.get(),
+            TxInner::Postgres(p) => p.conflicted(),
+        }
+    }
+
     fn lift(&self, e: UnabortableTransactionError) -> StoreError {
         match e {
             UnabortableTransactionError::Conflict => {
-                self.conflict.set(true);
+                if let TxInner::Sled { conflict, .. } = &self.inner {
+                    conflict.set(true);
+                }
                 StoreError::Conflict
             }
             UnabortableTransactionError::Storage(e) => io(e),
@@ -284,21 +446,36 @@ impl Tx<'_> {
     }
 
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.tree
-            .get(key)
-            .map(|v| v.map(|v| v.to_vec()))
-            .map_err(|e| self.lift(e))
+        match &self.inner {
+            TxInner::Sled { tree, .. } => tree
+                .get(key)
+                .map(|v| v.map(|v| v.to_vec()))
+                .map_err(|e| self.lift(e)),
+            TxInner::Postgres(p) => p.get(key),
+        }
     }
 
     pub fn insert(&self, key: &[u8], value: Vec<u8>) -> Result<(), StoreError> {
-        self.tree
-            .insert(key, value)
-            .map(|_| ())
-            .map_err(|e| self.lift(e))
+        match &self.inner {
+            TxInner::Sled { tree, .. } => tree
+                .insert(key, value)
+                .map(|_| ())
+                .map_err(|e| self.lift(e)),
+            TxInner::Postgres(p) => {
+                p.insert(key, value);
+                Ok(())
+            }
+        }
     }
 
     pub fn remove(&self, key: &[u8]) -> Result<(), StoreError> {
-        self.tree.remove(key).map(|_| ()).map_err(|e| self.lift(e))
+        match &self.inner {
+            TxInner::Sled { tree, .. } => tree.remove(key).map(|_| ()).map_err(|e| self.lift(e)),
+            TxInner::Postgres(p) => {
+                p.remove(key);
+                Ok(())
+            }
+        }
     }
 
     pub fn contains(&self, key: &[u8]) -> Result<bool, StoreError> {

@@ -95,72 +95,239 @@ fn records_round_trip_and_upgrade() {
     ));
 }
 
+/// Opens one test store (again).
+type Opener = Box<dyn Fn() -> Store>;
+
+/// The backends every behavioural test runs on, each with a way to open the same store again:
+/// sled in a temporary directory, and a fresh database on the test PostgreSQL server.
+fn backends() -> Vec<(&'static str, Opener)> {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let url = idflow_pgtest::database();
+    vec![
+        (
+            "sled",
+            Box::new(move || Store::open(dir.path()).unwrap()) as Opener,
+        ),
+        (
+            "postgres",
+            Box::new(move || Store::open_at(&StoreLocation::Postgres(url.clone())).unwrap()),
+        ),
+    ]
+}
+
 #[test]
 fn aborted_transaction_writes_nothing() {
-    let store = Store::temporary().unwrap();
-    let r: Result<(), TestError> = store.transact(|tx| {
-        tx.insert(b"a", b"1".to_vec())?;
-        Err(TestError::Taken)
-    });
-    assert!(matches!(r, Err(TestError::Taken)));
-    assert_eq!(store.get(b"a").unwrap(), None);
+    for (name, open) in backends() {
+        let store = open();
+        let r: Result<(), TestError> = store.transact(|tx| {
+            tx.insert(b"a", b"1".to_vec())?;
+            assert_eq!(
+                tx.get(b"a")?,
+                Some(b"1".to_vec()),
+                "{name}: reads its own write"
+            );
+            Err(TestError::Taken)
+        });
+        assert!(matches!(r, Err(TestError::Taken)), "{name}");
+        assert_eq!(store.get(b"a").unwrap(), None, "{name}");
+    }
+}
+
+#[test]
+fn a_transaction_reads_its_own_writes_and_removals() {
+    for (name, open) in backends() {
+        let store = open();
+        store
+            .commit(|tx| -> Result<(), StoreError> {
+                tx.insert(b"kept", b"1".to_vec())?;
+                tx.insert(b"gone", b"2".to_vec())?;
+                Ok(())
+            })
+            .unwrap();
+        store
+            .commit(|tx| -> Result<(), StoreError> {
+                tx.remove(b"gone")?;
+                assert_eq!(tx.get(b"gone")?, None, "{name}");
+                tx.insert(b"kept", b"3".to_vec())?;
+                assert_eq!(tx.increment(b"n", 2)?, 2, "{name}");
+                assert_eq!(tx.increment(b"n", 2)?, 4, "{name}");
+                assert_eq!(tx.get(b"kept")?, Some(b"3".to_vec()), "{name}");
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(store.get(b"gone").unwrap(), None, "{name}");
+        assert_eq!(store.get(b"kept").unwrap(), Some(b"3".to_vec()), "{name}");
+        assert_eq!(store.get(b"n").unwrap(), Some(4u64.to_be_bytes().to_vec()));
+    }
 }
 
 #[test]
 fn concurrent_unique_claims_yield_exactly_one_winner() {
-    let store = Store::temporary().unwrap();
-    let wins = Arc::new(AtomicUsize::new(0));
-    let threads: Vec<_> = (0..32)
-        .map(|i| {
-            let store = store.clone();
-            let wins = wins.clone();
-            std::thread::spawn(move || {
-                let r: Result<(), TestError> = store.transact(|tx| {
-                    if tx.contains(b"claim")? {
-                        return Err(TestError::Taken);
+    for (name, open) in backends() {
+        let store = open();
+        let wins = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..32)
+            .map(|i| {
+                let store = store.clone();
+                let wins = wins.clone();
+                std::thread::spawn(move || {
+                    let r: Result<(), TestError> = store.transact(|tx| {
+                        if tx.contains(b"claim")? {
+                            return Err(TestError::Taken);
+                        }
+                        tx.insert(b"claim", format!("{i}").into_bytes())?;
+                        Ok(())
+                    });
+                    if r.is_ok() {
+                        wins.fetch_add(1, Ordering::SeqCst);
                     }
-                    tx.insert(b"claim", format!("{i}").into_bytes())?;
-                    Ok(())
-                });
-                if r.is_ok() {
-                    wins.fetch_add(1, Ordering::SeqCst);
-                }
+                })
             })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(wins.load(Ordering::SeqCst), 1, "{name}");
     }
-    assert_eq!(wins.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn concurrent_increments_are_never_lost() {
+    for (name, open) in backends() {
+        let store = open();
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..25 {
+                        store
+                            .commit(|tx| tx.increment(b"count", 1).map(|_| ()))
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(
+            store.get(b"count").unwrap(),
+            Some(200u64.to_be_bytes().to_vec()),
+            "{name}"
+        );
+    }
 }
 
 #[test]
 fn committed_data_survives_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let store = Store::open(dir.path()).unwrap();
+    for (name, open) in backends() {
+        {
+            let store = open();
+            store
+                .commit(|tx| -> Result<(), StoreError> {
+                    tx.put_record(
+                        &key(&["thing", "1"]),
+                        &Thing {
+                            name: "kept".into(),
+                        },
+                    )?;
+                    tx.increment(b"counter", 5)?;
+                    Ok(())
+                })
+                .unwrap();
+        }
+        let store = open();
+        let t: Thing = store.get_record(&key(&["thing", "1"])).unwrap().unwrap();
+        assert_eq!(t.name, "kept", "{name}");
+        let all: Vec<_> = store
+            .scan_records::<Thing>(&prefix(&["thing"]))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(all.len(), 1, "{name}");
+        assert_eq!(store.get(b"counter").unwrap().unwrap(), 5u64.to_be_bytes());
+    }
+}
+
+#[test]
+fn scans_and_pages_follow_key_order_on_every_backend() {
+    for (name, open) in backends() {
+        let store = open();
+        // More keys than one PostgreSQL scan page, segments with NUL and 0xFF bytes, and
+        // neighbours just outside the prefix on both sides.
+        let mut expected = Vec::new();
         store
             .commit(|tx| -> Result<(), StoreError> {
-                tx.put_record(
-                    &key(&["thing", "1"]),
-                    &Thing {
-                        name: "kept".into(),
-                    },
-                )?;
-                tx.increment(b"counter", 5)?;
+                for i in 0..1200u32 {
+                    tx.insert(&key(&[b"g".as_slice(), &i.to_be_bytes()]), vec![1])?;
+                }
+                tx.insert(&key(&[b"g".as_slice(), b"\xff\xff"]), vec![2])?;
+                tx.insert(&key(&[b"g".as_slice(), b"a\0b"]), vec![3])?;
+                tx.insert(&key(&["f", "z"]), vec![9])?;
+                tx.insert(&key(&["h", "a"]), vec![9])?;
+                tx.insert(&key(&["g\0", "a"]), vec![9])?;
                 Ok(())
             })
             .unwrap();
+        for i in 0..1200u32 {
+            expected.push(key(&[b"g".as_slice(), &i.to_be_bytes()]));
+        }
+        expected.push(key(&[b"g".as_slice(), b"\xff\xff"]));
+        expected.push(key(&[b"g".as_slice(), b"a\0b"]));
+        expected.sort();
+        let scanned: Vec<Vec<u8>> = store
+            .scan_prefix(&prefix(&["g"]))
+            .map(|r| r.map(|(k, _)| k))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(scanned, expected, "{name}");
+        assert_eq!(store.count_prefix(&prefix(&["g"])).unwrap(), 1202, "{name}");
+        let page = store
+            .scan_from(&prefix(&["g"]), &expected[600], 10)
+            .unwrap();
+        let keys: Vec<_> = page.into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, expected[600..610].to_vec(), "{name}");
+        let tail = store
+            .scan_from(&prefix(&["g"]), &expected[1200], 10)
+            .unwrap();
+        assert_eq!(tail.len(), 2, "{name}: stops at the end of the prefix");
     }
-    let store = Store::open(dir.path()).unwrap();
-    let t: Thing = store.get_record(&key(&["thing", "1"])).unwrap().unwrap();
-    assert_eq!(t.name, "kept");
-    let all: Vec<_> = store
-        .scan_records::<Thing>(&prefix(&["thing"]))
-        .collect::<Result<_, _>>()
+}
+
+#[test]
+fn postgres_schema_is_migrated_once_and_a_newer_one_is_refused() {
+    let url = idflow_pgtest::database();
+    let location = StoreLocation::Postgres(url.clone());
+    // Several nodes starting at once all see the schema at this build's version.
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let location = location.clone();
+            std::thread::spawn(move || Store::open_at(&location).map(|s| s.schema_version()))
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap().unwrap().unwrap(), Some(1));
+    }
+    let mut client = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    client
+        .execute(
+            "INSERT INTO idflow_schema (version, description) VALUES (99, 'from the future')",
+            &[],
+        )
         .unwrap();
-    assert_eq!(all.len(), 1);
-    assert_eq!(store.get(b"counter").unwrap().unwrap(), 5u64.to_be_bytes());
+    let refused = Store::open_at(&location).err().expect("refused");
+    assert!(refused.to_string().contains("version 99"), "{refused}");
+}
+
+#[test]
+fn postgres_errors_name_the_server_without_its_password() {
+    let refused = Store::open_at(&StoreLocation::Postgres(
+        "postgres://idflow:hunter2@127.0.0.1:1/idflow?connect_timeout=2".into(),
+    ))
+    .err()
+    .expect("nothing listens on port 1");
+    let message = refused.to_string();
+    assert!(message.contains("127.0.0.1:1"), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
 }
 
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
