@@ -26,6 +26,9 @@ pub struct ExportArgs {
     /// The data directory (as `idflow serve` uses it; the server must not be running on it).
     #[arg(long, env = "IDFLOW_DATA", default_value = "./idflow-data")]
     data: PathBuf,
+    /// The PostgreSQL store, when the servers use one (`--store` of `idflow serve`).
+    #[arg(long, env = "IDFLOW_STORE", value_parser = crate::store_arg::parse_store_url)]
+    store: Option<String>,
     /// Only instances of this tenant.
     #[arg(long)]
     tenant: Option<String>,
@@ -45,19 +48,25 @@ pub fn main(cmd: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let store_dir = idflow_server::store_dir(&args.data);
-    if !store_dir.is_dir() {
-        anyhow::bail!(
-            "{} is not an idflow data directory (it has no store/ folder)",
-            args.data.display()
-        );
-    }
-    let store = Store::open(&store_dir).with_context(|| {
-        format!(
-            "opening the store in {} (is `idflow serve` running on it?)",
-            args.data.display()
-        )
-    })?;
+    let store = match &args.store {
+        Some(url) => Store::open_at(&idflow_store::StoreLocation::Postgres(url.clone()))
+            .with_context(|| format!("opening {}", crate::store_arg::shown(url)))?,
+        None => {
+            let store_dir = idflow_server::store_dir(&args.data);
+            if !store_dir.is_dir() {
+                anyhow::bail!(
+                    "{} is not an idflow data directory (it has no store/ folder)",
+                    args.data.display()
+                );
+            }
+            Store::open(&store_dir).with_context(|| {
+                format!(
+                    "opening the store in {} (is `idflow serve` running on it?)",
+                    args.data.display()
+                )
+            })?
+        }
+    };
     // Nothing runs: the runtime only reads instances and their histories (no resume, so no
     // timer fires because of an export).
     let runtime = Runtime::new(store, Arc::new(Catalogue::new()), RuntimeConfig::default());
@@ -160,6 +169,7 @@ mod tests {
     ) -> ExportArgs {
         ExportArgs {
             data: data.to_path_buf(),
+            store: None,
             tenant: tenant.map(String::from),
             instances: instances.iter().map(|s| s.to_string()).collect(),
             out: out.map(Path::to_path_buf),

@@ -14,6 +14,7 @@ mod history;
 mod replay;
 mod run;
 mod serve;
+mod store_arg;
 mod templates;
 mod token;
 mod validate;

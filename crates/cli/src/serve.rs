@@ -24,6 +24,11 @@ pub struct Args {
     /// The data directory (store and signing key); created on first start.
     #[arg(long, env = "IDFLOW_DATA", default_value = "./idflow-data")]
     pub data: PathBuf,
+    /// A PostgreSQL database to keep the store (and the keys) in, shared by every node started
+    /// with the same URL: `postgres://user:password@host:5432/idflow`. Default: the embedded
+    /// store in the data directory.
+    #[arg(long, env = "IDFLOW_STORE", value_parser = crate::store_arg::parse_store_url)]
+    pub store: Option<String>,
     /// The largest request body accepted, in bytes.
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
@@ -125,6 +130,7 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     runtime.block_on(async move {
         let mut config = Config::new(listen, &args.data);
+        config.store = args.store.clone();
         config.body_limit = args.body_limit;
         config.seed_demo = !args.no_demo;
         config.limits = ConnectionLimits {
@@ -140,7 +146,13 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
         config.public_url = args.public_url.clone();
         let server = Server::bind(config)
             .await
-            .with_context(|| format!("starting on data directory {}", args.data.display()))?;
+            .with_context(|| match &args.store {
+                Some(url) => format!(
+                    "starting on the PostgreSQL store {}",
+                    crate::store_arg::shown(url)
+                ),
+                None => format!("starting on data directory {}", args.data.display()),
+            })?;
         print_banner(&server, &args)?;
         server.run(shutdown_signal()).await?;
         eprintln!("idflow stopped; data flushed to {}", args.data.display());
@@ -153,16 +165,19 @@ fn print_banner(server: &Server, args: &Args) -> anyhow::Result<()> {
     let base = format!("http://{}", server.local_addr());
     let mut out = std::io::stdout().lock();
     writeln!(out, "idflow listening on {base}")?;
-    writeln!(
-        out,
-        "  data directory: {}{}",
-        args.data.display(),
-        if server.seeded() {
-            " (new: demo tenant seeded)"
-        } else {
-            ""
-        }
-    )?;
+    let seeded = if server.seeded() {
+        " (new: demo tenant seeded)"
+    } else {
+        ""
+    };
+    match &args.store {
+        Some(url) => writeln!(
+            out,
+            "  store: PostgreSQL {}{seeded}",
+            crate::store_arg::shown(url)
+        )?,
+        None => writeln!(out, "  data directory: {}{seeded}", args.data.display())?,
+    }
     writeln!(out, "  identity store API: {base}/api/identity-store/")?;
     writeln!(out, "  process manager API: {base}/api/process-manager/")?;
     writeln!(out, "  OpenAPI document: {base}/openapi.json")?;

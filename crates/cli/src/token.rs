@@ -22,6 +22,10 @@ pub struct Args {
     /// The data directory holding the signing key (created there if missing).
     #[arg(long, env = "IDFLOW_DATA", default_value = "./idflow-data")]
     pub data: PathBuf,
+    /// The PostgreSQL store holding the signing key, when the servers use one (`--store` of
+    /// `idflow serve`); default: the key file in the data directory.
+    #[arg(long, env = "IDFLOW_STORE", value_parser = crate::store_arg::parse_store_url)]
+    pub store: Option<String>,
     /// How long the token is valid: `90s`, `30m`, `24h`, `7d` (or plain seconds).
     #[arg(long, default_value = "24h", value_parser = parse_ttl)]
     pub ttl: Duration,
@@ -84,12 +88,22 @@ pub fn grants(tenant: &str, permissions: &[String]) -> anyhow::Result<Vec<String
 
 pub fn main(args: Args) -> anyhow::Result<ExitCode> {
     let permissions = grants(&args.tenant, &args.permissions)?;
-    let (key, created) = SigningKey::load_or_create(&args.data)
-        .with_context(|| format!("data directory {}", args.data.display()))?;
+    let (key, created) = match &args.store {
+        None => SigningKey::load_or_create(&args.data)
+            .with_context(|| format!("data directory {}", args.data.display()))?,
+        Some(url) => {
+            let store =
+                idflow_store::Store::open_at(&idflow_store::StoreLocation::Postgres(url.clone()))?;
+            SigningKey::load_or_create_in(idflow_server::key_file::KeyHome::Store(&store))?
+        }
+    };
     if created {
         eprintln!(
-            "created a new signing key in {} (servers on this directory accept tokens minted from it)",
-            args.data.display()
+            "created a new signing key in {} (servers on it accept tokens minted from it)",
+            match &args.store {
+                Some(url) => crate::store_arg::shown(url),
+                None => args.data.display().to_string(),
+            }
         );
     }
     let claims = Claims::new(args.subject, permissions, args.ttl);

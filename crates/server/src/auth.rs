@@ -66,8 +66,15 @@ impl SigningKey {
     /// Reads the data directory's key, creating it (32 random bytes, mode 0600) when it does not
     /// exist yet (see [`crate::key_file`]). Returns the key and whether it was created now.
     pub fn load_or_create(data_dir: &Path) -> Result<(SigningKey, bool), ServerError> {
+        SigningKey::load_or_create_in(crate::key_file::KeyHome::Dir(data_dir))
+    }
+
+    /// [`SigningKey::load_or_create`] wherever the deployment keeps its keys.
+    pub fn load_or_create_in(
+        home: crate::key_file::KeyHome<'_>,
+    ) -> Result<(SigningKey, bool), ServerError> {
         let (bytes, created) =
-            crate::key_file::load_or_create(data_dir, SIGNING_KEY_FILE, "signing key")?;
+            crate::key_file::load_or_create_in(home, SIGNING_KEY_FILE, "signing key")?;
         Ok((SigningKey::from_bytes(&bytes), created))
     }
 

@@ -1,6 +1,8 @@
-//! The data directory's secret key files: the JWT signing key (`signing.key`) and the marker key
-//! (`marker.key`) that history's commitment markers are keyed with. Each is 32 random bytes,
-//! created once with mode 0600, read at every start; nothing exports or prints them.
+//! The secret keys: the JWT signing key (`signing.key`) and the marker key (`marker.key`) that
+//! history's commitment markers are keyed with. Each is 32 random bytes, created once, read at
+//! every start; nothing exports or prints them. With the embedded store they are files of the
+//! data directory (mode 0600); with a shared PostgreSQL store they live in the store, so every
+//! node signs and checks tokens, and keys markers, alike ([`KeyHome`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,13 +22,61 @@ pub fn marker_key_path(data_dir: &Path) -> PathBuf {
     data_dir.join(MARKER_KEY_FILE)
 }
 
-/// Reads the data directory's marker key, creating it when the directory is new (or older than
-/// marker keys: its markers made so far are unkeyed, and stay as they are).
+/// Where the keys are kept.
+#[derive(Clone, Copy)]
+pub enum KeyHome<'a> {
+    /// Files of the data directory (the embedded store's deployments).
+    Dir(&'a Path),
+    /// The shared store itself (several nodes on one PostgreSQL database).
+    Store(&'a idflow_store::Store),
+}
+
+/// Reads the marker key, creating it when the deployment is new (or older than marker keys: its
+/// markers made so far are unkeyed, and stay as they are).
 pub fn load_or_create_marker_key(
-    data_dir: &Path,
+    home: KeyHome<'_>,
 ) -> Result<idflow_engine::redact::MarkerKey, ServerError> {
-    let (bytes, _) = load_or_create(data_dir, MARKER_KEY_FILE, "marker key")?;
+    let (bytes, _) = load_or_create_in(home, MARKER_KEY_FILE, "marker key")?;
     Ok(idflow_engine::redact::MarkerKey::from_bytes(bytes))
+}
+
+/// [`load_or_create`] in the data directory, or the same in the shared store (under
+/// `secret-key/{file_name}`): the first node to start creates the key in one transaction, and
+/// every node that starts at the same time reads that one.
+pub(crate) fn load_or_create_in(
+    home: KeyHome<'_>,
+    file_name: &str,
+    what: &'static str,
+) -> Result<([u8; KEY_BYTES], bool), ServerError> {
+    let store = match home {
+        KeyHome::Dir(dir) => return load_or_create(dir, file_name, what),
+        KeyHome::Store(store) => store,
+    };
+    let key = idflow_store::key(&["secret-key", file_name]);
+    // Drawn before the transaction, which may run more than once.
+    let mut fresh = [0u8; KEY_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut fresh);
+    let (bytes, created) = store.commit(|tx| -> Result<_, ServerError> {
+        match tx.get(&key)? {
+            Some(existing) => Ok((existing, false)),
+            None => {
+                tx.insert(&key, fresh.to_vec())?;
+                Ok((fresh.to_vec(), true))
+            }
+        }
+    })?;
+    let array: [u8; KEY_BYTES] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| ServerError::KeyFile {
+            what,
+            path: format!("{} (secret-key/{file_name})", store.describe()),
+            reason: format!(
+                "it holds {} bytes, expected exactly {KEY_BYTES}",
+                bytes.len()
+            ),
+        })?;
+    Ok((array, created))
 }
 
 /// Reads `data_dir/file_name` (a key: `what`, for messages), creating it (32 random bytes, mode

@@ -12,11 +12,12 @@ use idflow_activities::forms::Forms;
 use idflow_activities::Catalogue;
 use idflow_identity::Identity;
 use idflow_runtime::{Runtime, RuntimeConfig};
-use idflow_store::Store;
+use idflow_store::{Store, StoreLocation};
 
 use crate::auth::{Claims, SigningKey};
 use crate::connections::{self, ConnectionLimits};
 use crate::error::ServerError;
+use crate::key_file::KeyHome;
 use crate::rate::StartRate;
 use crate::state::AppState;
 use crate::{router, store_dir, DEFAULT_BODY_LIMIT};
@@ -26,6 +27,9 @@ use crate::{router, store_dir, DEFAULT_BODY_LIMIT};
 pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// A PostgreSQL URL: the store (and the keys) live in that database, shared with every node
+    /// started with the same URL; `None`: sled in `data_dir/store`, keys beside it.
+    pub store: Option<String>,
     /// The largest request body accepted (bytes).
     pub body_limit: usize,
     /// Seed the demo tenant when the data directory is new.
@@ -46,6 +50,7 @@ impl Config {
         Config {
             listen,
             data_dir: data_dir.into(),
+            store: None,
             body_limit: DEFAULT_BODY_LIMIT,
             seed_demo: true,
             limits: ConnectionLimits::default(),
@@ -98,9 +103,19 @@ pub fn open_data_dir(config: &Config) -> Result<Opened, ServerError> {
     // The data directory holds the signing key, TOTP seeds and verifiers: private to this user,
     // and refused when others may write to it.
     idflow_store::ensure_private_dir(data_dir)?;
-    let (key, _) = SigningKey::load_or_create(data_dir)?;
-    let marker_key = crate::key_file::load_or_create_marker_key(data_dir)?;
-    let store = Store::open(&store_dir(data_dir))?;
+    let (key, marker_key, store) = match &config.store {
+        None => {
+            let (key, _) = SigningKey::load_or_create(data_dir)?;
+            let marker_key = crate::key_file::load_or_create_marker_key(KeyHome::Dir(data_dir))?;
+            (key, marker_key, Store::open(&store_dir(data_dir))?)
+        }
+        Some(url) => {
+            let store = Store::open_at(&StoreLocation::Postgres(url.clone()))?;
+            let (key, _) = SigningKey::load_or_create_in(KeyHome::Store(&store))?;
+            let marker_key = crate::key_file::load_or_create_marker_key(KeyHome::Store(&store))?;
+            (key, marker_key, store)
+        }
+    };
     let identity = Arc::new(Identity::with_system_clock(store.clone()));
     let runtime = Arc::new(Runtime::new(
         store.clone(),

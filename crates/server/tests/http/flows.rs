@@ -50,7 +50,7 @@ pub(crate) fn answer(srv: &TestServer, instance: &Value, data: &Value) -> crate:
     )
 }
 
-fn history_kinds(srv: &TestServer, tenant: &str, instance_id: &str) -> Vec<String> {
+pub(crate) fn history_kinds(srv: &TestServer, tenant: &str, instance_id: &str) -> Vec<String> {
     let history = srv
         .get(
             &format!("{PM}/tenants/{tenant}/process-instances/{instance_id}/history"),

@@ -3,6 +3,7 @@
 //! pages and branding, the document's agreement with what the server accepts, and what reads
 //! and exports give away.
 
+mod cluster;
 mod common;
 mod conformance;
 mod designer;
