@@ -15,6 +15,7 @@ mod replay;
 mod run;
 mod serve;
 mod store_arg;
+mod store_cmd;
 mod templates;
 mod token;
 mod validate;
@@ -49,6 +50,9 @@ enum Command {
     History(history::Command),
     /// Measure a scenario (srp, engine, store, http).
     Bench(bench::Args),
+    /// The PostgreSQL store: copy a data directory into it, migrate its schema.
+    #[command(subcommand)]
+    Store(store_cmd::Command),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         Command::Replay(a) => replay::main(a),
         Command::History(c) => history::main(c),
         Command::Bench(a) => bench::main(a),
+        Command::Store(c) => store_cmd::main(c),
     };
     match result {
         Ok(code) => code,

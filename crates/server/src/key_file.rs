@@ -40,6 +40,52 @@ pub fn load_or_create_marker_key(
     Ok(idflow_engine::redact::MarkerKey::from_bytes(bytes))
 }
 
+/// Copies the key `file_name` from one home to another (moving a deployment to PostgreSQL);
+/// returns whether the source had it. A key already at the destination is an error: the
+/// destination would sign or key markers differently.
+pub fn copy_key(from: KeyHome<'_>, to: KeyHome<'_>, file_name: &str) -> Result<bool, ServerError> {
+    let what = "key";
+    let bytes = match from {
+        KeyHome::Dir(dir) => match read_key_file(&dir.join(file_name), what)? {
+            Some(bytes) => bytes,
+            None => return Ok(false),
+        },
+        KeyHome::Store(store) => {
+            match store.get(&idflow_store::key(&["secret-key", file_name]))? {
+                Some(bytes) => bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| ServerError::KeyFile {
+                        what,
+                        path: format!("{} (secret-key/{file_name})", store.describe()),
+                        reason: format!("it holds {} bytes, expected {KEY_BYTES}", bytes.len()),
+                    })?,
+                None => return Ok(false),
+            }
+        }
+    };
+    let KeyHome::Store(store) = to else {
+        return Err(ServerError::KeyFile {
+            what,
+            path: file_name.to_string(),
+            reason: "keys are copied into a store only".into(),
+        });
+    };
+    let key = idflow_store::key(&["secret-key", file_name]);
+    store.commit(|tx| -> Result<(), ServerError> {
+        if tx.get(&key)?.is_some() {
+            return Err(ServerError::KeyFile {
+                what,
+                path: format!("{} (secret-key/{file_name})", store.describe()),
+                reason: "the destination has a key of its own already".into(),
+            });
+        }
+        tx.insert(&key, bytes.to_vec())?;
+        Ok(())
+    })?;
+    Ok(true)
+}
+
 /// [`load_or_create`] in the data directory, or the same in the shared store (under
 /// `secret-key/{file_name}`): the first node to start creates the key in one transaction, and
 /// every node that starts at the same time reads that one.
