@@ -4,7 +4,7 @@
 use crate::common::*;
 use idflow_identity::client::{self, ClientError};
 use idflow_identity::policy::Requirement;
-use idflow_identity::{wire, Error, RefusalCode, UserRef, UserStatus};
+use idflow_identity::{wire, Error, RefusalCode, RefusalKind, UserRef, UserStatus};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -177,7 +177,7 @@ fn a_second_registration_is_refused_and_not_found_codes_name_the_object() {
         &str,
         Result<wire::PasscodeSessionStart, Error>,
         RefusalCode,
-        u16,
+        RefusalKind,
     )> = vec![
         (
             "tenant",
@@ -188,7 +188,7 @@ fn a_second_registration_is_refused_and_not_found_codes_name_the_object() {
                 POLICY,
             ),
             RefusalCode::TenantNotFound,
-            404,
+            RefusalKind::NotFound,
         ),
         (
             "store",
@@ -199,14 +199,14 @@ fn a_second_registration_is_refused_and_not_found_codes_name_the_object() {
                 POLICY,
             ),
             RefusalCode::StoreNotFound,
-            404,
+            RefusalKind::NotFound,
         ),
         (
             "user by ID",
             f.identity
                 .start_passcode_authentication(TENANT, STORE, UserRef::Id(missing), POLICY),
             RefusalCode::UserNotFound,
-            404,
+            RefusalKind::NotFound,
         ),
         (
             "user by external ID",
@@ -217,27 +217,27 @@ fn a_second_registration_is_refused_and_not_found_codes_name_the_object() {
                 POLICY,
             ),
             RefusalCode::UserNotFound,
-            404,
+            RefusalKind::NotFound,
         ),
         (
             "malformed user ID",
             f.identity
                 .start_passcode_authentication(TENANT, STORE, UserRef::Id("x"), POLICY),
             RefusalCode::UserNotFound,
-            404,
+            RefusalKind::NotFound,
         ),
         (
             "policy",
             f.identity
                 .start_passcode_authentication(TENANT, STORE, UserRef::Id(&user_id), "nope"),
             RefusalCode::PolicyNotFound,
-            404,
+            RefusalKind::NotFound,
         ),
     ];
-    for (what, result, code, status) in cases {
+    for (what, result, code, kind) in cases {
         let err = result.expect_err(what);
         assert_eq!(err.code(), Some(code), "{what}");
-        assert_eq!(err.http_status(), status, "{what}");
+        assert_eq!(err.kind(), Some(kind), "{what}");
         let message = err.refusal().map(|r| r.message.clone()).unwrap_or_default();
         assert!(!message.is_empty(), "{what}");
     }
@@ -359,8 +359,11 @@ fn user_administration() {
         .add_user(TENANT, STORE, "gus", UserStatus::Active);
     let err = taken.expect_err("taken");
     assert_eq!(
-        (err.code(), err.http_status()),
-        (Some(RefusalCode::ExtIdNotUnique), 409)
+        (err.code(), err.kind()),
+        (
+            Some(RefusalCode::ExtIdNotUnique),
+            Some(RefusalKind::Conflict)
+        )
     );
     for (ext, status) in [
         ("", UserStatus::Active),
