@@ -6,13 +6,11 @@
 //! - [`forms`]: custom form definitions (format documented there), versioned per tenant, rendered
 //!   with `{{processvar.path}}` templates into plain JSON.
 //! - [`shipped`]: the shipped definitions and forms, embedded; [`seed_demo`]: a demo tenant.
-//! - [`qr`]: QR codes as SVG.
 
 pub mod catalogue;
 pub mod demo;
 mod error;
 pub mod forms;
-pub mod qr;
 pub mod shipped;
 
 pub use catalogue::Catalogue;

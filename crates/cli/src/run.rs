@@ -311,10 +311,9 @@ fn dry_run(
         Some(seed) => Box::new(StdRng::seed_from_u64(seed)),
         None => Box::new(StdRng::from_entropy()),
     };
-    let identity_clock = clock.clone();
     let identity = Identity::new(
         store.clone(),
-        Arc::new(move || identity_clock.now_ms()),
+        clock.clone(),
         Box::new(StdRng::seed_from_u64(rng.next_u64())),
     );
     seed_demo(&runtime, &identity, TENANT, &DemoOptions::default())

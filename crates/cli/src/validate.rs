@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use idflow_defs::{codes, load_file, Diagnostic, Loaded, Severity};
-use serde::Serialize;
+use idflow_server::{FileReportBody, ValidationReport};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -27,41 +27,27 @@ pub enum Format {
     Json,
 }
 
-/// The outcome for one path: a definition file, or a folder that could not be searched.
-#[derive(Serialize)]
-struct FileReport {
+/// The outcome for one path: a definition file, or a folder that could not be searched (no
+/// definition, one diagnostic).
+struct Checked {
     path: String,
-    valid: bool,
-    /// The process id (the definition's name) when the file loaded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    process_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    content_hash: Option<String>,
-    diagnostics: Vec<Diagnostic>,
+    loaded: Loaded,
 }
 
-#[derive(Serialize, Default)]
-struct Summary {
-    files: usize,
-    valid: usize,
-    invalid: usize,
-    errors: usize,
-    warnings: usize,
-}
-
-#[derive(Serialize)]
+/// Every path's outcome, and the report the JSON format prints (the validation route's answer:
+/// one type for both, so they cannot drift apart).
 struct Report {
-    files: Vec<FileReport>,
-    summary: Summary,
+    checked: Vec<Checked>,
+    json: ValidationReport,
 }
 
 pub fn main(args: Args) -> anyhow::Result<ExitCode> {
     let report = validate(&args.paths);
     match args.format {
         Format::Text => print!("{}", render_text(&report)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report.json)?),
     }
-    Ok(if report.summary.invalid == 0 {
+    Ok(if report.json.summary.invalid == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -93,60 +79,49 @@ fn validate(paths: &[PathBuf]) -> Report {
             files.push(file_report(path, load_file(path)));
         }
     }
-    let mut summary = Summary {
-        files: files.len(),
-        ..Summary::default()
-    };
-    for file in &files {
-        if file.valid {
-            summary.valid += 1;
-        } else {
-            summary.invalid += 1;
-        }
-        for d in &file.diagnostics {
-            match d.severity {
-                Severity::Error => summary.errors += 1,
-                Severity::Warning => summary.warnings += 1,
-            }
-        }
-    }
-    Report { files, summary }
-}
-
-fn file_report(path: &Path, loaded: Loaded) -> FileReport {
-    FileReport {
-        path: path.display().to_string(),
-        valid: loaded.definition.is_some(),
-        process_id: loaded.definition.as_ref().map(|d| d.process_id.clone()),
-        content_hash: loaded.definition.as_ref().map(|d| d.content_hash.clone()),
-        diagnostics: loaded.diagnostics,
+    let json = ValidationReport::new(
+        files
+            .iter()
+            .map(|c| FileReportBody::new(c.path.clone(), &c.loaded))
+            .collect(),
+    );
+    Report {
+        checked: files,
+        json,
     }
 }
 
-fn path_problem(path: &Path, code: &'static str, message: String) -> FileReport {
-    FileReport {
+fn file_report(path: &Path, loaded: Loaded) -> Checked {
+    Checked {
         path: path.display().to_string(),
-        valid: false,
-        process_id: None,
-        content_hash: None,
-        diagnostics: vec![Diagnostic {
-            severity: Severity::Error,
-            code,
-            message,
-            source: path.display().to_string(),
-            line: 1,
-            column: 1,
-            element_id: None,
-        }],
+        loaded,
     }
+}
+
+fn path_problem(path: &Path, code: &'static str, message: String) -> Checked {
+    file_report(
+        path,
+        Loaded {
+            definition: None,
+            diagnostics: vec![Diagnostic {
+                severity: Severity::Error,
+                code,
+                message,
+                source: path.display().to_string(),
+                line: 1,
+                column: 1,
+                element_id: None,
+            }],
+        },
+    )
 }
 
 fn render_text(report: &Report) -> String {
     let mut out = String::new();
-    for file in &report.files {
-        out.push_str(&idflow_defs::render_text(&file.diagnostics));
+    for file in &report.checked {
+        out.push_str(&idflow_defs::render_text(&file.loaded.diagnostics));
     }
-    let s = &report.summary;
+    let s = &report.json.summary;
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     out.push_str(&format!(
         "{} checked: {} valid, {} invalid ({}, {})\n",

@@ -7,11 +7,8 @@
 
 use std::fmt;
 
-use serde::Serialize;
-
 /// How serious a diagnostic is: an error keeps the file from loading, a warning does not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     Error,
     Warning,
@@ -33,7 +30,7 @@ impl fmt::Display for Severity {
 }
 
 /// One problem found in a definition file, located by 1-based line and column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
     /// One of the codes in [`CODES`].
@@ -188,25 +185,6 @@ mod tests {
         assert_eq!(
             d.to_string(),
             "defs/a.bpmn:12:5: warning[UNKNOWN_ACTIVITY_TYPE]: unknown activity type 'addUsr'"
-        );
-    }
-
-    #[test]
-    fn json_form_names_every_field() {
-        let d = Diagnostic {
-            severity: Severity::Warning,
-            code: codes::NO_DEFAULT,
-            message: "m".into(),
-            source: "s".into(),
-            line: 1,
-            column: 2,
-            element_id: None,
-        };
-        let v = serde_json::to_value(&d).unwrap();
-        assert_eq!(
-            v,
-            serde_json::json!({"severity": "warning", "code": "NO_DEFAULT", "message": "m",
-                "source": "s", "line": 1, "column": 2, "element_id": null})
         );
     }
 

@@ -21,7 +21,7 @@
 use std::collections::BTreeSet;
 
 use idflow_defs::{Activity, ParamType};
-use idflow_expr::{render_text, EvalError, ParamExpr, Part, VarPath};
+use idflow_expr::{json_kind, render_text, EvalError, ParamExpr, Part, VarPath};
 use serde_json::{Map, Number, Value};
 
 use crate::redact::{is_marker, redact_at, MarkerKey};
@@ -192,7 +192,7 @@ fn describe(value: &Value) -> String {
     } else {
         text
     };
-    format!("{shown} ({})", crate::vars::kind(value))
+    format!("{shown} ({})", json_kind(value))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::io;
 
-use idflow_expr::{Segment, VarPath};
+use idflow_expr::{json_kind, Segment, VarPath};
 use serde_json::{Map, Value};
 
 use crate::Check;
@@ -65,7 +65,7 @@ fn as_object<'v>(
             };
             Err(format!(
                 "cannot write `{path}`: `{parent}` is {}, not an object",
-                kind(other)
+                json_kind(other)
             ))
         }
     }
@@ -77,7 +77,7 @@ pub(crate) fn append_checks(vars: &mut Value, checks: &[Check]) -> Result<(), St
         return Ok(());
     }
     let Value::Object(root) = vars else {
-        return Err(format!("processvar is {}, not an object", kind(vars)));
+        return Err(format!("processvar is {}, not an object", json_kind(vars)));
     };
     // Look up before inserting: `entry` would allocate the key on every call.
     if !root.contains_key("_checks") {
@@ -92,7 +92,7 @@ pub(crate) fn append_checks(vars: &mut Value, checks: &[Check]) -> Result<(), St
     let Value::Array(list) = list else {
         return Err(format!(
             "processvar._checks is {}, not an array: checks cannot be appended",
-            kind(list)
+            json_kind(list)
         ));
     };
     list.extend(checks.iter().map(|c| {
@@ -191,18 +191,6 @@ impl io::Write for ByteCounter {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
-    }
-}
-
-/// "a string", "an object", ... for messages.
-pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

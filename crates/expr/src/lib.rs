@@ -52,6 +52,20 @@ mod path;
 pub use condition::{CmpOp, Condition};
 pub use path::{Segment, VarPath};
 
+/// How a JSON value's type is named in error messages ("a string", "an object", "null"):
+/// the type, never the value, which may be secret.
+pub fn json_kind(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// A syntax error in an expression, with the byte offset in the expression text where it was found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message} (at offset {offset} of `{text}`)")]

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::{EvalError, ExprError};
+use crate::{json_kind, EvalError, ExprError};
 
 /// One step into the variable tree.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -145,7 +145,7 @@ impl VarPath {
                         VarPath {
                             segments: self.segments[..n].to_vec()
                         },
-                        kind(other),
+                        json_kind(other),
                         match seg {
                             Segment::Key(_) => "an object",
                             Segment::Index(_) => "an array",
@@ -160,17 +160,6 @@ impl VarPath {
     /// Whether `self` is `other` or lies inside it.
     pub fn starts_with(&self, other: &VarPath) -> bool {
         self.segments.starts_with(&other.segments)
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

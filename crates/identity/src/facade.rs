@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+use idflow_clock::{Clock, SystemClock};
 use idflow_store::{Store, Tx};
 use rand::{RngCore, SeedableRng};
 
@@ -13,9 +14,6 @@ use crate::ops::{self, Entropy};
 use crate::policy::{PasscodePolicy, TotpPolicy};
 use crate::records::{self, PasscodePolicyRecord, StoreRecord, TotpPolicyRecord, UserRecord};
 use crate::wire;
-
-/// The clock: Unix milliseconds.
-pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 /// Largest page [`Identity::list_users`] returns.
 pub const MAX_PAGE_SIZE: usize = 1000;
@@ -27,7 +25,7 @@ pub const MAX_PAGE_SIZE: usize = 1000;
 /// returned as [`Error::Refused`].
 pub struct Identity {
     store: Store,
-    clock: Clock,
+    clock: Arc<dyn Clock>,
     rng: Mutex<Box<dyn RngCore + Send>>,
 }
 
@@ -45,20 +43,10 @@ fn flatten<T>(result: Result<Result<T, crate::error::Refusal>, Failure>) -> Resu
     }
 }
 
-/// The system clock in Unix milliseconds (0 if the system clock is before 1970).
-pub fn system_clock() -> Clock {
-    Arc::new(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
-    })
-}
-
 impl Identity {
     /// An identity core with the given clock and randomness (tests pass a fixed clock and a seeded
     /// RNG and get deterministic IDs, salts, ephemerals and secrets).
-    pub fn new(store: Store, clock: Clock, rng: Box<dyn RngCore + Send>) -> Identity {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, rng: Box<dyn RngCore + Send>) -> Identity {
         crate::srp::warm_up();
         Identity {
             store,
@@ -71,7 +59,7 @@ impl Identity {
     pub fn with_system_clock(store: Store) -> Identity {
         Identity::new(
             store,
-            system_clock(),
+            Arc::new(SystemClock),
             Box::new(rand::rngs::StdRng::from_entropy()),
         )
     }
@@ -82,7 +70,7 @@ impl Identity {
 
     /// The current time by this core's clock.
     pub fn now_ms(&self) -> i64 {
-        (self.clock)()
+        self.clock.now_ms()
     }
 
     /// Draws the random values for one operation.

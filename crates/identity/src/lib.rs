@@ -105,13 +105,14 @@ pub mod client;
 pub mod model;
 pub mod ops;
 pub mod policy;
+pub mod qr;
 pub mod srp;
 pub mod timing;
 pub mod totp;
 pub mod wire;
 
 pub use error::{Error, Failure, OpResult, Refusal, RefusalCode, RefusalKind};
-pub use facade::{system_clock, Clock, Identity, MAX_PAGE_SIZE};
+pub use facade::{Identity, MAX_PAGE_SIZE};
 pub use idflow_ids::{id_from_bytes, is_id, new_id, ID_LENGTH};
 pub use model::{IdentityStore, User, UserPage, UserRef, UserStatus};
 pub use ops::Entropy;

@@ -6,8 +6,6 @@
 //! proves the device, counts as used.
 
 use hmac::{Hmac, Mac};
-use qrcode::render::svg;
-use qrcode::QrCode;
 use sha1::Sha1;
 use sha2::{Sha256, Sha512};
 use subtle::ConstantTimeEq;
@@ -165,14 +163,9 @@ pub fn key_uri(
     )
 }
 
-/// The QR code of `text` as a standalone SVG document.
+/// The QR code of `text` (an `otpauth://` URI) as a standalone SVG document, 200 pixels square.
 pub fn qr_svg(text: &str) -> Result<String, Failure> {
-    let code = QrCode::new(text.as_bytes()).map_err(|e| Failure::QrCode(e.to_string()))?;
-    Ok(code
-        .render::<svg::Color<'_>>()
-        .min_dimensions(200, 200)
-        .quiet_zone(true)
-        .build())
+    crate::qr::svg(text, 200).map_err(|e| Failure::QrCode(e.to_string()))
 }
 
 #[cfg(test)]

@@ -64,6 +64,14 @@ mod tests {
         assert!(!is_id("UGIRW7QN727EIV2XLXG4YH42N"));
         assert!(!is_id("ugirw7qn727eiv2xlxg4yh42n4"));
         assert!(!is_id("UGIRW7QN727EIV2XLXG4YH42N1"));
+        for bad in [
+            "",
+            "short",
+            "UGIRW7QN727EIV2XLXG4YH42N41",
+            "UGIRW7QN727EIV2XLXG4YH42N\u{e9}",
+        ] {
+            assert!(!is_id(bad), "{bad:?}");
+        }
         assert_eq!(id_from_bytes(&[0; 16]), "AAAAAAAAAAAAAAAAAAAAAAAAAA");
     }
 

@@ -38,7 +38,7 @@ pub fn parse(bytes: &[u8]) -> Result<History, Refusal> {
     let Value::Object(fields) = &value else {
         return Err(Refusal::NotAHistory(format!(
             "the document is {}, not an object with `format`, `version` and `events`",
-            json_kind(&value)
+            idflow_expr::json_kind(&value)
         )));
     };
     match fields.get("format") {
@@ -78,17 +78,6 @@ pub fn parse(bytes: &[u8]) -> Result<History, Refusal> {
         events,
         definition,
     })
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Events must be numbered 0, 1, 2… in file order.

@@ -26,7 +26,6 @@ use sha2::{Digest, Sha256};
 
 use crate::error::RuntimeError;
 use crate::handler::ActivityContext;
-use crate::ids::is_well_formed_id;
 use crate::keys;
 use crate::records::{
     activity_of, AnswerDigestRecord, ExportedDefinition, HistoryChunkRecord, HistoryExport,
@@ -245,7 +244,7 @@ impl Runtime {
     /// Starts an instance with the process token whose credential is `token_id`, consuming one
     /// use in the same transaction. Refused tokens answer [`RuntimeError::TokenRefused`].
     pub fn start(&self, token_id: &str) -> Result<InstanceView, RuntimeError> {
-        if !is_well_formed_id(token_id) {
+        if !idflow_ids::is_id(token_id) {
             return Err(RuntimeError::UnknownToken);
         }
         let entry = self
@@ -361,7 +360,7 @@ impl Runtime {
         instance_id: &str,
         action: Action,
     ) -> Result<ChainOp, RuntimeError> {
-        if !is_well_formed_id(instance_id) {
+        if !idflow_ids::is_id(instance_id) {
             return Err(unknown_instance(instance_id));
         }
         let outside = self
@@ -730,7 +729,7 @@ impl Runtime {
 
     /// The instance `id` as it is now.
     pub fn instance(&self, id: &str) -> Result<InstanceView, RuntimeError> {
-        if !is_well_formed_id(id) {
+        if !idflow_ids::is_id(id) {
             return Err(unknown_instance(id));
         }
         let key = keys::instance(id);
@@ -823,7 +822,7 @@ impl Runtime {
     }
 
     fn instance_record(&self, id: &str) -> Result<InstanceRecord, RuntimeError> {
-        if !is_well_formed_id(id) {
+        if !idflow_ids::is_id(id) {
             return Err(unknown_instance(id));
         }
         self.store
@@ -1005,7 +1004,7 @@ fn parse_cursor(cursor: &str) -> Result<(i64, &str), RuntimeError> {
         cursor.get(16..).ok_or_else(bad)?,
     );
     let started = i64::from_str_radix(hex, 16).map_err(|_| bad())?;
-    if !is_well_formed_id(id) {
+    if !idflow_ids::is_id(id) {
         return Err(bad());
     }
     Ok((started, id))

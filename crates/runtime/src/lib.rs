@@ -33,7 +33,6 @@
 //! instances for the retention purge (the private `retention` module).
 
 mod chains;
-mod clock;
 mod deployments;
 mod durable;
 mod error;
@@ -48,13 +47,12 @@ mod runtime;
 mod timers;
 mod tokens;
 
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use deployments::{Deployment, DeploymentInfo};
 pub use error::{Diagnostics, RuntimeError, TokenRefusal};
 pub use handler::{
     plain_step_view, ActivityContext, ActivityHandler, Script, ScriptError, ScriptedActivities,
 };
-pub use ids::{is_well_formed_id, ID_LEN};
+pub use idflow_clock::{Clock, ManualClock, SystemClock};
 pub use instances::{
     DefinitionKey, InstancePage, InstanceQuery, InstanceSummary, InstanceView, StepView, MAX_PAGE,
 };

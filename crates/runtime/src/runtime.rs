@@ -11,11 +11,11 @@ use idflow_engine::Limits;
 use idflow_store::{Store, Tx};
 
 use crate::chains::Combiner;
-use crate::clock::{Clock, SystemClock};
 use crate::durable::GroupCommit;
 use crate::error::RuntimeError;
 use crate::handler::ActivityHandler;
 use crate::ids::RandomSource;
+use idflow_clock::{Clock, SystemClock};
 
 /// How a [`Runtime`] is set up.
 #[derive(Clone)]

@@ -367,7 +367,7 @@ struct Tagged<'a, T>(&'a [(String, T)]);
 impl<T: std::fmt::Debug> std::fmt::Debug for Tagged<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let shown = |id: &String| {
-            if crate::ids::is_well_formed_id(id) {
+            if idflow_ids::is_id(id) {
                 log_tag(id)
             } else {
                 id.clone()

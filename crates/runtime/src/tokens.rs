@@ -7,7 +7,6 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::error::{RuntimeError, TokenRefusal};
-use crate::ids::is_well_formed_id;
 use crate::keys;
 use crate::records::{TokenIdRecord, TokenRecord};
 use crate::runtime::Runtime;
@@ -266,7 +265,7 @@ impl Runtime {
     /// Whether `id` is the credential of a process token: one point read, so a caller (the
     /// server's rate limit on starts) can tell real tokens from made-up IDs cheaply.
     pub fn is_token_id(&self, id: &str) -> Result<bool, RuntimeError> {
-        Ok(is_well_formed_id(id) && self.store.get(&keys::token_by_id(id))?.is_some())
+        Ok(idflow_ids::is_id(id) && self.store.get(&keys::token_by_id(id))?.is_some())
     }
 
     /// Every token of `tenant`, by name.

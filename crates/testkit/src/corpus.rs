@@ -315,13 +315,9 @@ impl World {
                 marker_key: None,
             },
         );
-        let identity_clock = {
-            let clock = Arc::clone(&clock);
-            Arc::new(move || clock.now_ms())
-        };
         let identity = Identity::new(
             store.clone(),
-            identity_clock,
+            clock.clone(),
             Box::new(ChaCha20Rng::seed_from_u64(seed ^ 0x1D_E7_17_7A)),
         );
         identity.create_store(TENANT, STORE)?;

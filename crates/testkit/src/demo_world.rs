@@ -37,10 +37,9 @@ impl World {
     pub fn new() -> World {
         let clock = Arc::new(ManualClock::new(START_MS));
         let store = Store::temporary().expect("temporary store");
-        let identity_clock = Arc::clone(&clock);
         let identity = Identity::new(
             store.clone(),
-            Arc::new(move || idflow_runtime::Clock::now_ms(identity_clock.as_ref())),
+            clock.clone(),
             Box::new(ChaCha20Rng::seed_from_u64(11)),
         );
         let runtime = Runtime::new(

@@ -5,13 +5,12 @@
 //! `{"browserResponse": {...}}` (the whole form answer), or either as JSON text. Messages name
 //! the missing or mistyped field and never quote a value (they are verifiers and proofs).
 
+use idflow_expr::json_kind;
 use idflow_identity::wire::{
     CompletePasscodeAuthenticationRequest, CompletePasscodeRegistrationRequest,
     CompletePasscodeRenewalRequest, SrpRegistrationData, SrpVerificationData,
 };
 use serde_json::{Map, Value};
-
-use super::common::kind;
 
 /// The answer object, unwrapped from `browserResponse` and parsed from text where needed.
 fn answer_object(value: Option<&Value>, param: &str) -> Result<Map<String, Value>, String> {
@@ -42,11 +41,14 @@ fn parse_if_text(value: &Value, what: &str) -> Result<Map<String, Value>, String
             Ok(Value::Object(map)) => Ok(map),
             Ok(other) => Err(format!(
                 "{what} must be a JSON object, but its text holds {}",
-                kind(&other)
+                json_kind(&other)
             )),
             Err(_) => Err(format!("{what} is text that is not a JSON object")),
         },
-        other => Err(format!("{what} must be a JSON object, not {}", kind(other))),
+        other => Err(format!(
+            "{what} must be a JSON object, not {}",
+            json_kind(other)
+        )),
     }
 }
 
@@ -55,14 +57,17 @@ fn string_field(map: &Map<String, Value>, object: &str, field: &str) -> Result<S
         return Err(format!("{object} is missing"));
     };
     let Value::Object(inner) = inner else {
-        return Err(format!("{object} must be an object, not {}", kind(inner)));
+        return Err(format!(
+            "{object} must be an object, not {}",
+            json_kind(inner)
+        ));
     };
     match inner.get(field) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         Some(Value::String(_)) => Err(format!("{object}.{field} is empty")),
         Some(other) => Err(format!(
             "{object}.{field} must be a base64 string, not {}",
-            kind(other)
+            json_kind(other)
         )),
         None => Err(format!("{object}.{field} is missing")),
     }
@@ -138,7 +143,7 @@ pub(crate) fn totp_code(value: Option<&Value>, param: &str) -> Result<String, St
         Some(Value::Number(n)) => Ok(n.to_string()),
         Some(other) => Err(format!(
             "code must be a string of digits, not {}",
-            kind(other)
+            json_kind(other)
         )),
         None => Err("code is missing".to_string()),
     }

@@ -3,7 +3,7 @@
 
 use idflow_defs::ActivityType;
 use idflow_engine::{ActivityResult, Check, CheckResult, Inputs, VarWrite};
-use idflow_expr::VarPath;
+use idflow_expr::{json_kind, VarPath};
 use idflow_identity::model::{User, UserRef};
 use idflow_identity::ops::{self, Entropy};
 use idflow_identity::wire;
@@ -87,7 +87,7 @@ impl Run<'_, '_> {
             Some(other) => Err(failed(format!(
                 "{}: parameter \"{param}\" must be text, but it is {}",
                 self.name(),
-                kind(other)
+                json_kind(other)
             ))),
         }
     }
@@ -312,16 +312,4 @@ pub(crate) fn put_secret(keys: &[&str], value: Value) -> VarWrite {
 /// A user as the API shows it.
 pub(crate) fn user_json(user: &User) -> Value {
     wire::to_value(&wire::User::from(user))
-}
-
-/// "a string", "an object", ... for messages (never the value: it may be secret).
-pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }

@@ -2,9 +2,10 @@
 //! `processvar._decision`, where gateway conditions route on it.
 
 use idflow_engine::ActivityResult;
+use idflow_expr::json_kind;
 use serde_json::Value;
 
-use super::common::{failed, kind, put, Flow, Run};
+use super::common::{failed, put, Flow, Run};
 
 /// The decisions a decider can reach.
 const DECISIONS: [&str; 3] = ["PASS", "FAIL", "REVIEW"];
@@ -39,7 +40,7 @@ pub(crate) fn decide(run: &Run<'_, '_>) -> Flow<ActivityResult> {
         Some(other) => {
             return Err(failed(format!(
                 "Simple Decider: \"Derive Decision From\" must be PASS, FAIL or REVIEW, but it is {}",
-                kind(other)
+                json_kind(other)
             )))
         }
     };
@@ -58,7 +59,7 @@ pub(crate) fn decide(run: &Run<'_, '_>) -> Flow<ActivityResult> {
                 Some(other) => {
                     return Err(failed(format!(
                         "Simple Decider: processvar._checks must be a list of checks, but it is {}",
-                        kind(other)
+                        json_kind(other)
                     )))
                 }
             };

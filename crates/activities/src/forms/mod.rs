@@ -79,6 +79,7 @@ mod template;
 use std::collections::HashSet;
 use std::fmt;
 
+use idflow_expr::json_kind;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -87,7 +88,7 @@ pub use registry::{
 };
 pub use template::{TemplateRenderError, TemplateSyntaxError, TextTemplate, MAX_TEMPLATE_BYTES};
 
-use crate::qr;
+use idflow_identity::qr;
 
 /// Largest form definition accepted, in bytes.
 pub const MAX_FORM_BYTES: usize = 256 * 1024;
@@ -334,7 +335,7 @@ impl FormDefinition {
             Some(other) => {
                 return Err(fail(
                     "name",
-                    format!("must be a string, not {}", kind(other)),
+                    format!("must be a string, not {}", json_kind(other)),
                 ))
             }
             None => return Err(fail("name", "is required".to_string())),
@@ -363,7 +364,7 @@ impl FormDefinition {
                         Some(other) => {
                             return Err(fail(
                                 "title.text",
-                                format!("must be a string, not {}", kind(other)),
+                                format!("must be a string, not {}", json_kind(other)),
                             ))
                         }
                         None => return Err(fail("title.text", "is required".to_string())),
@@ -375,7 +376,7 @@ impl FormDefinition {
                         Some(other) => {
                             return Err(fail(
                                 "title.subtitle",
-                                format!("must be a string, not {}", kind(other)),
+                                format!("must be a string, not {}", json_kind(other)),
                             ))
                         }
                         None => None,
@@ -385,7 +386,7 @@ impl FormDefinition {
             Some(other) => {
                 return Err(fail(
                     "title",
-                    format!("must be an object or a string, not {}", kind(other)),
+                    format!("must be an object or a string, not {}", json_kind(other)),
                 ))
             }
             None => return Err(fail("title", "is required".to_string())),
@@ -396,7 +397,7 @@ impl FormDefinition {
             Some(other) => {
                 return Err(fail(
                     "components",
-                    format!("must be an array, not {}", kind(other)),
+                    format!("must be an array, not {}", json_kind(other)),
                 ))
             }
             None => return Err(fail("components", "is required".to_string())),
@@ -443,7 +444,7 @@ impl FormDefinition {
                     Some(other) => {
                         return Err(fail(
                             "submitButton field elementId",
-                            format!("must be a string, not {}", kind(other)),
+                            format!("must be a string, not {}", json_kind(other)),
                         ))
                     }
                     None => "submit".to_string(),
@@ -463,7 +464,7 @@ impl FormDefinition {
                     Some(other) => {
                         return Err(fail(
                             "submitButton field uiLabel",
-                            format!("must be a string, not {}", kind(other)),
+                            format!("must be a string, not {}", json_kind(other)),
                         ))
                     }
                     None => {
@@ -481,7 +482,7 @@ impl FormDefinition {
             Some(other) => {
                 return Err(fail(
                     "submitButton",
-                    format!("must be an object, not {}", kind(other)),
+                    format!("must be an object, not {}", json_kind(other)),
                 ))
             }
         };
@@ -642,14 +643,14 @@ fn submit_json(button: &SubmitButton, label: String) -> Value {
 fn parse_component(index: usize, raw: &Value) -> Result<Component, (String, String)> {
     let here = format!("components[{index}]");
     let Value::Object(map) = raw else {
-        return Err((here, format!("must be an object, not {}", kind(raw))));
+        return Err((here, format!("must be an object, not {}", json_kind(raw))));
     };
     let kind_text = match map.get("type") {
         Some(Value::String(t)) => t.as_str(),
         Some(other) => {
             return Err((
                 format!("{here} field type"),
-                format!("must be a string, not {}", kind(other)),
+                format!("must be a string, not {}", json_kind(other)),
             ))
         }
         None => return Err((format!("{here} field type"), "is required".to_string())),
@@ -669,7 +670,7 @@ fn parse_component(index: usize, raw: &Value) -> Result<Component, (String, Stri
         Some(other) => {
             return Err((
                 format!("{here} ({component_kind}) field elementId"),
-                format!("must be a string, not {}", kind(other)),
+                format!("must be a string, not {}", json_kind(other)),
             ))
         }
         None => {
@@ -728,7 +729,10 @@ fn parse_component(index: usize, raw: &Value) -> Result<Component, (String, Stri
                     FieldType::Bool { .. } => "a boolean",
                     FieldType::Size { .. } => "a whole number of pixels",
                 };
-                return Err((at(), format!("must be {expected}, not {}", kind(other))));
+                return Err((
+                    at(),
+                    format!("must be {expected}, not {}", json_kind(other)),
+                ));
             }
         };
         fields.push((spec.name, value));
@@ -845,17 +849,6 @@ fn invalid(form: &str, location: &str, reason: impl Into<String>) -> FormInvalid
         form: form.to_string(),
         location: location.to_string(),
         reason: reason.into(),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

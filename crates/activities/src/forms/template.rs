@@ -9,6 +9,7 @@
 
 use handlebars::template::{Parameter, TemplateElement};
 use handlebars::{Handlebars, Path, PathSeg, Template};
+use idflow_expr::json_kind;
 use serde_json::{Map, Value};
 
 /// The root every substitution starts from, matched case-insensitively (`processVar` works too).
@@ -206,7 +207,11 @@ impl Substitution {
                         "\"{key}\" is not an index of an array of length {}",
                         items.len()
                     ),
-                    other => format!("`{}` is {}, not an object", self.prefix(depth), kind(other)),
+                    other => format!(
+                        "`{}` is {}, not an object",
+                        self.prefix(depth),
+                        json_kind(other)
+                    ),
                 },
             })?;
         }
@@ -214,7 +219,7 @@ impl Substitution {
             Value::String(_) | Value::Number(_) | Value::Bool(_) => Ok(()),
             other => Err(TemplateRenderError::NotText {
                 path: self.written.clone(),
-                kind: kind(other),
+                kind: json_kind(other),
             }),
         }
     }
@@ -227,17 +232,6 @@ impl Substitution {
             out.push_str(key);
         }
         out
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

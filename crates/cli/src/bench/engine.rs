@@ -24,8 +24,9 @@ use serde_json::{json, Value};
 
 use super::Args;
 
-/// The benchmark flow, built into the binary so the command runs from anywhere.
-const FLOW: &[u8] = include_bytes!("../../../../tests/bench/engine-flow.bpmn");
+/// The benchmark flow, built into the binary so the command runs from anywhere; `idflow bench
+/// store` runs it too.
+pub(super) const FLOW: &[u8] = include_bytes!("../../../../tests/bench/engine-flow.bpmn");
 const DEFAULT_INSTANCES: u64 = 200_000;
 const WARM_UP: u64 = 2_000;
 const ROUNDS: u64 = 5;
@@ -81,26 +82,8 @@ impl Doubles {
             token: json!({"storeName": "people", "externalId": "alice"}),
             key: MarkerKey::from_bytes([7; MarkerKey::LEN]),
             step_seed: StepSeed::from_bytes([7; StepSeed::LEN]),
-            get_user: ActivityResult::Completed {
-                writes: vec![VarWrite {
-                    path: VarPath::keys(&["user1"]),
-                    value: json!({"id": "01HUSERBENCH", "externalId": "alice", "status": "ACTIVE"}),
-                    secret: false,
-                }],
-                checks: Vec::new(),
-            },
-            decide: ActivityResult::Completed {
-                writes: vec![VarWrite {
-                    path: VarPath::keys(&["_decision"]),
-                    value: json!("PASS"),
-                    secret: false,
-                }],
-                checks: vec![Check {
-                    name: "profile".into(),
-                    result: CheckResult::Pass,
-                    detail: "complete".into(),
-                }],
-            },
+            get_user: get_user_result(),
+            decide: decide_result(),
             answer: json!({"colour": "blue", "newsletter": true}),
         }
     }
@@ -111,6 +94,34 @@ impl Doubles {
             "decide" => Ok(self.decide.clone()),
             other => bail!("the benchmark flow has no activity '{other}'"),
         }
+    }
+}
+
+/// What Get User gives in the benchmarks, as the identity activity would.
+pub(super) fn get_user_result() -> ActivityResult {
+    ActivityResult::Completed {
+        writes: vec![VarWrite {
+            path: VarPath::keys(&["user1"]),
+            value: json!({"id": "01HUSERBENCH", "externalId": "alice", "status": "ACTIVE"}),
+            secret: false,
+        }],
+        checks: Vec::new(),
+    }
+}
+
+/// What Simple Decider gives in the benchmarks: `PASS`, with one passed check.
+pub(super) fn decide_result() -> ActivityResult {
+    ActivityResult::Completed {
+        writes: vec![VarWrite {
+            path: VarPath::keys(&["_decision"]),
+            value: json!("PASS"),
+            secret: false,
+        }],
+        checks: vec![Check {
+            name: "profile".into(),
+            result: CheckResult::Pass,
+            detail: "complete".into(),
+        }],
     }
 }
 

@@ -22,15 +22,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
-use idflow_engine::{ActivityResult, Check, CheckResult, Status, VarPath, VarWrite};
+use idflow_engine::Status;
 use idflow_runtime::{ActivityHandler, Runtime, RuntimeConfig, ScriptedActivities};
 use idflow_store::{Durability, Store};
 use serde_json::{json, Value};
 
+use super::engine::{decide_result, get_user_result, FLOW};
 use super::Args;
 
-/// The benchmark flow, shared with `idflow bench engine`.
-const FLOW: &[u8] = include_bytes!("../../../../tests/bench/engine-flow.bpmn");
 const FLOW_NAME: &str = "bench-engine";
 const TENANT: &str = "bench";
 const DEFAULT_INSTANCES: u64 = 20_000;
@@ -43,32 +42,8 @@ const GOAL_BYTES: f64 = 4_096.0;
 /// `idflow bench engine`'s test doubles).
 fn scripted_activities() -> ScriptedActivities {
     ScriptedActivities::new()
-        .on_every_visit(
-            "getUser",
-            ActivityResult::Completed {
-                writes: vec![VarWrite {
-                    path: VarPath::keys(&["user1"]),
-                    value: json!({"id": "01HUSERBENCH", "externalId": "alice", "status": "ACTIVE"}),
-                    secret: false,
-                }],
-                checks: Vec::new(),
-            },
-        )
-        .on_every_visit(
-            "decide",
-            ActivityResult::Completed {
-                writes: vec![VarWrite {
-                    path: VarPath::keys(&["_decision"]),
-                    value: json!("PASS"),
-                    secret: false,
-                }],
-                checks: vec![Check {
-                    name: "profile".into(),
-                    result: CheckResult::Pass,
-                    detail: "complete".into(),
-                }],
-            },
-        )
+        .on_every_visit("getUser", get_user_result())
+        .on_every_visit("decide", decide_result())
 }
 
 /// A scratch directory removed when dropped.

@@ -76,7 +76,12 @@ fn json_output_carries_the_same_diagnostics() {
     assert_eq!(out.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     let loaded = idflow_defs::load_file(&repo_root().join(file));
-    let mut diagnostics = serde_json::to_value(&loaded.diagnostics).expect("serializable");
+    let bodies: Vec<_> = loaded
+        .diagnostics
+        .iter()
+        .map(idflow_server::DiagnosticBody::from)
+        .collect();
+    let mut diagnostics = serde_json::to_value(bodies).expect("serializable");
     for d in diagnostics.as_array_mut().expect("array") {
         d["source"] = serde_json::json!(file);
     }

@@ -2,8 +2,9 @@
 //! store with a clock the test moves by hand and a seeded RNG.
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+
+use idflow_clock::{Clock, ManualClock};
 
 use idflow_identity::policy::{
     PasscodePolicy, PasscodeRequirements, RegexRule, TotpAlgorithm, TotpPolicy,
@@ -21,26 +22,21 @@ pub const START_MS: i64 = 1_700_000_000_000;
 
 pub struct Fixture {
     pub identity: Identity,
-    pub clock: Arc<AtomicI64>,
+    pub clock: Arc<ManualClock>,
 }
 
 impl Fixture {
     pub fn now(&self) -> i64 {
-        self.clock.load(Ordering::SeqCst)
+        self.clock.now_ms()
     }
 
     pub fn advance_ms(&self, ms: i64) {
-        self.clock.fetch_add(ms, Ordering::SeqCst);
+        self.clock.advance(ms);
     }
 }
 
-pub fn identity_over(store: Store, seed: u64, clock: Arc<AtomicI64>) -> Identity {
-    let reader = clock.clone();
-    Identity::new(
-        store,
-        Arc::new(move || reader.load(Ordering::SeqCst)),
-        Box::new(ChaCha20Rng::seed_from_u64(seed)),
-    )
+pub fn identity_over(store: Store, seed: u64, clock: Arc<ManualClock>) -> Identity {
+    Identity::new(store, clock, Box::new(ChaCha20Rng::seed_from_u64(seed)))
 }
 
 /// A fixture with a store, a passcode policy and a TOTP policy.
@@ -49,7 +45,7 @@ pub fn fixture(seed: u64) -> Fixture {
 }
 
 pub fn fixture_with(seed: u64, passcode: PasscodePolicy, totp: TotpPolicy) -> Fixture {
-    let clock = Arc::new(AtomicI64::new(START_MS));
+    let clock = Arc::new(ManualClock::new(START_MS));
     let identity = identity_over(
         Store::temporary().expect("temporary store"),
         seed,

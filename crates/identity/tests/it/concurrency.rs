@@ -1,7 +1,6 @@
 //! Races: many threads adding users with one external ID, completing one session, or failing
 //! proofs at once. Each must come out as if the operations ran one after another.
 
-use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
@@ -51,7 +50,7 @@ fn sixty_four_adds_with_one_external_id_yield_exactly_one_user() {
     let identity = Arc::new(identity_over(
         Store::open(dir.path()).expect("open"),
         60,
-        Arc::new(AtomicI64::new(START_MS)),
+        Arc::new(idflow_clock::ManualClock::new(START_MS)),
     ));
     identity.create_store(TENANT, STORE).expect("store");
     let shared = identity.clone();

@@ -1,7 +1,6 @@
 //! Restart: everything written before the store is closed is there after it is reopened, and
 //! flows started before the restart complete after it.
 
-use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
 
 use crate::common::*;
@@ -13,7 +12,7 @@ use rand_chacha::ChaCha20Rng;
 #[test]
 fn data_written_survives_a_reopen() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let clock = Arc::new(AtomicI64::new(START_MS));
+    let clock = Arc::new(idflow_clock::ManualClock::new(START_MS));
     let mut rng = ChaCha20Rng::seed_from_u64(70);
 
     let (alice, bob, carol, open_session, pending, totp_start, users_before) = {

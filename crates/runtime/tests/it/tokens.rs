@@ -46,7 +46,7 @@ fn tokens_are_created_listed_read_and_deactivated() {
         )
         .expect("creates");
     assert_eq!(a.id.len(), 26);
-    assert!(idflow_runtime::is_well_formed_id(&a.id));
+    assert!(idflow_ids::is_id(&a.id));
     assert_ne!(a.id, b.id);
     assert_eq!(a.status, TokenStatus::Active);
     assert_eq!(a.uses, 0);

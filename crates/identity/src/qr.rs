@@ -1,4 +1,4 @@
-//! QR codes as SVG text, for the `qrCode` form component and the TOTP registration data.
+//! QR codes as SVG text: the TOTP registration data's, and the `qrCode` form component's.
 
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};

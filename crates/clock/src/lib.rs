@@ -1,4 +1,6 @@
-//! Where the runtime reads the time: the system clock in production, a settable clock in tests.
+//! Where idflow reads the time: the system clock in production, a settable clock in tests and
+//! dry runs. The runtime and the identity core read the same clock, so a test that moves it
+//! moves both.
 //!
 //! The engine never reads a clock; the runtime reads one once per chain (start, answer, timer)
 //! and hands the value to the engine in the input, so the history records it.
