@@ -140,7 +140,7 @@ mod tests {
     #[test]
     fn exit_status_says_whether_every_history_replays() {
         let corpus = vec![root().join("tests/replay")];
-        let corpus_size = idflow_replay::corpus::scenarios().len();
+        let corpus_size = idflow_testkit::corpus::scenarios().len();
         let all = format!("{corpus_size} replayed, 0 diverged, 0 refused");
         let registrations = registration_histories().len();
         let renamed = format!("{registrations} replayed, 0 diverged, 0 refused");

@@ -2,8 +2,9 @@
 //!
 //! A [`Refusal`] is an answer, not a fault: a wrong passcode, a taken external ID, an expired
 //! session. It carries a stable [`RefusalCode`], a message naming the field or object at fault,
-//! and (through the code) a [`RefusalKind`] that maps to an HTTP status. A [`Failure`] is
-//! something below the domain going wrong (storage I/O, a corrupt record) and maps to 500.
+//! and (through the code) a [`RefusalKind`]: not found, invalid, or a conflict with existing data
+//! (the server maps kinds to HTTP statuses; this crate knows no HTTP). A [`Failure`] is something
+//! below the domain going wrong (storage I/O, a corrupt record).
 //!
 //! Operations in [`crate::ops`] return [`OpResult`], `Result<Result<T, Refusal>, Failure>`: the
 //! outer `Err` aborts the caller's transaction, the inner `Err` does not. That is how a refusal
@@ -15,25 +16,15 @@ use std::fmt;
 use idflow_store::StoreError;
 use serde::{Deserialize, Serialize};
 
-/// What an HTTP layer does with a refusal.
+/// The class of a refusal, which is all a boundary (the HTTP server) needs to choose its answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RefusalKind {
-    /// 404: the tenant, store, user, policy or registration does not exist.
+    /// The tenant, store, user, policy or registration does not exist.
     NotFound,
-    /// 400: anything else the caller sent or asked for that cannot be done.
+    /// Anything else the caller sent or asked for that cannot be done.
     Invalid,
-    /// 409: the request collides with existing data (a taken external ID or name).
+    /// The request collides with existing data (a taken external ID or name).
     Conflict,
-}
-
-impl RefusalKind {
-    pub fn http_status(self) -> u16 {
-        match self {
-            RefusalKind::NotFound => 404,
-            RefusalKind::Invalid => 400,
-            RefusalKind::Conflict => 409,
-        }
-    }
 }
 
 macro_rules! refusal_codes {
@@ -56,7 +47,7 @@ macro_rules! refusal_codes {
                 }
             }
 
-            /// The HTTP class of this code.
+            /// The class of this code.
             pub fn kind(self) -> RefusalKind {
                 match self {
                     $(RefusalCode::$variant => RefusalKind::$kind,)*
@@ -141,10 +132,6 @@ impl Refusal {
     pub fn kind(&self) -> RefusalKind {
         self.code.kind()
     }
-
-    pub fn http_status(&self) -> u16 {
-        self.code.kind().http_status()
-    }
 }
 
 /// Something went wrong below the domain. Never caused by what a client sent.
@@ -193,12 +180,9 @@ impl Error {
         self.refusal().map(|r| r.code)
     }
 
-    /// 404/400/409 for refusals, 500 for failures.
-    pub fn http_status(&self) -> u16 {
-        match self {
-            Error::Refused(r) => r.http_status(),
-            Error::Failed(_) => 500,
-        }
+    /// The refusal's class, if this is a refusal.
+    pub fn kind(&self) -> Option<RefusalKind> {
+        self.refusal().map(Refusal::kind)
     }
 }
 
@@ -248,35 +232,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_round_trip_and_map_to_http() {
+    fn codes_round_trip_and_have_their_kinds() {
         for code in RefusalCode::ALL {
             assert_eq!(RefusalCode::parse(code.as_str()), Some(*code));
             let json = serde_json::to_string(code).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
         }
         let expectations = [
-            ("USER_NOT_FOUND", 404),
-            ("POLICY_NOT_FOUND", 404),
-            ("STORE_NOT_FOUND", 404),
-            ("TENANT_NOT_FOUND", 404),
-            ("PASSCODE_NOT_REGISTERED", 404),
-            ("EXT_ID_NOT_UNIQUE", 409),
-            ("PASSCODE_ALREADY_REGISTERED", 400),
-            ("INVALID_REGISTRATION_DATA", 400),
-            ("SESSION_EXPIRED", 400),
-            ("SESSION_NOT_FOUND", 400),
-            ("PASSCODE_IN_HISTORY", 400),
-            ("VERIFICATION_FAILED", 400),
-            ("USER_LOCKED", 400),
-            ("FAILED_TO_ADD_USER", 400),
-            ("TOTP_ALREADY_REGISTERED", 400),
-            ("TOTP_NOT_REGISTERED", 404),
-            ("INVALID_CODE", 400),
-            ("INVALID_ENCODING", 400),
+            ("USER_NOT_FOUND", RefusalKind::NotFound),
+            ("POLICY_NOT_FOUND", RefusalKind::NotFound),
+            ("STORE_NOT_FOUND", RefusalKind::NotFound),
+            ("TENANT_NOT_FOUND", RefusalKind::NotFound),
+            ("PASSCODE_NOT_REGISTERED", RefusalKind::NotFound),
+            ("EXT_ID_NOT_UNIQUE", RefusalKind::Conflict),
+            ("PASSCODE_ALREADY_REGISTERED", RefusalKind::Invalid),
+            ("INVALID_REGISTRATION_DATA", RefusalKind::Invalid),
+            ("SESSION_EXPIRED", RefusalKind::Invalid),
+            ("SESSION_NOT_FOUND", RefusalKind::Invalid),
+            ("PASSCODE_IN_HISTORY", RefusalKind::Invalid),
+            ("VERIFICATION_FAILED", RefusalKind::Invalid),
+            ("USER_LOCKED", RefusalKind::Invalid),
+            ("FAILED_TO_ADD_USER", RefusalKind::Invalid),
+            ("TOTP_ALREADY_REGISTERED", RefusalKind::Invalid),
+            ("TOTP_NOT_REGISTERED", RefusalKind::NotFound),
+            ("INVALID_CODE", RefusalKind::Invalid),
+            ("INVALID_ENCODING", RefusalKind::Invalid),
         ];
-        for (text, status) in expectations {
+        for (text, kind) in expectations {
             let code = RefusalCode::parse(text);
-            assert_eq!(code.map(|c| c.kind().http_status()), Some(status), "{text}");
+            assert_eq!(code.map(RefusalCode::kind), Some(kind), "{text}");
         }
     }
 

@@ -12,15 +12,16 @@
 //! - [`wire`]: the JSON shapes of the API (start answers, complete requests, the user, policies,
 //!   TOTP), serde types apart from the domain types in [`model`] and [`policy`].
 //! - [`client`]: the Rust SRP client (and a TOTP code helper) used by tests, examples and the CLI.
-//! - [`srp`], [`totp`]: the protocols themselves. [`bench`](mod@bench): the SRP benchmark.
+//! - [`srp`], [`totp`]: the protocols themselves. [`timing`]: the server's SRP arithmetic one
+//!   operation at a time, for the CLI's SRP benchmark to time.
 //! - [`new_id`]: the ID format (128 random bits as 26 base32 characters).
 //!
 //! # Outcomes
 //!
-//! Operations return [`OpResult`]: a [`Failure`] (storage, corruption: abort, HTTP 500) or an
-//! inner `Result` whose error is a [`Refusal`]: an expected "no" with a stable [`RefusalCode`]
+//! Operations return [`OpResult`]: a [`Failure`] (storage, corruption: abort) or an inner
+//! `Result` whose error is a [`Refusal`]: an expected "no" with a stable [`RefusalCode`]
 //! (`USER_NOT_FOUND`, `VERIFICATION_FAILED`, ...), a message naming the field or object at fault,
-//! and a [`RefusalKind`] (NotFound 404, Invalid 400, Conflict 409). A refusal may carry writes that
+//! and a [`RefusalKind`] (NotFound, Invalid, Conflict; the server maps them to 404, 400, 409). A refusal may carry writes that
 //! must be committed (see "Locking" and "Sessions"), so callers commit on `Ok(Err(_))`.
 //! The facade does exactly that and then returns [`Error::Refused`].
 //!
@@ -100,13 +101,13 @@ mod error;
 mod facade;
 mod records;
 
-pub mod bench;
 pub mod client;
 pub mod model;
 pub mod ops;
 pub mod policy;
 pub mod qr;
 pub mod srp;
+pub mod timing;
 pub mod totp;
 pub mod wire;
 

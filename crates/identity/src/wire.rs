@@ -619,24 +619,6 @@ pub struct TotpCodeRequest {
     pub code: String,
 }
 
-/// An error body: stable `code`, a `message` naming what was wrong, the HTTP `status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    pub code: String,
-    pub message: String,
-    pub status: u16,
-}
-
-impl From<&Refusal> for ErrorBody {
-    fn from(r: &Refusal) -> Self {
-        ErrorBody {
-            code: r.code.as_str().to_string(),
-            message: r.message.clone(),
-            status: r.http_status(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,8 +22,9 @@
 //!
 //! [`Replayer`] loads the definitions once for many calls; [`replay_file`] replays one history;
 //! [`Replayer::replay_bytes`] one held in memory. The `idflow replay` command is a front end to
-//! the same calls, and [`corpus`] records histories of the shipped flows (the corpus in
-//! `tests/replay`).
+//! the same calls. The corpus of recorded histories of the shipped flows in `tests/replay` is
+//! recorded by the test kit (`idflow_testkit::corpus`, a dev-dependency only), so this crate
+//! knows neither the activities nor identity.
 //!
 //! # What counts as a divergence
 //!
@@ -56,7 +57,6 @@
 //! the recorded content hash, or with no definition to replay against, is refused with a
 //! [`Refusal`] naming the fault. Nothing a file holds makes the replay panic.
 
-pub mod corpus;
 mod definitions;
 mod diff;
 mod error;

@@ -1,7 +1,12 @@
 //! What the runtime writes to its logs when things go wrong: timers that cannot fire (a store
 //! error naming the instance's key), instances repaired on resume. An instance ID with its step
 //! ID answers the step, so neither may appear: the lines name instances by their log tags.
+//!
+//! A test binary of its own, apart from `tests/it`: its log capture must not race with other
+//! tests registering the same log call sites (a call site first reached while no capturing
+//! subscriber exists may be cached as uninteresting).
 
+#[path = "it/common.rs"]
 mod common;
 
 use std::io::Write;

@@ -162,9 +162,18 @@ impl From<idflow_identity::Refusal> for ApiError {
 }
 
 fn refusal(r: &idflow_identity::Refusal) -> ApiError {
-    let status = axum::http::StatusCode::from_u16(r.http_status())
-        .unwrap_or(axum::http::StatusCode::BAD_REQUEST);
-    ApiError::new(status, r.code.as_str(), r.message.clone())
+    ApiError::new(refusal_status(r.kind()), r.code.as_str(), r.message.clone())
+}
+
+/// The HTTP status of an identity refusal's class: the one place identity's outcomes meet HTTP.
+fn refusal_status(kind: idflow_identity::RefusalKind) -> axum::http::StatusCode {
+    use axum::http::StatusCode;
+    use idflow_identity::RefusalKind;
+    match kind {
+        RefusalKind::NotFound => StatusCode::NOT_FOUND,
+        RefusalKind::Invalid => StatusCode::BAD_REQUEST,
+        RefusalKind::Conflict => StatusCode::CONFLICT,
+    }
 }
 
 impl From<idflow_store::StoreError> for ApiError {
@@ -270,6 +279,44 @@ impl From<RuntimeError> for ApiError {
                 other => ApiError::conflict("INVALID_INSTANCE_STATE", other.to_string()),
             },
             RuntimeError::Store(_) | RuntimeError::Inconsistent(_) => ApiError::internal(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use idflow_identity::RefusalCode;
+
+    use super::refusal_status;
+
+    #[test]
+    fn identity_refusals_answer_404_400_or_409_by_their_kind() {
+        let expectations = [
+            ("USER_NOT_FOUND", StatusCode::NOT_FOUND),
+            ("POLICY_NOT_FOUND", StatusCode::NOT_FOUND),
+            ("STORE_NOT_FOUND", StatusCode::NOT_FOUND),
+            ("TENANT_NOT_FOUND", StatusCode::NOT_FOUND),
+            ("PASSCODE_NOT_REGISTERED", StatusCode::NOT_FOUND),
+            ("TOTP_NOT_REGISTERED", StatusCode::NOT_FOUND),
+            ("EXT_ID_NOT_UNIQUE", StatusCode::CONFLICT),
+            ("STORE_ALREADY_EXISTS", StatusCode::CONFLICT),
+            ("POLICY_ALREADY_EXISTS", StatusCode::CONFLICT),
+            ("PASSCODE_ALREADY_REGISTERED", StatusCode::BAD_REQUEST),
+            ("INVALID_REGISTRATION_DATA", StatusCode::BAD_REQUEST),
+            ("SESSION_EXPIRED", StatusCode::BAD_REQUEST),
+            ("SESSION_NOT_FOUND", StatusCode::BAD_REQUEST),
+            ("PASSCODE_IN_HISTORY", StatusCode::BAD_REQUEST),
+            ("VERIFICATION_FAILED", StatusCode::BAD_REQUEST),
+            ("USER_LOCKED", StatusCode::BAD_REQUEST),
+            ("FAILED_TO_ADD_USER", StatusCode::BAD_REQUEST),
+            ("TOTP_ALREADY_REGISTERED", StatusCode::BAD_REQUEST),
+            ("INVALID_CODE", StatusCode::BAD_REQUEST),
+            ("INVALID_ENCODING", StatusCode::BAD_REQUEST),
+        ];
+        for (text, status) in expectations {
+            let code = RefusalCode::parse(text).map(|c| refusal_status(c.kind()));
+            assert_eq!(code, Some(status), "{text}");
         }
     }
 }

@@ -6,6 +6,7 @@ mod engine;
 mod http;
 mod srp;
 mod store;
+mod thread_clock;
 
 #[derive(clap::Args)]
 pub struct Args {

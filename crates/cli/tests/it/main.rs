@@ -1,0 +1,8 @@
+//! The CLI's integration tests, one binary (one link) for all of them: `idflow serve`,
+//! `idflow validate` and `idflow store copy` run as child processes of the built binary, and
+//! the workspace's habits (every Rust file opens with a `//!` line).
+
+mod serve;
+mod store_copy;
+mod tidy;
+mod validate;

@@ -1,0 +1,241 @@
+//! Restarts: close the runtime, reopen the store, and find every instance, its history and its
+//! armed timers there; resume reports what it found and due timers fire.
+
+use crate::common::*;
+use idflow_engine::Status;
+use idflow_runtime::flows;
+use serde_json::json;
+
+#[test]
+fn instances_tokens_and_timers_survive_a_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (resting, timed, done, token_id) = {
+        let h = on_disk(dir.path(), flows::six_node_script(true));
+        deploy_all(&h.runtime);
+        let token = h
+            .runtime
+            .create_token(
+                TENANT,
+                idflow_runtime::NewToken {
+                    name: "t".into(),
+                    description: String::new(),
+                    process_defn_name: "six-node".into(),
+                    process_defn_version: None,
+                    kind: idflow_runtime::TokenKind::CountLimited { max_uses: 2 },
+                    parameters: six_node_params(),
+                    ui_url: None,
+                },
+            )
+            .expect("token");
+        let resting = h.runtime.start(&token.id).expect("starts");
+        let timed = h
+            .runtime
+            .start_definition(TENANT, "timed-step", None, json!({}))
+            .expect("starts");
+        let other = h
+            .runtime
+            .start_definition(TENANT, "two-steps", None, json!({}))
+            .expect("starts");
+        let mut done = other.clone();
+        while let Some(step) = done.step.clone() {
+            done = h
+                .runtime
+                .answer(&other.id, &step.step_id, json!({"k": 1}))
+                .expect("answers");
+        }
+        (resting, timed, done, token.id)
+        // Dropped here: the store closes.
+    };
+
+    let h = on_disk(dir.path(), flows::six_node_script(true));
+    h.clock.set(T0 + 1);
+    let report = h.runtime.resume().expect("resumes");
+    assert_eq!(report.active, 2);
+    assert_eq!(report.at_step, 2);
+    assert!(report.repaired.is_empty(), "{:?}", report.repaired);
+    assert!(report.timers_fired.fired.is_empty());
+
+    assert_eq!(h.runtime.instance(&resting.id).expect("reads"), resting);
+    assert_eq!(h.runtime.instance(&done.id).expect("reads"), done);
+    assert_eq!(
+        h.runtime.history(&done.id).expect("history").len() as u64,
+        {
+            let export = h.runtime.export_history(&done.id).expect("export");
+            export.events.len() as u64
+        }
+    );
+    assert_eq!(h.runtime.token(TENANT, "t").expect("token").uses, 1);
+    assert_eq!(
+        h.runtime.next_timer_due().expect("reads"),
+        Some(T0 + 5 * 60 * 1000)
+    );
+
+    // The resting instance continues on the reopened store.
+    let step = resting.step.clone().expect("step").step_id;
+    let finished = h
+        .runtime
+        .answer(&resting.id, &step, json!({}))
+        .expect("answers");
+    assert_eq!(finished.status, Status::CompletedEndedSuccess);
+    // The token still has its second use, and no more.
+    h.runtime.start(&token_id).expect("second use");
+    assert!(h.runtime.start(&token_id).is_err());
+
+    // The persisted timer fires after the restart.
+    drop(h);
+    let h = on_disk(dir.path(), flows::six_node_script(true));
+    h.clock.set(T0 + 5 * 60 * 1000);
+    let report = h.runtime.resume().expect("resumes");
+    assert_eq!(report.timers_fired.fired, vec![timed.id.clone()]);
+    assert_eq!(
+        h.runtime.instance(&timed.id).expect("reads").status,
+        Status::CompletedTerminated
+    );
+}
+
+#[test]
+fn resume_repairs_what_atomic_commits_should_never_leave() {
+    use idflow_runtime::records::InstanceRecord;
+    use idflow_store::{key, Store};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (half, timed) = {
+        let h = on_disk(dir.path(), flows::six_node_script(true));
+        deploy_all(&h.runtime);
+        let half = h
+            .runtime
+            .start_definition(TENANT, "six-node", None, six_node_params())
+            .expect("starts");
+        let timed = h
+            .runtime
+            .start_definition(TENANT, "timed-step", None, json!({}))
+            .expect("starts");
+        (half, timed)
+    };
+    {
+        // Damage the store by hand: one instance caught waiting for its decider, the timed
+        // one indexed as if it had no timer, and an index entry for an instance that does not
+        // exist.
+        let store = Store::open(dir.path()).expect("open");
+        let instance_key = key(&["i", half.id.as_str()]);
+        let mut record: InstanceRecord = store
+            .get_record(&instance_key)
+            .expect("read")
+            .expect("exists");
+        record.position = idflow_runtime::records::PositionRecord::AwaitingActivity {
+            node: "decide".into(),
+        };
+        record.step = None;
+        let index = |due: &str, id: &str| key(&["ia", due, id]);
+        let timed_due = format!("{:016x}", T0 + 5 * 60 * 1000);
+        assert!(
+            store
+                .get(&index(&timed_due, &timed.id))
+                .expect("read")
+                .is_some(),
+            "the timed instance is indexed by its timer"
+        );
+        store
+            .commit(|tx| {
+                tx.put_record(&instance_key, &record)?;
+                tx.remove(&index(&timed_due, &timed.id))?;
+                tx.insert(&index("ffffffffffffffff", &timed.id), Vec::new())?;
+                tx.insert(
+                    &index("0000000000000001", "AAAAAAAAAAAAAAAAAAAAAAAAAA"),
+                    Vec::new(),
+                )
+            })
+            .expect("damaged");
+    }
+    let h = on_disk(dir.path(), flows::six_node_script(true));
+    let report = h.runtime.resume().expect("resumes");
+    assert_eq!(report.active, 2);
+    assert_eq!(report.at_step, 1);
+    let repaired: Vec<&str> = report.repaired.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(repaired.len(), 3, "{:?}", report.repaired);
+    assert!(repaired.contains(&"AAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    assert!(repaired.contains(&timed.id.as_str()));
+    let (_, why) = report
+        .repaired
+        .iter()
+        .find(|(id, _)| *id == half.id)
+        .expect("the half-advanced instance is reported");
+    assert!(why.contains("'decide'"), "{why}");
+    let repaired = h.runtime.instance(&half.id).expect("reads");
+    assert_eq!(repaired.status, Status::CompletedProcessError);
+    assert_eq!(
+        repaired.error.expect("error").node.as_deref(),
+        Some("decide")
+    );
+    assert_eq!(
+        h.runtime.next_timer_due().expect("reads"),
+        Some(T0 + 5 * 60 * 1000)
+    );
+    assert_eq!(
+        h.runtime.instance(&timed.id).expect("reads").status,
+        Status::Active
+    );
+    // A second resume finds nothing left to repair.
+    let again = h.runtime.resume().expect("resumes");
+    assert!(again.repaired.is_empty());
+    assert_eq!(again.active, 1);
+}
+
+#[test]
+fn an_unreadable_instance_record_is_set_aside_and_the_rest_resumes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (broken, healthy) = {
+        let h = on_disk(dir.path(), flows::six_node_script(true));
+        deploy_all(&h.runtime);
+        let start = || {
+            h.runtime
+                .start_definition(TENANT, "two-steps", None, json!({}))
+                .expect("starts")
+        };
+        let (broken, healthy) = (start(), start());
+        // Damage one record the way a newer build (an unknown version) or a bad disk would.
+        let store = h.runtime.store();
+        let key = idflow_store::key(&["i", &broken.id]);
+        store
+            .commit(|tx| {
+                tx.insert(&key, b"\x01{\"t\": [[[".to_vec())
+                    .map_err(idflow_runtime::RuntimeError::from)
+            })
+            .expect("damaged");
+        (broken, healthy)
+    };
+
+    let h = on_disk(dir.path(), flows::six_node_script(true));
+    let report = h
+        .runtime
+        .resume()
+        .expect("one unreadable record does not stop the start");
+    assert_eq!(report.active, 1);
+    assert_eq!(report.set_aside.len(), 1, "{report:?}");
+    assert_eq!(report.set_aside[0].0, broken.id);
+    assert!(report.set_aside[0].1.contains("corrupt"), "{report:?}");
+    let store = h.runtime.store();
+    assert!(store
+        .get(&idflow_store::key(&["iq", &broken.id]))
+        .expect("reads")
+        .is_some());
+
+    // The listing leaves it out and says so; the healthy instance goes on.
+    let page = h
+        .runtime
+        .list_instances(TENANT, &idflow_runtime::InstanceQuery::default())
+        .expect("lists");
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].id, healthy.id);
+    assert_eq!(page.unreadable, 1);
+    let step = healthy.step.expect("at a step").step_id;
+    h.runtime
+        .answer(&healthy.id, &step, json!({"k": 1}))
+        .expect("answers");
+
+    // A second start finds nothing more to set aside.
+    drop(h);
+    let h = on_disk(dir.path(), flows::six_node_script(true));
+    let report = h.runtime.resume().expect("resumes");
+    assert!(report.set_aside.is_empty(), "{report:?}");
+}
