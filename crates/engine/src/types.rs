@@ -1,4 +1,5 @@
-//! The engine's public vocabulary: instance state, inputs, commands and history events.
+//! The engine's public vocabulary: instance state, inputs, what the outside must do next, and
+//! history events.
 //!
 //! These are core types: they carry no serde derives. The runtime keeps its own persisted record
 //! types and converts (see the runtime crate's `records` module), so the engine can change its
@@ -65,7 +66,7 @@ impl fmt::Display for Status {
 pub enum Position {
     /// Created, `Input::Start` not yet applied.
     NotStarted,
-    /// Waiting for the result of the activity at `node` (`Command::RunActivity` was issued).
+    /// Waiting for the result of the activity at `node` (`Next::RunActivity` was returned).
     AwaitingActivity { node: String },
     /// Resting at a step until the end user answers `step_id` (or a timer fires).
     AtStep { node: String, step_id: String },
@@ -466,30 +467,28 @@ impl Inputs {
     }
 }
 
-/// What the outside must do after a transition.
+/// The one thing the outside must do after a transition: every transition ends in exactly one of
+/// these, so the outside never has two things to do at once, nor nothing.
+///
+/// Timers are not in it: the timers armed on a step are part of the instance's state
+/// ([`Instance::timers`], from which the outside schedules them, also after a restart), and the
+/// history records their arming and cancelling (`TimerArmed`, `TimerCancelled`).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Command {
+pub enum Next {
     /// Execute this activity and feed back `Input::ActivityDone { node, .. }`.
     RunActivity {
         node: String,
         activity: ActivityType,
         inputs: Inputs,
     },
-    /// The instance now rests at this step: show it to the end user.
+    /// The instance now rests at this step (with its timers, if any, armed): show it to the end
+    /// user, whose answer comes back as `Input::Answer { step_id, .. }`.
     PresentStep {
         node: String,
         step_id: String,
         activity: ActivityType,
         inputs: Inputs,
     },
-    /// Feed `Input::TimerFired { timer_id }` at `due_ms` (also after a restart: it is in the state).
-    ArmTimer {
-        timer_id: String,
-        boundary: String,
-        due_ms: i64,
-    },
-    /// The timer is no longer needed.
-    CancelTimer { timer_id: String },
     /// The instance ended with this status.
     Ended { status: Status },
 }
@@ -591,11 +590,11 @@ pub struct RecordedWrite {
     pub secret: bool,
 }
 
-/// The result of [`apply`](crate::apply): what happened and what the outside must do.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// The result of [`apply`](crate::apply): what happened and what the outside must do next.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
     pub events: Vec<HistoryEvent>,
-    pub commands: Vec<Command>,
+    pub next: Next,
 }
 
 /// Limits the engine enforces.

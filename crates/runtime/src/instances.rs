@@ -16,7 +16,7 @@ use std::sync::Arc;
 use idflow_defs::{ActivityType, Definition};
 use idflow_engine::redact::{canonical_json, masked_variables, redact_variables};
 use idflow_engine::{
-    apply, Command, DefinitionRef, HistoryEvent, Input, Instance, InstanceError, Status, StepSeed,
+    apply, DefinitionRef, HistoryEvent, Input, Instance, InstanceError, Next, Status, StepSeed,
 };
 use idflow_expr::VarPath;
 use idflow_ids::log_tag;
@@ -557,10 +557,9 @@ impl Runtime {
         now: i64,
     ) -> Result<Driven, RuntimeError> {
         let mut events = Vec::new();
-        let mut step: Option<StepViewRecord> = None;
-        let mut next = Some(input);
+        let mut input = input;
         let mut applied = 0usize;
-        while let Some(mut input) = next.take() {
+        let step = loop {
             applied += 1;
             if applied > self.limits.max_steps_per_apply {
                 // A cycle of activities without a step would never rest: stop it as an error.
@@ -589,82 +588,63 @@ impl Runtime {
                     }
                 })?;
             events.extend(transition.events);
-            for command in transition.commands {
-                let follow_up = match command {
-                    Command::RunActivity {
+            // Armed timers are indexed from the state after the chain (see `persist`).
+            input = match transition.next {
+                Next::RunActivity {
+                    node,
+                    activity,
+                    inputs,
+                } => {
+                    let ctx = ActivityContext {
+                        tenant: &meta.tenant,
+                        instance_id: &instance.id,
+                        node: &node,
+                        step_id: None,
+                        now_ms: now,
+                        variables: &instance.variables,
+                        random: &self.random,
+                    };
+                    let result = self.handler.run(tx, &ctx, activity, &inputs)?;
+                    Input::ActivityDone {
                         node,
-                        activity,
-                        inputs,
-                    } => {
-                        let ctx = ActivityContext {
-                            tenant: &meta.tenant,
-                            instance_id: &instance.id,
-                            node: &node,
-                            step_id: None,
-                            now_ms: now,
-                            variables: &instance.variables,
-                            random: &self.random,
-                        };
-                        let result = self.handler.run(tx, &ctx, activity, &inputs)?;
-                        Some(Input::ActivityDone {
-                            node,
-                            result,
-                            now_ms: now,
-                        })
+                        result,
+                        now_ms: now,
                     }
-                    Command::PresentStep {
-                        node,
-                        step_id,
-                        activity,
-                        inputs,
-                    } => {
-                        let ctx = ActivityContext {
-                            tenant: &meta.tenant,
-                            instance_id: &instance.id,
-                            node: &node,
-                            step_id: Some(&step_id),
-                            now_ms: now,
-                            variables: &instance.variables,
-                            random: &self.random,
-                        };
-                        match self.handler.render_step(tx, &ctx, activity, &inputs)? {
-                            Ok(view) => {
-                                step = Some(StepViewRecord {
-                                    step_id,
-                                    node,
-                                    activity: activity.key().to_string(),
-                                    view,
-                                });
-                                None
-                            }
-                            Err(message) => Some(Input::Abort {
-                                node: Some(node),
-                                message,
-                                now_ms: now,
-                            }),
-                        }
-                    }
-                    // Timers are indexed from the state after the chain (see `persist`).
-                    Command::ArmTimer { .. }
-                    | Command::CancelTimer { .. }
-                    | Command::Ended { .. } => None,
-                };
-                if let Some(input) = follow_up {
-                    if next.is_some() {
-                        return Err(RuntimeError::Inconsistent(
-                            "the engine asked for two things at once".to_string(),
-                        ));
-                    }
-                    next = Some(input);
                 }
-            }
-        }
-        if step
-            .as_ref()
-            .is_some_and(|s| instance.current_step() != Some(s.step_id.as_str()))
-        {
-            step = None;
-        }
+                Next::PresentStep {
+                    node,
+                    step_id,
+                    activity,
+                    inputs,
+                } => {
+                    let ctx = ActivityContext {
+                        tenant: &meta.tenant,
+                        instance_id: &instance.id,
+                        node: &node,
+                        step_id: Some(&step_id),
+                        now_ms: now,
+                        variables: &instance.variables,
+                        random: &self.random,
+                    };
+                    match self.handler.render_step(tx, &ctx, activity, &inputs)? {
+                        Ok(view) => {
+                            break Some(StepViewRecord {
+                                step_id,
+                                node,
+                                activity: activity.key().to_string(),
+                                view,
+                            })
+                        }
+                        Err(message) => Input::Abort {
+                            node: Some(node),
+                            message,
+                            now_ms: now,
+                        },
+                    }
+                }
+                Next::Ended { .. } => break None,
+            };
+        };
         Ok(Driven { events, step })
     }
 
