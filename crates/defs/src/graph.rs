@@ -268,7 +268,7 @@ fn check_boundaries(
                         ),
                     );
                 }
-                CatchKey::Timer if !spec.is_step => ctx.error(
+                CatchKey::Timer if !spec.is_step() => ctx.error(
                     codes::TIMER_NOT_ON_STEP,
                     boundary.el,
                     Some(boundary.id),

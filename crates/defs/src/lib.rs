@@ -60,7 +60,10 @@ mod xml;
 use std::path::PathBuf;
 
 pub use activity::{CAMUNDA_NS, TEMPLATE_TYPE_PROPERTY};
-pub use catalogue::{catalogue, ActivitySpec, ActivityType, ParamSpec, ParamType};
+pub use catalogue::{
+    catalogue, ActivitySpec, ActivityType, ParamSpec, ParamType, Role, StepSpec, DECISION_FAIL,
+    DECISION_VARIABLE,
+};
 pub use diagnostic::{code_info, codes, render_text, CodeInfo, Diagnostic, Severity, CODES};
 pub use files::{find_definition_files, load_file};
 pub use loader::{load, Loaded};

@@ -563,7 +563,7 @@ fn read_activity<'d>(ctx: &mut Ctx<'_>, el: &'d Element, nodes: &mut Vec<RawNode
     let flow_refs = node_children(ctx, el, id);
     let (activity, spec) = activity::read(ctx, el, id);
     if let Some(spec) = spec {
-        if spec.is_step && el.local == "serviceTask" {
+        if spec.is_step() && el.local == "serviceTask" {
             ctx.warn(
                 codes::STEP_ON_SERVICE_TASK,
                 el,

@@ -30,11 +30,16 @@
 //! - A step gets an unguessable ID derived from the instance's step seed and its event index
 //!   ([`StepSeed::step_id`]; a revisited step gets a fresh one), arms its timer boundaries
 //!   (due = now + duration), and rests. Its answer (a JSON object) is stored at
-//!   `processvar.<Form data Key>`; a timer firing cancels the others and takes the timer's path.
+//!   `processvar.<answer key>` (the value of the parameter the catalogue names as the step's
+//!   answer key, [`idflow_defs::StepSpec`]: "Form data Key"); a timer firing cancels the others
+//!   and takes the timer's path.
 //! - At an end event: an error end, or an error path (an error boundary taken since the last
-//!   Simple Decider), gives `COMPLETED_ENDED_ERROR`; a timed-out path `COMPLETED_TERMINATED`;
-//!   `processvar._decision == "FAIL"` `COMPLETED_ENDED_ERROR`; anything else
-//!   `COMPLETED_ENDED_SUCCESS`. The end's name (else its ID) is the outcome.
+//!   decider, an activity whose catalogue role is [`idflow_defs::Role::Decider`]), gives
+//!   `COMPLETED_ENDED_ERROR`; a timed-out path `COMPLETED_TERMINATED`; a `FAIL` decision
+//!   (`processvar._decision == "FAIL"`, [`idflow_defs::DECISION_VARIABLE`]) `COMPLETED_ENDED_ERROR`;
+//!   anything else `COMPLETED_ENDED_SUCCESS`. The end's name (else its ID) is the outcome.
+//!
+//! The engine names no activity: what it does with one depends only on its catalogue role.
 //! - The variables' serialized size is bounded ([`Limits`]): an answer over it is refused
 //!   ([`EngineError::AnswerTooLarge`], the end user may retry), an activity's writes over it end
 //!   the instance. So is the number of nodes entered in one transition (a loop with no step).

@@ -9,7 +9,9 @@
 
 use std::borrow::Cow;
 
-use idflow_defs::{Activity, ActivityType, Definition, Node, NodeKind};
+use idflow_defs::{
+    Activity, Definition, Node, NodeKind, Role, StepSpec, DECISION_FAIL, DECISION_VARIABLE,
+};
 use idflow_expr::{EvalError, ParamExpr, Segment, VarPath};
 use serde_json::{Map, Value};
 
@@ -23,9 +25,6 @@ use crate::{
     Instance, InstanceError, Limits, Next, PathMark, Position, RecordedWrite, Status, StepSeed,
     Transition, VarWrite,
 };
-
-/// The parameter of a step that names where its answer is stored.
-const FORM_DATA_KEY: &str = "Form data Key";
 
 /// Applies `input` to `instance` under `def`: the instance advances until it awaits an activity's
 /// result, rests at a step, or ends. Returns the history events (values redacted: secrets become
@@ -69,9 +68,10 @@ pub fn apply(
         Accepted::Answer {
             node,
             activity,
+            step,
             step_id,
             data,
-        } => machine.answer(node, activity, step_id, data)?,
+        } => machine.answer(node, activity, step, step_id, data)?,
         Accepted::TimerFired {
             at,
             boundary,
@@ -121,6 +121,7 @@ enum Accepted<'d> {
     Answer {
         node: &'d Node,
         activity: &'d Activity,
+        step: &'static StepSpec,
         step_id: String,
         data: Map<String, Value>,
     },
@@ -207,12 +208,16 @@ fn validate<'d>(
                             kind: NodeKind::Activity(a),
                             ..
                         },
-                    ) if a.spec().is_step => Ok(Accepted::Answer {
-                        node: n,
-                        activity: a,
-                        step_id,
-                        data,
-                    }),
+                    ) => match a.spec().step() {
+                        Some(step) => Ok(Accepted::Answer {
+                            node: n,
+                            activity: a,
+                            step,
+                            step_id,
+                            data,
+                        }),
+                        None => Err(mismatch(format!("it has no step '{node}'"))),
+                    },
                     _ => Err(mismatch(format!("it has no step '{node}'"))),
                 }
             }
@@ -364,10 +369,12 @@ impl<'d> Machine<'d, '_> {
                 node: node.id.clone(),
             });
             node = match &node.kind {
-                NodeKind::Activity(activity) if activity.spec().is_step => {
-                    return self.present_step(node, activity);
+                NodeKind::Activity(activity) => {
+                    return match activity.spec().role {
+                        Role::Step(_) => self.present_step(node, activity),
+                        Role::Task | Role::Decider => self.schedule(node, activity),
+                    };
                 }
-                NodeKind::Activity(activity) => return self.schedule(node, activity),
                 NodeKind::EndEvent => return self.reach_end(node).into(),
                 NodeKind::ExclusiveGateway { default_flow } => {
                     match self.choose(node, default_flow.as_deref()) {
@@ -574,7 +581,13 @@ impl<'d> Machine<'d, '_> {
                 Status::CompletedEndedError
             } else if self.inst.path_mark == PathMark::TimedOut {
                 Status::CompletedTerminated
-            } else if self.inst.variables.get("_decision").and_then(Value::as_str) == Some("FAIL") {
+            } else if self
+                .inst
+                .variables
+                .get(DECISION_VARIABLE)
+                .and_then(Value::as_str)
+                == Some(DECISION_FAIL)
+            {
                 Status::CompletedEndedError
             } else {
                 Status::CompletedEndedSuccess
@@ -604,7 +617,7 @@ impl<'d> Machine<'d, '_> {
                 if let Some(failure) = failure {
                     return self.outputs_failed(node, failure).into();
                 }
-                if activity.activity_type == ActivityType::SimpleDecider {
+                if activity.spec().role == Role::Decider {
                     self.inst.path_mark = PathMark::Normal;
                 }
                 self.walk_on(node)
@@ -758,20 +771,23 @@ impl<'d> Machine<'d, '_> {
         &mut self,
         node: &'d Node,
         activity: &'d Activity,
+        step: &StepSpec,
         step_id: String,
         data: Map<String, Value>,
     ) -> Result<Next, EngineError> {
-        let key = match form_data_key(activity, &self.inst.variables) {
+        let secret_answer = step.secret_answer;
+        let key = match answer_key(activity, step, &self.inst.variables) {
             Ok(key) => key,
-            Err(reason) => return Ok(self.answer_not_stored(node, activity, step_id, data, reason)),
+            Err(reason) => {
+                return Ok(self.answer_not_stored(node, secret_answer, step_id, data, reason))
+            }
         };
         let Value::Object(root) = &mut self.inst.variables else {
             let reason = "processvar is not an object: the answer cannot be stored".to_string();
-            return Ok(self.answer_not_stored(node, activity, step_id, data, reason));
+            return Ok(self.answer_not_stored(node, secret_answer, step_id, data, reason));
         };
         // A secret answer marks its key. Marked before measuring (the limit applies to the
         // redacted view too), unmarked again if the answer is refused.
-        let secret_answer = activity.spec().secret_answer;
         // The key as a path, only needed (and built) when secrets are involved.
         let key_path = (secret_answer || !self.inst.secret_paths.is_empty()).then(|| VarPath {
             segments: vec![Segment::Key(key.to_string())],
@@ -840,13 +856,13 @@ impl<'d> Machine<'d, '_> {
     fn answer_not_stored(
         &mut self,
         node: &'d Node,
-        activity: &'d Activity,
+        secret_answer: bool,
         step_id: String,
         data: Map<String, Value>,
         reason: String,
     ) -> Next {
         let data = Value::Object(data);
-        let recorded = if activity.spec().secret_answer {
+        let recorded = if secret_answer {
             crate::redact::redact_value(&data, self.key)
         } else {
             data
@@ -936,11 +952,17 @@ fn over_limit(vars: &Value, limit: usize) -> Option<usize> {
     (size > limit).then_some(size)
 }
 
-/// The step's "Form data Key", resolved: where its answer is stored under `processvar`.
-fn form_data_key<'a>(activity: &'a Activity, vars: &Value) -> Result<Cow<'a, str>, String> {
+/// The step's answer key (its "Form data Key"), resolved: where its answer is stored under
+/// `processvar`.
+fn answer_key<'a>(
+    activity: &'a Activity,
+    step: &StepSpec,
+    vars: &Value,
+) -> Result<Cow<'a, str>, String> {
+    let param = step.answer_key;
     let expr = activity
-        .param(FORM_DATA_KEY)
-        .ok_or_else(|| format!("the step has no '{FORM_DATA_KEY}' parameter"))?;
+        .param(param)
+        .ok_or_else(|| format!("the step has no '{param}' parameter"))?;
     // The usual case, a key written as plain text, is borrowed rather than evaluated.
     if let ParamExpr::Text(key) = expr {
         if !key.is_empty() {
@@ -949,11 +971,11 @@ fn form_data_key<'a>(activity: &'a Activity, vars: &Value) -> Result<Cow<'a, str
     }
     let value = expr
         .eval(vars)
-        .map_err(|e| format!("parameter '{FORM_DATA_KEY}': {e}"))?;
+        .map_err(|e| format!("parameter '{param}': {e}"))?;
     match coerce(value, idflow_defs::ParamType::String) {
         Ok(Value::String(key)) if !key.is_empty() => Ok(Cow::Owned(key)),
         _ => Err(format!(
-            "parameter '{FORM_DATA_KEY}' must be a non-empty text to store the answer under"
+            "parameter '{param}' must be a non-empty text to store the answer under"
         )),
     }
 }
@@ -977,7 +999,7 @@ fn error_boundary<'d>(def: &'d Definition, node: &Node, code: &str) -> Option<&'
 /// `activity 'id' (name)` / `gateway 'id' (name)` for messages.
 fn describe_node(node: &Node) -> String {
     let what = match &node.kind {
-        NodeKind::Activity(a) if a.spec().is_step => "step",
+        NodeKind::Activity(a) if a.spec().is_step() => "step",
         NodeKind::Activity(_) => "activity",
         NodeKind::ExclusiveGateway { .. } => "exclusive gateway",
         NodeKind::StartEvent => "start event",

@@ -159,8 +159,9 @@ pub struct Instance {
     /// The name (else ID) of the end event reached.
     pub outcome: Option<String>,
     pub error: Option<InstanceError>,
-    /// The path since the last Simple Decider went through an error boundary / a fired timer:
-    /// decides between ENDED_SUCCESS, ENDED_ERROR and TERMINATED at a plain end event.
+    /// The path since the last decider ([`idflow_defs::Role::Decider`]) went through an error
+    /// boundary / a fired timer: decides between ENDED_SUCCESS, ENDED_ERROR and TERMINATED at a
+    /// plain end event.
     pub path_mark: PathMark,
 }
 
