@@ -25,13 +25,13 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::RuntimeError;
+use crate::export::{ExportedDefinition, HistoryExport, HISTORY_FORMAT, HISTORY_VERSION};
 use crate::handler::ActivityContext;
 use crate::ids::is_well_formed_id;
 use crate::keys;
 use crate::records::{
-    activity_of, AnswerDigestRecord, ExportedDefinition, HistoryChunkRecord, HistoryExport,
-    InstanceHeader, InstanceMeta, InstanceRecord, PositionRecord, Prior, StepViewRecord,
-    TokenIdRecord, TokenRecord, HISTORY_FORMAT, HISTORY_VERSION,
+    activity_of, AnswerDigestRecord, HistoryChunkRecord, InstanceHeader, InstanceMeta,
+    InstanceRecord, PositionRecord, Prior, StepViewRecord, TokenIdRecord, TokenRecord,
 };
 use crate::runtime::Runtime;
 

@@ -34,9 +34,11 @@
 
 mod chains;
 mod clock;
+mod codec;
 mod deployments;
 mod durable;
 mod error;
+pub mod export;
 pub mod flows;
 mod handler;
 mod ids;
@@ -51,16 +53,16 @@ mod tokens;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use deployments::{Deployment, DeploymentInfo};
 pub use error::{Diagnostics, RuntimeError, TokenRefusal};
+pub use export::{
+    ExportedDefinition, ExportedEvent, HistoryExport, SourceEncoding, HISTORY_FORMAT,
+    HISTORY_VERSION,
+};
 pub use handler::{
     plain_step_view, ActivityContext, ActivityHandler, Script, ScriptError, ScriptedActivities,
 };
 pub use ids::{is_well_formed_id, ID_LEN};
 pub use instances::{
     DefinitionKey, InstancePage, InstanceQuery, InstanceSummary, InstanceView, StepView, MAX_PAGE,
-};
-pub use records::{
-    ExportedDefinition, ExportedEvent, HistoryExport, SourceEncoding, HISTORY_FORMAT,
-    HISTORY_VERSION,
 };
 pub use retention::{PurgeReport, RetentionPolicy};
 pub use runtime::{InstanceStorage, Runtime, RuntimeConfig};
