@@ -47,6 +47,7 @@
 
 mod activity;
 pub mod catalogue;
+mod context;
 mod diagnostic;
 pub mod duration;
 mod files;
@@ -54,6 +55,7 @@ mod graph;
 mod loader;
 pub mod model;
 mod process;
+mod raw;
 pub mod templates;
 mod xml;
 
