@@ -24,6 +24,7 @@ use idflow_store::{StoreError, Tx};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::chains::{Action, ChainOp, Outcome, TokenUse, Written};
 use crate::error::RuntimeError;
 use crate::export::{ExportedDefinition, HistoryExport, HISTORY_FORMAT, HISTORY_VERSION};
 use crate::handler::ActivityContext;
@@ -194,13 +195,6 @@ pub struct InstancePage {
     pub next: Option<String>,
     /// Instances in the scanned range whose stored record could not be read (left out).
     pub unreadable: usize,
-}
-
-/// An instance as one chain left it: its record, before it becomes an [`InstanceView`] (built
-/// by the caller, outside the transaction).
-pub(crate) struct Written {
-    pub(crate) id: String,
-    pub(crate) record: InstanceRecord,
 }
 
 impl Written {
@@ -928,52 +922,6 @@ impl Runtime {
     }
 }
 
-/// One durable chain, as data: what a start, an answer or a cancel does to the store. Built
-/// outside the transaction (definitions resolved, IDs drawn, time read) so that
-/// [`Runtime::execute`] only reads and writes the store, any number of times.
-pub(crate) enum ChainOp {
-    Start {
-        definition: Arc<Definition>,
-        meta: InstanceMeta,
-        id: String,
-        /// Where the new instance's step IDs come from (drawn with its ID).
-        step_seed: StepSeed,
-        /// The start parameters (a token's are re-read inside the transaction).
-        parameters: Value,
-        token: Option<TokenUse>,
-        now: i64,
-    },
-    Advance {
-        id: String,
-        definition: Arc<Definition>,
-        action: Action,
-        now: i64,
-    },
-}
-
-/// The token a start consumes.
-pub(crate) struct TokenUse {
-    pub(crate) key: Vec<u8>,
-    pub(crate) credential: String,
-}
-
-/// What happens to an existing instance.
-pub(crate) enum Action {
-    Answer {
-        step_id: String,
-        data: Value,
-        digest: String,
-    },
-    Cancel {
-        reason: String,
-    },
-    /// The runtime could not carry a command out (resume found a chain cut short).
-    Abort {
-        node: Option<String>,
-        message: String,
-    },
-}
-
 fn parse_cursor(cursor: &str) -> Result<(i64, &str), RuntimeError> {
     let bad = || {
         RuntimeError::InvalidQuery(format!(
@@ -989,4 +937,46 @@ fn parse_cursor(cursor: &str) -> Result<(i64, &str), RuntimeError> {
         return Err(bad());
     }
     Ok((started, id))
+}
+
+impl Runtime {
+    /// Runs `op` as one durable chain, possibly in a transaction shared with concurrent chains.
+    pub(crate) fn submit(&self, op: ChainOp) -> Result<InstanceView, RuntimeError> {
+        self.chains.run(op, |ops| self.run_batch(ops))?.into_view()
+    }
+
+    /// Runs a batch of chains in one transaction and one flush; on a failure, each chain alone.
+    fn run_batch(&self, ops: &[ChainOp]) -> Vec<Outcome> {
+        if let [op] = ops {
+            return vec![self.commit(|tx| self.execute(tx, op))];
+        }
+        let applied = self.store.transact(|tx| {
+            let mut outcomes = Vec::with_capacity(ops.len());
+            for op in ops {
+                match self.execute(tx, op) {
+                    Ok(written) => outcomes.push(Ok(written)),
+                    Err(refusal) if !refusal.is_failure() => outcomes.push(Err(refusal)),
+                    Err(failure) => return Err(failure),
+                }
+            }
+            Ok(outcomes)
+        });
+        match applied {
+            Ok(outcomes) => match self.wait_durable() {
+                Ok(()) => outcomes,
+                Err(e) => {
+                    let reason = e.to_string();
+                    ops.iter()
+                        .map(|_| Err(RuntimeError::Store(StoreError::Io(reason.clone()))))
+                        .collect()
+                }
+            },
+            Err(failure) => {
+                tracing::warn!(error = %failure, chains = ops.len(), "batch failed; running its chains one by one");
+                ops.iter()
+                    .map(|op| self.commit(|tx| self.execute(tx, op)))
+                    .collect()
+            }
+        }
+    }
 }
