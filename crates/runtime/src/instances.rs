@@ -582,6 +582,15 @@ impl Runtime {
                     }
                 })?;
             events.extend(transition.events);
+            let ctx = |node, step_id| ActivityContext {
+                tenant: &meta.tenant,
+                instance_id: &instance.id,
+                node,
+                step_id,
+                now_ms: now,
+                variables: &instance.variables,
+                random: &self.random,
+            };
             // Armed timers are indexed from the state after the chain (see `persist`).
             input = match transition.next {
                 Next::RunActivity {
@@ -589,16 +598,7 @@ impl Runtime {
                     activity,
                     inputs,
                 } => {
-                    let ctx = ActivityContext {
-                        tenant: &meta.tenant,
-                        instance_id: &instance.id,
-                        node: &node,
-                        step_id: None,
-                        now_ms: now,
-                        variables: &instance.variables,
-                        random: &self.random,
-                    };
-                    let result = self.handler.run(tx, &ctx, activity, &inputs)?;
+                    let result = self.handler.run(tx, &ctx(&node, None), activity, &inputs)?;
                     Input::ActivityDone {
                         node,
                         result,
@@ -611,16 +611,8 @@ impl Runtime {
                     activity,
                     inputs,
                 } => {
-                    let ctx = ActivityContext {
-                        tenant: &meta.tenant,
-                        instance_id: &instance.id,
-                        node: &node,
-                        step_id: Some(&step_id),
-                        now_ms: now,
-                        variables: &instance.variables,
-                        random: &self.random,
-                    };
-                    match self.handler.render_step(tx, &ctx, activity, &inputs)? {
+                    let step = ctx(&node, Some(&step_id));
+                    match self.handler.render_step(tx, &step, activity, &inputs)? {
                         Ok(view) => {
                             break Some(StepViewRecord {
                                 step_id,
