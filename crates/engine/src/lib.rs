@@ -89,6 +89,3 @@ pub use idflow_expr::VarPath;
 pub use machine::apply;
 pub use replay::{inputs_from_history, replay, Divergence};
 pub use types::*;
-
-#[cfg(test)]
-mod tests;

@@ -1,4 +1,6 @@
-//! Unit tests of [`apply`]: one test (or table) per rule, on definitions assembled by hand.
+//! Tests of [`apply`] through the engine's public API: one test (or table) per rule, on
+//! definitions assembled by hand (also ones the loader would refuse, such as a loop without an
+//! end). The file-driven cases (`cases`) run loaded BPMN files.
 //!
 //! Every input goes through [`Run::input`], which also checks the invariants that hold for all
 //! inputs: a refused input leaves the instance exactly as it was; events are numbered from the
@@ -9,8 +11,8 @@ use serde_json::{json, Value};
 use idflow_defs::{Activity, ActivityType, Definition, Flow, Location, Node, NodeKind, Param};
 use idflow_expr::{Condition, ParamExpr, VarPath};
 
-use crate::redact::{marker, MarkerKey};
-use crate::*;
+use idflow_engine::redact::{marker, MarkerKey};
+use idflow_engine::*;
 
 const HASH: &str = "0000hash";
 
