@@ -266,7 +266,7 @@ pub enum Input {
     TimerFired { timer_id: String, now_ms: i64 },
     /// Stop the instance (ends `COMPLETED_TERMINATED`).
     Cancel { reason: String, now_ms: i64 },
-    /// The outside could not carry out a command (a step's form failed to render: a missing form
+    /// The outside could not do what `Next` asked (a step's form failed to render: a missing form
     /// variable, say): the instance ends `COMPLETED_PROCESS_ERROR` with this message.
     Abort {
         node: Option<String>,
@@ -571,7 +571,7 @@ pub enum EventKind {
     Cancelled {
         reason: String,
     },
-    /// The outside reported that it could not carry out a command (`Input::Abort`).
+    /// The outside reported that it could not do what `Next` asked (`Input::Abort`).
     Aborted {
         node: Option<String>,
         message: String,

@@ -218,7 +218,7 @@ pub(crate) enum Action {
     Cancel {
         reason: String,
     },
-    /// The runtime could not carry a command out (resume found a chain cut short).
+    /// The runtime could not do what the engine asked (resume found a chain cut short).
     Abort {
         node: Option<String>,
         message: String,
