@@ -412,8 +412,8 @@ fn compact(v: &Value) -> String {
 }
 
 /// One line per event worth showing, for people.
-fn describe(kind: &idflow_runtime::records::EventKindRecord) -> Option<String> {
-    use idflow_runtime::records::EventKindRecord as K;
+fn describe(kind: &idflow_runtime::export::EventKindRecord) -> Option<String> {
+    use idflow_runtime::export::EventKindRecord as K;
     Some(match kind {
         K::Started { tok, par, .. } => format!(
             "start     token {}{}",
@@ -503,7 +503,7 @@ fn trace_json(report: &Report) -> Value {
         .events
         .iter()
         .filter_map(|e| match &e.kind {
-            idflow_runtime::records::EventKindRecord::Entered { n } => Some(n.as_str()),
+            idflow_runtime::export::EventKindRecord::Entered { n } => Some(n.as_str()),
             _ => None,
         })
         .collect();
@@ -511,7 +511,7 @@ fn trace_json(report: &Report) -> Value {
         .events
         .iter()
         .filter_map(|e| match &e.kind {
-            idflow_runtime::records::EventKindRecord::Presented { n, s, inputs } => {
+            idflow_runtime::export::EventKindRecord::Presented { n, s, inputs } => {
                 Some(json!({"node": n, "step": s, "inputs": inputs}))
             }
             _ => None,

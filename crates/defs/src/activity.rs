@@ -16,10 +16,10 @@ use idflow_expr::ParamExpr;
 use serde_json::Value;
 
 use crate::catalogue::{ActivitySpec, ActivityType, ParamSpec, ParamType};
+use crate::context::Ctx;
 use crate::diagnostic::codes;
-use crate::loader::Ctx;
+use crate::diagnostic::truncate;
 use crate::model::{Activity, Param};
-use crate::process::truncate;
 use crate::xml::{Element, Ns};
 
 /// The namespace of Camunda 7's extension elements, which element templates bind to.

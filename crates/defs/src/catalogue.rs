@@ -1,8 +1,8 @@
 //! The activity catalogue of product.md, declared once as data: every activity type, its typed
 //! parameters (names and defaults as in the seeds), whether it is a step, and its error codes.
 //!
-//! The loader checks definitions against this table; the engine reads `is_step` and
-//! `secret_answer`; the activities crate implements one handler per entry. Adding an activity is
+//! The loader checks definitions against this table; the engine reads each activity's [`Role`]
+//! (and names no activity); the activities crate implements one handler per entry. Adding an activity is
 //! adding a row here and a handler there.
 
 /// The type of a parameter's value once resolved.
@@ -63,6 +63,49 @@ pub enum ActivityType {
     SimpleDecider,
 }
 
+/// What the engine does with an activity: the one place where the engine's behaviour depends on
+/// an activity's type, so the engine names no activity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Runs, returns its result, and the flow goes on.
+    Task,
+    /// A task that decides the flow's outcome: it writes its decision at [`DECISION_VARIABLE`],
+    /// and completing it starts a fresh path (an error boundary taken or a timer fired before it
+    /// no longer decides the end status; its decision does, see [`DECISION_FAIL`]).
+    Decider,
+    /// The instance rests here until the end user answers.
+    Step(StepSpec),
+}
+
+/// What the engine needs to know of a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepSpec {
+    /// The parameter whose value names where the answer is stored under `processvar`.
+    pub answer_key: &'static str,
+    /// The end user's answer holds secrets (SRP verifiers, proofs, TOTP codes) and is marked
+    /// secret in the variables.
+    pub secret_answer: bool,
+}
+
+/// Where a [`Role::Decider`] writes its decision: `processvar._decision`.
+pub const DECISION_VARIABLE: &str = "_decision";
+
+/// The decision that ends a flow `COMPLETED_ENDED_ERROR` at a plain end event.
+pub const DECISION_FAIL: &str = "FAIL";
+
+/// The parameter of the form steps that names where their answer is stored.
+const FORM_DATA_KEY_PARAM: &str = "Form data Key";
+
+const FORM_STEP: Role = Role::Step(StepSpec {
+    answer_key: FORM_DATA_KEY_PARAM,
+    secret_answer: false,
+});
+
+const FORM_STEP_SECRET_ANSWER: Role = Role::Step(StepSpec {
+    answer_key: FORM_DATA_KEY_PARAM,
+    secret_answer: true,
+});
+
 /// One row of the catalogue.
 #[derive(Debug)]
 pub struct ActivitySpec {
@@ -73,11 +116,8 @@ pub struct ActivitySpec {
     pub name: &'static str,
     /// What the activity does, for designers.
     pub description: &'static str,
-    /// A step: the instance rests here until the end user answers.
-    pub is_step: bool,
-    /// The end user's answer to this step holds secrets (SRP verifiers, proofs, TOTP codes) and is
-    /// marked secret in the variables.
-    pub secret_answer: bool,
+    /// What the engine does with it.
+    pub role: Role,
     pub params: &'static [ParamSpec],
     /// The error codes it can raise to an error boundary.
     pub error_codes: &'static [&'static str],
@@ -121,6 +161,19 @@ impl ActivityType {
 }
 
 impl ActivitySpec {
+    /// A step: the instance rests here until the end user answers.
+    pub fn is_step(&self) -> bool {
+        self.step().is_some()
+    }
+
+    /// What the engine needs to know of it, when it is a step.
+    pub fn step(&self) -> Option<&StepSpec> {
+        match &self.role {
+            Role::Step(step) => Some(step),
+            Role::Task | Role::Decider => None,
+        }
+    }
+
     /// The parameter with this name or alias.
     pub fn param(&self, name: &str) -> Option<&'static ParamSpec> {
         self.params
@@ -209,7 +262,13 @@ macro_rules! form_step_params {
         &[
             FORM_NAME,
             FORM_VERSION,
-            p("Form data Key", Str, true, Some($form_key), FORM_DATA_KEY),
+            p(
+                FORM_DATA_KEY_PARAM,
+                Str,
+                true,
+                Some($form_key),
+                FORM_DATA_KEY,
+            ),
             p(
                 $reg_param,
                 Str,
@@ -235,8 +294,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "addUser",
         name: "Add User",
         description: "Adds a user with an external ID to an Identity Store and keeps it under the User Key.",
-        is_step: false,
-        secret_answer: false,
+        role: Role::Task,
         params: &[STORE_NAME, p("User External ID", Str, true, None, "The external ID of the new user (unique in the store)."), USER_KEY],
         error_codes: &["FAILED_TO_ADD_USER", "EXT_ID_NOT_UNIQUE"],
     },
@@ -245,8 +303,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "getUser",
         name: "Get User",
         description: "Finds a user of an Identity Store by ID or external ID and keeps it under the User Key.",
-        is_step: false,
-        secret_answer: false,
+        role: Role::Task,
         params: &[STORE_NAME, USER_EXTERNAL_ID, USER_ID, USER_KEY],
         error_codes: &["USER_NOT_FOUND"],
     },
@@ -255,8 +312,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "startPasscodeRegistration",
         name: "Start Passcode Registration",
         description: "Begins registering a passcode for a user: the policy's requirements and SRP parameters for the form.",
-        is_step: false,
-        secret_answer: false,
+        role: Role::Task,
         params: &[
             p("Passcode Registration Key", Str, true, Some("passcodeReg1"), "The key of the passcode registration attempt."),
             p("Passcode Key", Str, true, None, "The passcode policy of the store that the passcode must follow."),
@@ -276,8 +332,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "passcodeRegistrationForm",
         name: "Passcode Registration Form",
         description: "The step where the end user chooses a passcode; the browser sends only an SRP verifier.",
-        is_step: true,
-        secret_answer: true,
+        role: FORM_STEP_SECRET_ANSWER,
         params: form_step_params!(
             "passcodeRegForm1",
             "Passcode Registration Key",
@@ -291,8 +346,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "completePasscodeRegistration",
         name: "Complete Passcode Registration",
         description: "Stores the verifier the registration form sent and ends the attempt.",
-        is_step: false,
-        secret_answer: false,
+        role: Role::Task,
         params: &[
             p("Passcode Registration Browser Response", Str, false, None, "The browser's answer to the registration form (the SRP verifier), usually <<processvar...>> of the form's data; absent: the form's answer in this flow."),
             p("Passcode Registration Key", Str, true, Some("passcodeReg1"), "The key of the passcode registration attempt."),
@@ -308,8 +362,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "startPasscodeRenewal",
         name: "Start Passcode Renewal",
         description: "Begins renewing a user's passcode: SRP parameters to prove the current one and the policy for the new one.",
-        is_step: false,
-        secret_answer: false,
+        role: Role::Task,
         params: &[
             p("Passcode Policy", Str, true, None, "The passcode policy name."),
             p("Passcode Renewal Key", Str, true, Some("passcodeRenewal1"), "The key of the passcode renewal attempt."),
@@ -330,14 +383,13 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "passcodeRenewalForm",
         name: "Passcode Renewal Form",
         description: "The step where the end user proves the current passcode and chooses a new one.",
-        is_step: true,
-        secret_answer: true,
+        role: FORM_STEP_SECRET_ANSWER,
         // The seeds name this form's key parameter "Passcode Authentication Key" (default
         // passcodeRenewal1); "Passcode Renewal Key" is accepted as the name a designer expects.
         params: &[
             FORM_NAME,
             FORM_VERSION,
-            p("Form data Key", Str, true, Some("passcodeRenewalForm1"), "A unique identifier of this form's data among the flow's custom forms."),
+            p(FORM_DATA_KEY_PARAM, Str, true, Some("passcodeRenewalForm1"), "A unique identifier of this form's data among the flow's custom forms."),
             ParamSpec {
                 name: "Passcode Authentication Key",
                 aliases: &["Passcode Renewal Key"],
@@ -356,8 +408,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "completePasscodeRenewal",
         name: "Complete Passcode Renewal",
         description: "Checks the proof of the current passcode and stores the new verifier.",
-        is_step: false,
-        secret_answer: false,
+        role: Role::Task,
         params: &[
             p("Passcode Renewal Browser Response", Str, false, None, "The browser's answer to the renewal form (proof of the current passcode and the new verifier); absent: the form's answer in this flow."),
             p("Passcode Renewal Key", Str, true, Some("passcodeRenewal1"), "The key of the passcode renewal attempt."),
@@ -377,8 +428,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "startPasscodeAuthentication",
         name: "Start Passcode Authentication",
         description: "Begins a passcode authentication: the SRP challenge for the form.",
-        is_step: false,
-        secret_answer: false,
+        role: Role::Task,
         params: &[
             p("Passcode Authentication Key", Str, true, Some("passcodeAuth1"), "The key of the passcode authentication attempt."),
             p("Passcode Key", Str, true, None, "The passcode policy of the store that the passcode must follow."),
@@ -399,8 +449,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "passcodeAuthenticationForm",
         name: "Passcode Authentication Form",
         description: "The step where the end user proves the passcode (SRP-6a; the passcode never leaves the device).",
-        is_step: true,
-        secret_answer: true,
+        role: FORM_STEP_SECRET_ANSWER,
         params: form_step_params!(
             "passcodeAuthForm1",
             "Passcode Authentication Key",
@@ -414,8 +463,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "completePasscodeAuthentication",
         name: "Complete Passcode Authentication",
         description: "Checks the end user's proof and records a check in processvar._checks.",
-        is_step: false,
-        secret_answer: false,
+        role: Role::Task,
         params: &[
             p("Passcode Authentication Browser Response", Str, false, None, "The browser's answer to the authentication form (the SRP proof); absent: the form's answer in this flow."),
             p("Passcode Authentication Key", Str, true, Some("passcodeAuth1"), "The key of the passcode authentication attempt."),
@@ -432,8 +480,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "deregisterPasscode",
         name: "Deregister Passcode",
         description: "Removes a user's passcode of a policy.",
-        is_step: false,
-        secret_answer: false,
+        role: Role::Task,
         // The seeds give "passcodeAuth1" as this parameter's default.
         params: &[
             p("Passcode Policy", Str, true, Some("passcodeAuth1"), "The passcode policy name."),
@@ -449,8 +496,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "startTotpRegistration",
         name: "Start TOTP Registration",
         description: "Creates a TOTP secret for a user and its QR code for the form.",
-        is_step: false,
-        secret_answer: false,
+        role: Role::Task,
         params: &[
             p("TOTP Policy", Str, true, None, "The TOTP policy name."),
             p("TOTP Registration Key", Str, true, Some("totpReg1"), "The key of the TOTP registration attempt."),
@@ -470,8 +516,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "totpRegistrationForm",
         name: "TOTP Registration Form",
         description: "The step where the end user scans the QR code and types the first code.",
-        is_step: true,
-        secret_answer: true,
+        role: FORM_STEP_SECRET_ANSWER,
         params: form_step_params!(
             "totpRegForm1",
             "TOTP Registration Key",
@@ -485,8 +530,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "completeTotpRegistration",
         name: "Complete TOTP Registration",
         description: "Checks the first code and registers the TOTP.",
-        is_step: false,
-        secret_answer: false,
+        role: Role::Task,
         params: &[
             p("TOTP Registration Browser Response", Str, false, None, "The browser's answer to the TOTP form (the first code); absent: the form's answer in this flow."),
             p("TOTP Registration Key", Str, true, Some("totpReg1"), "The key of the TOTP registration attempt."),
@@ -498,8 +542,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "getTotp",
         name: "Get TOTP",
         description: "Reads a user's registered TOTP (QR code string and secret) into processvar._identityStore.currentTOTP.",
-        is_step: false,
-        secret_answer: false,
+        role: Role::Task,
         params: &[
             STORE_NAME,
             p("TOTP Policy", Str, true, None, "The TOTP policy name."),
@@ -514,12 +557,11 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "customDataForm",
         name: "Custom Data Form",
         description: "Shows a custom form to the end user and keeps the answer under the Form data Key.",
-        is_step: true,
-        secret_answer: false,
+        role: FORM_STEP,
         params: &[
             FORM_NAME,
             FORM_VERSION,
-            p("Form data Key", Str, true, Some("customForm1"), "A unique identifier of this form's data among the flow's custom forms."),
+            p(FORM_DATA_KEY_PARAM, Str, true, Some("customForm1"), "A unique identifier of this form's data among the flow's custom forms."),
             p("Starting Component ID", Str, true, Some("custom-data-form"), "The name of the step sent to the UI."),
             p("UI Component ID", Str, true, Some("custom-data-form"), "The name of the screen the UI uses."),
         ],
@@ -530,8 +572,7 @@ static CATALOGUE: [ActivitySpec; 18] = [
         key: "simpleDecider",
         name: "Simple Decider",
         description: "Decides PASS, FAIL or REVIEW from the flow's checks into processvar._decision.",
-        is_step: false,
-        secret_answer: false,
+        role: Role::Decider,
         params: &[
             p("Decision on Any Failure", Str, true, Some("FAIL"), "The decision (PASS, FAIL or REVIEW) when any check of the flow failed."),
             p("Derive Decision From", Str, false, None, "When given, the decision itself (PASS, FAIL or REVIEW, often <<processvar...>>) instead of the checks."),
@@ -577,7 +618,22 @@ mod tests {
                 .default,
             Some("passcodeAuth1")
         );
-        assert!(ActivityType::PasscodeRegistrationForm.spec().is_step);
-        assert!(!ActivityType::SimpleDecider.spec().is_step);
+        assert!(ActivityType::PasscodeRegistrationForm.spec().is_step());
+        assert!(!ActivityType::SimpleDecider.spec().is_step());
+    }
+
+    #[test]
+    fn every_step_stores_its_answer_under_a_required_text_parameter() {
+        for spec in catalogue() {
+            if let Some(step) = spec.step() {
+                let param = spec.param(step.answer_key);
+                assert!(
+                    param.is_some_and(|p| p.required && p.ty == ParamType::String),
+                    "{}: no required text parameter '{}'",
+                    spec.name,
+                    step.answer_key
+                );
+            }
+        }
     }
 }

@@ -161,6 +161,17 @@ pub fn render_text(diagnostics: &[Diagnostic]) -> String {
     out
 }
 
+/// `text` cut to `max_chars` characters, with `…` when cut: how messages quote what they were given.
+pub(crate) fn truncate(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        text.to_string()
+    } else {
+        let mut out: String = text.chars().take(max_chars).collect();
+        out.push('…');
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,9 +12,9 @@ use std::collections::HashMap;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Dfs, Reversed};
 
+use crate::context::{Ctx, DocumentIndex};
 use crate::diagnostic::codes;
-use crate::loader::{Ctx, DocumentIndex};
-use crate::process::{name_of, Catch, RawFlow, RawKind, RawNode};
+use crate::raw::{name_of, Catch, RawFlow, RawKind, RawNode};
 use crate::xml::Element;
 
 /// What a boundary event catches, for duplicate detection.
@@ -99,7 +99,7 @@ pub(crate) fn check(
                     format!(
                         "<{}> names '{}', which is no sequence flow of this process",
                         r.qname,
-                        crate::process::truncate(named, 80)
+                        crate::diagnostic::truncate(named, 80)
                     ),
                 );
             }
@@ -216,7 +216,7 @@ fn check_boundaries(
                 Some(boundary.id),
                 format!(
                     "attachedToRef '{}' names no activity of this process",
-                    crate::process::truncate(host_id, 80)
+                    crate::diagnostic::truncate(host_id, 80)
                 ),
             );
             continue;
@@ -264,11 +264,11 @@ fn check_boundaries(
                         format!(
                             "'{}' cannot raise error code '{}'; {raises}",
                             spec.name,
-                            crate::process::truncate(code, 80)
+                            crate::diagnostic::truncate(code, 80)
                         ),
                     );
                 }
-                CatchKey::Timer if !spec.is_step => ctx.error(
+                CatchKey::Timer if !spec.is_step() => ctx.error(
                     codes::TIMER_NOT_ON_STEP,
                     boundary.el,
                     Some(boundary.id),
@@ -365,7 +365,7 @@ fn check_gateway(
                 Some(node.id),
                 format!(
                     "default '{}' names no sequence flow of this process",
-                    crate::process::truncate(default, 80)
+                    crate::diagnostic::truncate(default, 80)
                 ),
             ),
             Some(fi) if !outs.contains(fi) => ctx.error(

@@ -47,6 +47,7 @@
 
 mod activity;
 pub mod catalogue;
+mod context;
 mod diagnostic;
 pub mod duration;
 mod files;
@@ -54,13 +55,17 @@ mod graph;
 mod loader;
 pub mod model;
 mod process;
+mod raw;
 pub mod templates;
 mod xml;
 
 use std::path::PathBuf;
 
 pub use activity::{CAMUNDA_NS, TEMPLATE_TYPE_PROPERTY};
-pub use catalogue::{catalogue, ActivitySpec, ActivityType, ParamSpec, ParamType};
+pub use catalogue::{
+    catalogue, ActivitySpec, ActivityType, ParamSpec, ParamType, Role, StepSpec, DECISION_FAIL,
+    DECISION_VARIABLE,
+};
 pub use diagnostic::{code_info, codes, render_text, CodeInfo, Diagnostic, Severity, CODES};
 pub use files::{find_definition_files, load_file};
 pub use loader::{load, Loaded};

@@ -2,7 +2,8 @@
 //!
 //! Document-level checks live here (root element, ids, `bpmn:error`s, which processes there are);
 //! each process is read by `process`, its activities by `activity`, and its graph checked by
-//! `graph`. Nothing stops at the first problem: each pass records what it finds and goes on, and
+//! `graph` (what these share is in `context` and `raw`, so imports run one way: loader →
+//! process → activity, graph). Nothing stops at the first problem: each pass records what it finds and goes on, and
 //! a definition is only assembled when no pass found an error.
 
 use std::collections::HashMap;
@@ -10,9 +11,10 @@ use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
 
+use crate::context::{BpmnError, Ctx, DocumentIndex};
 use crate::diagnostic::{codes, one_line, Diagnostic, Severity};
-use crate::model::{Definition, Location};
-use crate::xml::{self, Element, LineIndex, Ns};
+use crate::model::Definition;
+use crate::xml::{self, Element, Ns};
 
 /// The outcome of loading one file: the definition when it has no error, and every diagnostic
 /// (errors and warnings) sorted by position.
@@ -101,87 +103,6 @@ fn hex_sha256(bytes: &[u8]) -> String {
         let _ = write!(out, "{b:02x}");
     }
     out
-}
-
-/// Where diagnostics are collected while the passes run.
-pub(crate) struct Ctx<'d> {
-    source: &'d str,
-    lines: &'d LineIndex,
-    pub(crate) diagnostics: Vec<Diagnostic>,
-}
-
-impl<'d> Ctx<'d> {
-    fn new(source: &'d str, lines: &'d LineIndex) -> Ctx<'d> {
-        Ctx {
-            source,
-            lines,
-            diagnostics: Vec::new(),
-        }
-    }
-
-    pub(crate) fn location(&self, el: &Element) -> Location {
-        let (line, column) = self.lines.locate(el.offset);
-        Location { line, column }
-    }
-
-    fn push(
-        &mut self,
-        severity: Severity,
-        code: &'static str,
-        el: &Element,
-        element_id: Option<&str>,
-        message: String,
-    ) {
-        let (line, column) = self.lines.locate(el.offset);
-        self.diagnostics.push(Diagnostic {
-            severity,
-            code,
-            message: one_line(&message),
-            source: self.source.to_string(),
-            line,
-            column,
-            element_id: element_id.map(one_line),
-        });
-    }
-
-    /// Records an error at `el`, naming the element `element_id` (often `el`'s own id, or the
-    /// id of the task a parameter belongs to).
-    pub(crate) fn error(
-        &mut self,
-        code: &'static str,
-        el: &Element,
-        element_id: Option<&str>,
-        message: String,
-    ) {
-        self.push(Severity::Error, code, el, element_id, message);
-    }
-
-    pub(crate) fn warn(
-        &mut self,
-        code: &'static str,
-        el: &Element,
-        element_id: Option<&str>,
-        message: String,
-    ) {
-        self.push(Severity::Warning, code, el, element_id, message);
-    }
-
-    pub(crate) fn error_count(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.is_error()).count()
-    }
-}
-
-/// A `<bpmn:error>`: its code, when it has one.
-pub(crate) struct BpmnError<'d> {
-    pub(crate) element: &'d Element,
-    pub(crate) code: Option<String>,
-}
-
-/// What every process of the document may refer to.
-pub(crate) struct DocumentIndex<'d> {
-    /// Every id in the document (semantic and diagram), first occurrence.
-    pub(crate) ids: HashMap<&'d str, &'d Element>,
-    pub(crate) errors: HashMap<&'d str, BpmnError<'d>>,
 }
 
 /// Children of `<definitions>` that declare things without running anything.

@@ -7,12 +7,12 @@
 use idflow_expr::Condition;
 
 use crate::activity;
-use crate::catalogue::ActivitySpec;
-use crate::diagnostic::codes;
+use crate::context::{Ctx, DocumentIndex};
+use crate::diagnostic::{codes, truncate};
 use crate::duration::parse_duration_ms;
 use crate::graph;
-use crate::loader::{Ctx, DocumentIndex};
-use crate::model::{Activity, Definition, Flow, Node, NodeKind};
+use crate::model::{Definition, Flow, Node, NodeKind};
+use crate::raw::{name_of, Catch, RawFlow, RawKind, RawNode};
 use crate::xml::{Element, Ns, IDFLOW_NS};
 
 /// The longest process id accepted: it is the definition's name in URLs.
@@ -24,61 +24,6 @@ const MAX_CONDITION_LEN: usize = 4096;
 /// bound them; every walk of the tree (checks, evaluation, drop) recurses, so they are bounded
 /// here before parsing.
 const MAX_CONDITION_OPERATORS: usize = 64;
-
-/// A flow node as read, before the graph checks.
-pub(crate) struct RawNode<'d> {
-    pub(crate) el: &'d Element,
-    pub(crate) id: &'d str,
-    pub(crate) kind: RawKind,
-    /// `<incoming>`/`<outgoing>` children: each must name a sequence flow of the process.
-    pub(crate) flow_refs: Vec<&'d Element>,
-}
-
-pub(crate) enum RawKind {
-    Start,
-    End {
-        error: bool,
-    },
-    /// `activity` is `None` when its configuration had errors (already reported); `spec` is
-    /// known whenever the type is.
-    Activity {
-        activity: Option<Activity>,
-        spec: Option<&'static ActivitySpec>,
-    },
-    Gateway {
-        default_flow: Option<String>,
-    },
-    Boundary {
-        attached_to: Option<String>,
-        catch: Catch,
-    },
-    /// An element idflow refuses (already reported); kept so references to it resolve.
-    Opaque,
-}
-
-pub(crate) enum Catch {
-    /// `code` is `None` for a catch-all (no `errorRef`).
-    Error {
-        code: Option<String>,
-    },
-    Timer {
-        ms: u64,
-        text: String,
-    },
-    /// The event definition was refused or broken (already reported).
-    Invalid,
-}
-
-pub(crate) struct RawFlow<'d> {
-    pub(crate) el: &'d Element,
-    pub(crate) id: &'d str,
-    pub(crate) name: Option<String>,
-    pub(crate) source: Option<&'d str>,
-    pub(crate) target: Option<&'d str>,
-    /// Whether a `<conditionExpression>` is present, parsed or not.
-    pub(crate) has_condition: bool,
-    pub(crate) condition: Option<Condition>,
-}
 
 /// A checked process, ready to become a [`Definition`].
 pub(crate) struct ProcessParts {
@@ -311,13 +256,6 @@ fn is_valid_id(id: &str, max_len: usize) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
-/// The `name` attribute with whitespace runs (modelers' line breaks) collapsed to one space.
-pub(crate) fn name_of(el: &Element) -> Option<String> {
-    el.attr("name")
-        .map(crate::diagnostic::one_line)
-        .filter(|n| !n.is_empty())
-}
-
 /// The element's id, or a MISSING_ID / INVALID_ID error.
 fn element_id<'d>(ctx: &mut Ctx<'_>, el: &'d Element) -> Option<&'d str> {
     match el.id() {
@@ -345,16 +283,6 @@ fn element_id<'d>(ctx: &mut Ctx<'_>, el: &'d Element) -> Option<&'d str> {
             );
             None
         }
-    }
-}
-
-pub(crate) fn truncate(text: &str, max_chars: usize) -> String {
-    if text.chars().count() <= max_chars {
-        text.to_string()
-    } else {
-        let mut out: String = text.chars().take(max_chars).collect();
-        out.push('…');
-        out
     }
 }
 
@@ -563,7 +491,7 @@ fn read_activity<'d>(ctx: &mut Ctx<'_>, el: &'d Element, nodes: &mut Vec<RawNode
     let flow_refs = node_children(ctx, el, id);
     let (activity, spec) = activity::read(ctx, el, id);
     if let Some(spec) = spec {
-        if spec.is_step && el.local == "serviceTask" {
+        if spec.is_step() && el.local == "serviceTask" {
             ctx.warn(
                 codes::STEP_ON_SERVICE_TASK,
                 el,

@@ -37,7 +37,7 @@ pub fn element_templates() -> Value {
 
 fn template(spec: &ActivitySpec) -> Value {
     // Steps are user tasks (the end user answers them); the rest are service tasks.
-    let applies_to = if spec.is_step {
+    let applies_to = if spec.is_step() {
         "bpmn:UserTask"
     } else {
         "bpmn:ServiceTask"

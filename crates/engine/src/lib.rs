@@ -1,5 +1,5 @@
 //! The sans-IO idflow engine: a definition, an instance's state and one [`Input`] in; the new
-//! state, the history events and the [`Command`]s for the outside out.
+//! state, the history events and the one thing the outside must do next ([`Next`]) out.
 //!
 //! No clock, randomness, storage or threads live here: everything the engine draws from outside
 //! (the time, the instance ID, the step seed, activity results, the end user's answers) arrives
@@ -8,9 +8,11 @@
 //! [`redact::MarkerKey`] that history's commitment markers are keyed with, is a parameter of
 //! [`apply`], never stored or recorded; replay needs none.
 //!
-//! One call to [`apply`] runs until the instance needs the outside again: an activity to execute
-//! (`Command::RunActivity`, answered by `Input::ActivityDone`), a step to present (the instance
-//! rests until `Input::Answer` or `Input::TimerFired`), or an end.
+//! One call to [`apply`] runs until the instance needs the outside again, and says which of three
+//! things it needs in [`Transition::next`]: an activity to execute (`Next::RunActivity`, answered
+//! by `Input::ActivityDone`), a step to present (`Next::PresentStep`: the instance rests, with its
+//! timers armed in its state, until `Input::Answer` or `Input::TimerFired`), or nothing more
+//! (`Next::Ended`).
 //!
 //! # Semantics in brief
 //!
@@ -28,17 +30,22 @@
 //! - A step gets an unguessable ID derived from the instance's step seed and its event index
 //!   ([`StepSeed::step_id`]; a revisited step gets a fresh one), arms its timer boundaries
 //!   (due = now + duration), and rests. Its answer (a JSON object) is stored at
-//!   `processvar.<Form data Key>`; a timer firing cancels the others and takes the timer's path.
+//!   `processvar.<answer key>` (the value of the parameter the catalogue names as the step's
+//!   answer key, [`idflow_defs::StepSpec`]: "Form data Key"); a timer firing cancels the others
+//!   and takes the timer's path.
 //! - At an end event: an error end, or an error path (an error boundary taken since the last
-//!   Simple Decider), gives `COMPLETED_ENDED_ERROR`; a timed-out path `COMPLETED_TERMINATED`;
-//!   `processvar._decision == "FAIL"` `COMPLETED_ENDED_ERROR`; anything else
-//!   `COMPLETED_ENDED_SUCCESS`. The end's name (else its ID) is the outcome.
+//!   decider, an activity whose catalogue role is [`idflow_defs::Role::Decider`]), gives
+//!   `COMPLETED_ENDED_ERROR`; a timed-out path `COMPLETED_TERMINATED`; a `FAIL` decision
+//!   (`processvar._decision == "FAIL"`, [`idflow_defs::DECISION_VARIABLE`]) `COMPLETED_ENDED_ERROR`;
+//!   anything else `COMPLETED_ENDED_SUCCESS`. The end's name (else its ID) is the outcome.
+//!
+//! The engine names no activity: what it does with one depends only on its catalogue role.
 //! - The variables' serialized size is bounded ([`Limits`]): an answer over it is refused
 //!   ([`EngineError::AnswerTooLarge`], the end user may retry), an activity's writes over it end
 //!   the instance. So is the number of nodes entered in one transition (a loop with no step).
 //! - Secrets never reach history: see [`redact`].
 //!
-//! # Events and commands
+//! # Events and what comes next
 //!
 //! Each transition's events are numbered from [`Instance::next_event`] and stamped with the
 //! input's `now_ms`. The first event of a transition records its input, so a history replays
@@ -54,10 +61,10 @@
 //! | `Abort` | `Aborted`, `TimerCancelled`…, `InstanceEnded` |
 //!
 //! The walk: `NodeEntered` for each node reached, `GatewayChose` at each gateway, and it stops
-//! with `ActivityScheduled` (command `RunActivity`), `StepPresented` + `TimerArmed`… (commands
-//! `PresentStep`, `ArmTimer`…), or `InstanceEnded` (command `Ended`). Commands `CancelTimer`
-//! accompany `TimerCancelled`. Values in events are redacted; values in commands are real (the
-//! activities and forms need them).
+//! with `ActivityScheduled` (next: `RunActivity`), `StepPresented` + `TimerArmed`… (next:
+//! `PresentStep`; the armed timers are in [`Instance::timers`]), or `InstanceEnded` (next:
+//! `Ended`). Values in events are redacted; values in [`Next`] are real (the activities and forms
+//! need them).
 //!
 //! # Replay
 //!
@@ -82,6 +89,3 @@ pub use idflow_expr::VarPath;
 pub use machine::apply;
 pub use replay::{inputs_from_history, replay, Divergence};
 pub use types::*;
-
-#[cfg(test)]
-mod tests;

@@ -9,9 +9,11 @@
 
 use std::borrow::Cow;
 
-use idflow_defs::{Activity, ActivityType, Definition, Node, NodeKind};
+use idflow_defs::{
+    Activity, Definition, Node, NodeKind, Role, StepSpec, DECISION_FAIL, DECISION_VARIABLE,
+};
 use idflow_expr::{EvalError, ParamExpr, Segment, VarPath};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::redact::{redact_at, touches_secret, MarkerKey};
 use crate::resolve::{coerce, resolve_inputs, ParamError};
@@ -19,16 +21,14 @@ use crate::vars::{
     append_checks, check_write_path, redacted_over_limit, serialized_size, size_upper_bound, write,
 };
 use crate::{
-    ActivityResult, ArmedTimer, Command, EngineError, EventKind, HistoryEvent, Input, Instance,
-    InstanceError, Limits, PathMark, Position, RecordedWrite, Status, Transition, VarWrite,
+    ActivityResult, ArmedTimer, DefinitionRef, EngineError, EventKind, HistoryEvent, Input,
+    Instance, InstanceError, Limits, Next, PathMark, Position, RecordedWrite, Status, StepSeed,
+    Transition, VarWrite,
 };
-
-/// The parameter of a step that names where its answer is stored.
-const FORM_DATA_KEY: &str = "Form data Key";
 
 /// Applies `input` to `instance` under `def`: the instance advances until it awaits an activity's
 /// result, rests at a step, or ends. Returns the history events (values redacted: secrets become
-/// commitment markers under `key`) and the commands for the outside.
+/// commitment markers under `key`) and the one thing the outside must do [`Next`].
 ///
 /// On `Err` the instance is unchanged: the input was refused (a stale step, a timer that is not
 /// armed, an answer over the size limit, ...).
@@ -39,97 +39,228 @@ pub fn apply(
     limits: &Limits,
     key: &MarkerKey,
 ) -> Result<Transition, EngineError> {
-    let target = validate(def, instance, &input)?;
+    let now = input.now_ms();
+    let accepted = validate(def, instance, input)?;
     let mut machine = Machine {
         def,
-        now: input.now_ms(),
+        now,
         inst: instance,
         limits,
         key,
         // Sized for a typical transition (four or five events), and small enough to stay in the
         // allocator's fast per-thread cache.
-        out: Transition {
-            events: Vec::with_capacity(5),
-            commands: Vec::with_capacity(2),
-        },
+        events: Vec::with_capacity(5),
         entered: 0,
     };
-    match (input, target) {
-        (
-            Input::Start {
-                definition,
-                token_name,
-                token,
-                step_seed,
-                ..
-            },
-            _,
-        ) => machine.start(definition, token_name, token, step_seed),
-        (
-            Input::ActivityDone {
-                node: id, result, ..
-            },
-            Target::Activity(node, activity),
-        ) => machine.activity_done(node, activity, id, result),
-        (Input::Answer { step_id, data, .. }, Target::Step(node, activity)) => {
-            machine.answer(node, activity, step_id, data)?
-        }
-        (Input::TimerFired { timer_id, .. }, Target::Timer(boundary, attached_to)) => {
-            machine.timer_fired(&timer_id, boundary, attached_to)
-        }
-        // `validate` pairs each of these inputs with its target.
-        (Input::ActivityDone { .. } | Input::Answer { .. } | Input::TimerFired { .. }, _) => {}
-        (Input::Cancel { reason, .. }, _) => {
+    let next = match accepted {
+        Accepted::Start {
+            definition,
+            token_name,
+            token,
+            step_seed,
+        } => machine.start(definition, token_name, token, step_seed),
+        Accepted::ActivityDone {
+            node,
+            activity,
+            id,
+            result,
+        } => machine.activity_done(node, activity, id, result),
+        Accepted::Answer {
+            node,
+            activity,
+            step,
+            step_id,
+            data,
+        } => machine.answer(node, activity, step, step_id, data)?,
+        Accepted::TimerFired {
+            at,
+            boundary,
+            attached_to,
+        } => machine.timer_fired(at, boundary, attached_to),
+        Accepted::Cancel { reason } => {
             machine.emit(EventKind::Cancelled { reason });
-            machine.end(Status::CompletedTerminated, None, None);
+            machine.end(Status::CompletedTerminated, None, None).into()
         }
-        (Input::Abort { node, message, .. }, _) => {
+        Accepted::Abort { node, message } => {
             machine.emit(EventKind::Aborted {
                 node: node.clone(),
                 message: message.clone(),
             });
-            machine.end(
-                Status::CompletedProcessError,
-                None,
-                Some(InstanceError { node, message }),
-            );
+            machine
+                .end(
+                    Status::CompletedProcessError,
+                    None,
+                    Some(InstanceError { node, message }),
+                )
+                .into()
         }
-    }
-    Ok(machine.out)
+    };
+    Ok(Transition {
+        events: machine.events,
+        next,
+    })
 }
 
-/// The part of the definition an input is about, found while validating it.
-enum Target<'d> {
-    None,
-    /// The awaited activity.
-    Activity(&'d Node, &'d Activity),
-    /// The current step.
-    Step(&'d Node, &'d Activity),
-    /// A timer boundary event and the node it is attached to.
-    Timer(&'d Node, &'d str),
+/// An input that fits the instance's state, with the part of the definition it is about: what
+/// `validate` found is what the transition runs on, so the two cannot disagree.
+enum Accepted<'d> {
+    Start {
+        definition: DefinitionRef,
+        token_name: Option<String>,
+        token: Value,
+        step_seed: Option<StepSeed>,
+    },
+    /// The result of the awaited activity. `id` is the input's copy of `node.id`.
+    ActivityDone {
+        node: &'d Node,
+        activity: &'d Activity,
+        id: String,
+        result: ActivityResult,
+    },
+    /// An answer (a JSON object) to the current step.
+    Answer {
+        node: &'d Node,
+        activity: &'d Activity,
+        step: &'static StepSpec,
+        step_id: String,
+        data: Map<String, Value>,
+    },
+    /// The armed timer at index `at` of [`Instance::timers`], its boundary event and the node
+    /// the boundary is attached to.
+    TimerFired {
+        at: usize,
+        boundary: &'d Node,
+        attached_to: &'d str,
+    },
+    Cancel {
+        reason: String,
+    },
+    Abort {
+        node: Option<String>,
+        message: String,
+    },
 }
 
 /// Refuses inputs that do not fit the instance's state, before anything changes.
 fn validate<'d>(
     def: &'d Definition,
     inst: &Instance,
-    input: &Input,
-) -> Result<Target<'d>, EngineError> {
-    if let Input::Start { definition, .. } = input {
-        if inst.position != Position::NotStarted {
-            return Err(EngineError::AlreadyStarted);
-        }
-        if definition.name != def.process_id || definition.content_hash != def.content_hash {
-            return Err(EngineError::DefinitionMismatch {
-                name: def.process_id.clone(),
-                reason: format!(
+    input: Input,
+) -> Result<Accepted<'d>, EngineError> {
+    let mismatch = |reason: String| EngineError::DefinitionMismatch {
+        name: def.process_id.clone(),
+        reason,
+    };
+    match input {
+        Input::Start {
+            definition,
+            token_name,
+            token,
+            step_seed,
+            ..
+        } => {
+            if inst.position != Position::NotStarted {
+                return Err(EngineError::AlreadyStarted);
+            }
+            if definition.name != def.process_id || definition.content_hash != def.content_hash {
+                return Err(mismatch(format!(
                     "the start names definition '{}' with content hash {}, the engine was given '{}' with {}",
                     definition.name, definition.content_hash, def.process_id, def.content_hash
-                ),
-            });
+                )));
+            }
+            Ok(Accepted::Start {
+                definition,
+                token_name,
+                token,
+                step_seed,
+            })
         }
-        return Ok(Target::None);
+        Input::ActivityDone { node, result, .. } => match &running(inst)?.position {
+            Position::AwaitingActivity { node: awaited } if *awaited == node => {
+                match def.node(&node) {
+                    Some(
+                        n @ Node {
+                            kind: NodeKind::Activity(a),
+                            ..
+                        },
+                    ) => Ok(Accepted::ActivityDone {
+                        node: n,
+                        activity: a,
+                        id: node,
+                        result,
+                    }),
+                    _ => Err(mismatch(format!("it has no activity '{node}'"))),
+                }
+            }
+            _ => Err(EngineError::UnexpectedActivityResult { node }),
+        },
+        Input::Answer { step_id, data, .. } => match &running(inst)?.position {
+            Position::AtStep {
+                node,
+                step_id: current,
+            } if *current == step_id => {
+                let Value::Object(data) = data else {
+                    return Err(EngineError::AnswerNotObject { step_id });
+                };
+                match def.node(node) {
+                    Some(
+                        n @ Node {
+                            kind: NodeKind::Activity(a),
+                            ..
+                        },
+                    ) => match a.spec().step() {
+                        Some(step) => Ok(Accepted::Answer {
+                            node: n,
+                            activity: a,
+                            step,
+                            step_id,
+                            data,
+                        }),
+                        None => Err(mismatch(format!("it has no step '{node}'"))),
+                    },
+                    _ => Err(mismatch(format!("it has no step '{node}'"))),
+                }
+            }
+            _ => Err(EngineError::StaleStep { step_id }),
+        },
+        Input::TimerFired { timer_id, .. } => {
+            let Some(at) = running(inst)?
+                .timers
+                .iter()
+                .position(|t| t.timer_id == timer_id)
+            else {
+                return Err(EngineError::UnknownTimer { timer_id });
+            };
+            let boundary = &inst.timers[at].boundary;
+            match def.node(boundary) {
+                Some(
+                    n @ Node {
+                        kind: NodeKind::TimerBoundary { attached_to, .. },
+                        ..
+                    },
+                ) => Ok(Accepted::TimerFired {
+                    at,
+                    boundary: n,
+                    attached_to,
+                }),
+                _ => Err(mismatch(format!(
+                    "it has no timer boundary event '{boundary}'"
+                ))),
+            }
+        }
+        Input::Cancel { reason, .. } => {
+            running(inst)?;
+            Ok(Accepted::Cancel { reason })
+        }
+        Input::Abort { node, message, .. } => {
+            running(inst)?;
+            Ok(Accepted::Abort { node, message })
+        }
     }
+}
+
+/// The instance, if it has started and not ended: every input but `Start` needs one.
+fn running(inst: &Instance) -> Result<&Instance, EngineError> {
     if inst.status.is_completed() || inst.position == Position::Ended {
         return Err(EngineError::NotActive {
             status: inst.status,
@@ -138,71 +269,20 @@ fn validate<'d>(
     if inst.position == Position::NotStarted {
         return Err(EngineError::NotStarted);
     }
-    let mismatch = |reason: String| EngineError::DefinitionMismatch {
-        name: def.process_id.clone(),
-        reason,
-    };
-    match input {
-        Input::ActivityDone { node, .. } => match &inst.position {
-            Position::AwaitingActivity { node: awaited } if awaited == node => {
-                match def.node(node) {
-                    Some(
-                        n @ Node {
-                            kind: NodeKind::Activity(a),
-                            ..
-                        },
-                    ) => Ok(Target::Activity(n, a)),
-                    _ => Err(mismatch(format!("it has no activity '{node}'"))),
-                }
-            }
-            _ => Err(EngineError::UnexpectedActivityResult { node: node.clone() }),
-        },
-        Input::Answer { step_id, data, .. } => match &inst.position {
-            Position::AtStep {
-                node,
-                step_id: current,
-            } if current == step_id => {
-                if !data.is_object() {
-                    return Err(EngineError::AnswerNotObject {
-                        step_id: step_id.clone(),
-                    });
-                }
-                match def.node(node) {
-                    Some(
-                        n @ Node {
-                            kind: NodeKind::Activity(a),
-                            ..
-                        },
-                    ) if a.spec().is_step => Ok(Target::Step(n, a)),
-                    _ => Err(mismatch(format!("it has no step '{node}'"))),
-                }
-            }
-            _ => Err(EngineError::StaleStep {
-                step_id: step_id.clone(),
-            }),
-        },
-        Input::TimerFired { timer_id, .. } => {
-            let timer = inst
-                .timers
-                .iter()
-                .find(|t| &t.timer_id == timer_id)
-                .ok_or_else(|| EngineError::UnknownTimer {
-                    timer_id: timer_id.clone(),
-                })?;
-            match def.node(&timer.boundary) {
-                Some(
-                    n @ Node {
-                        kind: NodeKind::TimerBoundary { attached_to, .. },
-                        ..
-                    },
-                ) => Ok(Target::Timer(n, attached_to)),
-                _ => Err(mismatch(format!(
-                    "it has no timer boundary event '{}'",
-                    timer.boundary
-                ))),
-            }
+    Ok(inst)
+}
+
+/// How a walk stopped when it reached an end: the instance has ended with `status`. What the
+/// helpers that may end the instance return, so a caller cannot go on walking after an end.
+struct Ended {
+    status: Status,
+}
+
+impl From<Ended> for Next {
+    fn from(ended: Ended) -> Next {
+        Next::Ended {
+            status: ended.status,
         }
-        Input::Start { .. } | Input::Cancel { .. } | Input::Abort { .. } => Ok(Target::None),
     }
 }
 
@@ -214,7 +294,8 @@ struct Machine<'d, 'i> {
     /// What secrets in history are marked with.
     key: &'i MarkerKey,
     now: i64,
-    out: Transition,
+    /// The history events of this transition, in order.
+    events: Vec<HistoryEvent>,
     /// Nodes entered in this transition (bounded by `limits.max_steps_per_apply`).
     entered: usize,
 }
@@ -224,7 +305,7 @@ impl<'d> Machine<'d, '_> {
         let index = self.inst.next_event;
         // Saturating: the counter comes from stored state, and must not panic whatever it holds.
         self.inst.next_event = index.saturating_add(1);
-        self.out.events.push(HistoryEvent {
+        self.events.push(HistoryEvent {
             index,
             at_ms: self.now,
             kind,
@@ -233,11 +314,11 @@ impl<'d> Machine<'d, '_> {
 
     fn start(
         &mut self,
-        definition: crate::DefinitionRef,
+        definition: DefinitionRef,
         token_name: Option<String>,
         token: Value,
-        step_seed: Option<crate::StepSeed>,
-    ) {
+        step_seed: Option<StepSeed>,
+    ) -> Next {
         self.inst.step_seed = step_seed;
         self.emit(EventKind::InstanceStarted {
             instance_id: self.inst.id.clone(),
@@ -266,15 +347,14 @@ impl<'d> Machine<'d, '_> {
                 "the process token's parameters make the process variables {size} bytes, over the limit of {} bytes",
                 self.limits.max_variables_bytes
             );
-            self.process_error(None, message);
-            return;
+            return self.process_error(None, message).into();
         }
         let start = self.def.start();
-        self.run_from(start);
+        self.run_from(start)
     }
 
     /// Walks from `node` until an activity is scheduled, a step presented, or an end reached.
-    fn run_from(&mut self, mut node: &'d Node) {
+    fn run_from(&mut self, mut node: &'d Node) -> Next {
         loop {
             self.entered += 1;
             if self.entered > self.limits.max_steps_per_apply {
@@ -283,29 +363,23 @@ impl<'d> Machine<'d, '_> {
                      (a loop without a step?); stopped at '{}'",
                     self.limits.max_steps_per_apply, node.id
                 );
-                self.process_error(Some(node.id.clone()), message);
-                return;
+                return self.process_error(Some(node.id.clone()), message).into();
             }
             self.emit(EventKind::NodeEntered {
                 node: node.id.clone(),
             });
             node = match &node.kind {
-                NodeKind::Activity(activity) if activity.spec().is_step => {
-                    self.present_step(node, activity);
-                    return;
-                }
                 NodeKind::Activity(activity) => {
-                    self.schedule(node, activity);
-                    return;
+                    return match activity.spec().role {
+                        Role::Step(_) => self.present_step(node, activity),
+                        Role::Task | Role::Decider => self.schedule(node, activity),
+                    };
                 }
-                NodeKind::EndEvent => {
-                    self.reach_end(node);
-                    return;
-                }
+                NodeKind::EndEvent => return self.reach_end(node).into(),
                 NodeKind::ExclusiveGateway { default_flow } => {
                     match self.choose(node, default_flow.as_deref()) {
-                        Some(next) => next,
-                        None => return,
+                        Ok(next) => next,
+                        Err(ended) => return ended.into(),
                     }
                 }
                 // A start event, or a boundary event reached by a flow (the loader does not
@@ -313,62 +387,68 @@ impl<'d> Machine<'d, '_> {
                 NodeKind::StartEvent
                 | NodeKind::ErrorBoundary { .. }
                 | NodeKind::TimerBoundary { .. } => match self.follow(node) {
-                    Some(next) => next,
-                    None => return,
+                    Ok(next) => next,
+                    Err(ended) => return ended.into(),
                 },
             };
         }
     }
 
     /// The target of `node`'s first outgoing flow; ends the instance when there is none.
-    fn follow(&mut self, node: &'d Node) -> Option<&'d Node> {
+    fn follow(&mut self, node: &'d Node) -> Result<&'d Node, Ended> {
         let def = self.def;
         let Some(flow) = def.outgoing(&node.id).next() else {
-            self.process_error(
+            return Err(self.process_error(
                 Some(node.id.clone()),
                 format!("{} has no outgoing flow", describe_node(node)),
-            );
-            return None;
+            ));
         };
         self.flow_target(node, &flow.id, &flow.target)
     }
 
-    fn flow_target(&mut self, from: &'d Node, flow: &str, target: &str) -> Option<&'d Node> {
+    fn flow_target(&mut self, from: &'d Node, flow: &str, target: &str) -> Result<&'d Node, Ended> {
         let def = self.def;
         match def.node(target) {
-            Some(next) => Some(next),
-            None => {
-                self.process_error(
-                    Some(from.id.clone()),
-                    format!("flow '{flow}' leads to unknown node '{target}'"),
-                );
-                None
-            }
+            Some(next) => Ok(next),
+            None => Err(self.process_error(
+                Some(from.id.clone()),
+                format!("flow '{flow}' leads to unknown node '{target}'"),
+            )),
         }
     }
 
-    fn schedule(&mut self, node: &'d Node, activity: &'d Activity) {
-        let Some(resolved) = self.resolve(node, activity) else {
-            return;
+    /// Walks on from `node` along its first outgoing flow.
+    fn walk_on(&mut self, node: &'d Node) -> Next {
+        match self.follow(node) {
+            Ok(next) => self.run_from(next),
+            Err(ended) => ended.into(),
+        }
+    }
+
+    fn schedule(&mut self, node: &'d Node, activity: &'d Activity) -> Next {
+        let resolved = match self.resolve(node, activity) {
+            Ok(resolved) => resolved,
+            Err(ended) => return ended.into(),
         };
         self.emit(EventKind::ActivityScheduled {
             node: node.id.clone(),
             activity: activity.activity_type,
             inputs: resolved.recorded,
         });
-        self.out.commands.push(Command::RunActivity {
-            node: node.id.clone(),
-            activity: activity.activity_type,
-            inputs: resolved.inputs,
-        });
         self.inst.position = Position::AwaitingActivity {
             node: node.id.clone(),
         };
+        Next::RunActivity {
+            node: node.id.clone(),
+            activity: activity.activity_type,
+            inputs: resolved.inputs,
+        }
     }
 
-    fn present_step(&mut self, node: &'d Node, activity: &'d Activity) {
-        let Some(resolved) = self.resolve(node, activity) else {
-            return;
+    fn present_step(&mut self, node: &'d Node, activity: &'d Activity) -> Next {
+        let resolved = match self.resolve(node, activity) {
+            Ok(resolved) => resolved,
+            Err(ended) => return ended.into(),
         };
         let step_id = match &self.inst.step_seed {
             Some(seed) => seed.step_id(self.inst.next_event),
@@ -379,15 +459,9 @@ impl<'d> Machine<'d, '_> {
             step_id: step_id.clone(),
             inputs: resolved.recorded,
         });
-        self.out.commands.push(Command::PresentStep {
-            node: node.id.clone(),
-            step_id: step_id.clone(),
-            activity: activity.activity_type,
-            inputs: resolved.inputs,
-        });
         self.inst.position = Position::AtStep {
             node: node.id.clone(),
-            step_id,
+            step_id: step_id.clone(),
         };
         let def = self.def;
         for boundary in def.boundaries(&node.id) {
@@ -400,17 +474,18 @@ impl<'d> Machine<'d, '_> {
                     boundary: boundary.id.clone(),
                     due_ms,
                 });
-                self.out.commands.push(Command::ArmTimer {
-                    timer_id: timer_id.clone(),
-                    boundary: boundary.id.clone(),
-                    due_ms,
-                });
                 self.inst.timers.push(ArmedTimer {
                     timer_id,
                     boundary: boundary.id.clone(),
                     due_ms,
                 });
             }
+        }
+        Next::PresentStep {
+            node: node.id.clone(),
+            step_id,
+            activity: activity.activity_type,
+            inputs: resolved.inputs,
         }
     }
 
@@ -419,25 +494,24 @@ impl<'d> Machine<'d, '_> {
         &mut self,
         node: &'d Node,
         activity: &'d Activity,
-    ) -> Option<crate::resolve::Resolved> {
+    ) -> Result<crate::resolve::Resolved, Ended> {
         match resolve_inputs(
             activity,
             &self.inst.variables,
             &self.inst.secret_paths,
             self.key,
         ) {
-            Ok(resolved) => Some(resolved),
+            Ok(resolved) => Ok(resolved),
             Err(ParamError { param, reason }) => {
                 let message = format!("{}: parameter '{param}' {reason}", describe_node(node));
-                self.process_error(Some(node.id.clone()), message);
-                None
+                Err(self.process_error(Some(node.id.clone()), message))
             }
         }
     }
 
     /// Picks an exclusive gateway's outgoing flow: the first (document order) whose condition
     /// holds (a flow without a condition holds), else the default flow.
-    fn choose(&mut self, node: &'d Node, default_flow: Option<&str>) -> Option<&'d Node> {
+    fn choose(&mut self, node: &'d Node, default_flow: Option<&str>) -> Result<&'d Node, Ended> {
         let def = self.def;
         let mut chosen = None;
         for flow in def.outgoing(&node.id) {
@@ -468,15 +542,14 @@ impl<'d> Machine<'d, '_> {
                         }
                         other => other.to_string(),
                     };
-                    self.process_error(
+                    return Err(self.process_error(
                         Some(node.id.clone()),
                         format!(
                             "{}: the condition of flow '{}' cannot be evaluated: {reason}",
                             describe_node(node),
                             flow.id
                         ),
-                    );
-                    return None;
+                    ));
                 }
             }
         }
@@ -486,14 +559,13 @@ impl<'d> Machine<'d, '_> {
                 .map(|f| (f, true));
         }
         let Some((flow, by_default)) = chosen else {
-            self.process_error(
+            return Err(self.process_error(
                 Some(node.id.clone()),
                 format!(
                     "{}: no outgoing flow's condition holds and there is no default flow",
                     describe_node(node)
                 ),
-            );
-            return None;
+            ));
         };
         self.emit(EventKind::GatewayChose {
             gateway: node.id.clone(),
@@ -503,19 +575,25 @@ impl<'d> Machine<'d, '_> {
         self.flow_target(node, &flow.id, &flow.target)
     }
 
-    fn reach_end(&mut self, node: &'d Node) {
+    fn reach_end(&mut self, node: &'d Node) -> Ended {
         let status =
             if self.def.is_error_end(&node.id) || self.inst.path_mark == PathMark::ErrorPath {
                 Status::CompletedEndedError
             } else if self.inst.path_mark == PathMark::TimedOut {
                 Status::CompletedTerminated
-            } else if self.inst.variables.get("_decision").and_then(Value::as_str) == Some("FAIL") {
+            } else if self
+                .inst
+                .variables
+                .get(DECISION_VARIABLE)
+                .and_then(Value::as_str)
+                == Some(DECISION_FAIL)
+            {
                 Status::CompletedEndedError
             } else {
                 Status::CompletedEndedSuccess
             };
         let outcome = node.name.clone().unwrap_or_else(|| node.id.clone());
-        self.end(status, Some(outcome), None);
+        self.end(status, Some(outcome), None)
     }
 
     /// `id` is the input's copy of the node's ID (equal to `node.id`, validated), reused for the
@@ -526,7 +604,7 @@ impl<'d> Machine<'d, '_> {
         activity: &'d Activity,
         id: String,
         result: ActivityResult,
-    ) {
+    ) -> Next {
         let def = self.def;
         match result {
             ActivityResult::Completed { writes, checks } => {
@@ -537,15 +615,12 @@ impl<'d> Machine<'d, '_> {
                     checks: self.recorded_checks(checks),
                 });
                 if let Some(failure) = failure {
-                    self.outputs_failed(node, failure);
-                    return;
+                    return self.outputs_failed(node, failure).into();
                 }
-                if activity.activity_type == ActivityType::SimpleDecider {
+                if activity.spec().role == Role::Decider {
                     self.inst.path_mark = PathMark::Normal;
                 }
-                if let Some(next) = self.follow(node) {
-                    self.run_from(next);
-                }
+                self.walk_on(node)
             }
             ActivityResult::Refused {
                 code,
@@ -562,8 +637,7 @@ impl<'d> Machine<'d, '_> {
                     checks: self.recorded_checks(checks),
                 });
                 if let Some(failure) = failure {
-                    self.outputs_failed(node, failure);
-                    return;
+                    return self.outputs_failed(node, failure).into();
                 }
                 match error_boundary(def, node, &code) {
                     Some(boundary) => {
@@ -573,15 +647,9 @@ impl<'d> Machine<'d, '_> {
                             code: Some(code),
                         });
                         self.inst.path_mark = PathMark::ErrorPath;
-                        if let Some(next) = self.follow(boundary) {
-                            self.run_from(next);
-                        }
+                        self.walk_on(boundary)
                     }
-                    None => {
-                        if let Some(next) = self.follow(node) {
-                            self.run_from(next);
-                        }
-                    }
+                    None => self.walk_on(node),
                 }
             }
             ActivityResult::Failed { message } => {
@@ -596,7 +664,8 @@ impl<'d> Machine<'d, '_> {
                         node: Some(node.id.clone()),
                         message,
                     }),
-                );
+                )
+                .into()
             }
         }
     }
@@ -691,54 +760,34 @@ impl<'d> Machine<'d, '_> {
     }
 
     /// Ends the instance for an activity whose outputs could not be taken in.
-    fn outputs_failed(&mut self, node: &'d Node, failure: String) {
+    fn outputs_failed(&mut self, node: &'d Node, failure: String) -> Ended {
         self.process_error(
             Some(node.id.clone()),
             format!("{}: {failure}", describe_node(node)),
-        );
+        )
     }
 
     fn answer(
         &mut self,
         node: &'d Node,
         activity: &'d Activity,
+        step: &StepSpec,
         step_id: String,
-        data: Value,
-    ) -> Result<(), EngineError> {
-        let key = form_data_key(activity, &self.inst.variables).and_then(|key| {
-            if self.inst.variables.is_object() {
-                Ok(key)
-            } else {
-                Err("processvar is not an object: the answer cannot be stored".to_string())
-            }
-        });
-        let key = match key {
+        data: Map<String, Value>,
+    ) -> Result<Next, EngineError> {
+        let secret_answer = step.secret_answer;
+        let key = match answer_key(activity, step, &self.inst.variables) {
             Ok(key) => key,
             Err(reason) => {
-                // The answer was received: history records it (so a replay feeds it too),
-                // redacted when the step's answers are secret.
-                let recorded = if activity.spec().secret_answer {
-                    crate::redact::redact_value(&data, self.key)
-                } else {
-                    data.clone()
-                };
-                self.emit(EventKind::StepAnswered {
-                    step_id,
-                    data: recorded,
-                });
-                self.process_error(
-                    Some(node.id.clone()),
-                    format!("{}: {reason}", describe_node(node)),
-                );
-                return Ok(());
+                return Ok(self.answer_not_stored(node, secret_answer, step_id, data, reason))
             }
         };
         let Value::Object(root) = &mut self.inst.variables else {
-            return Ok(());
+            let reason = "processvar is not an object: the answer cannot be stored".to_string();
+            return Ok(self.answer_not_stored(node, secret_answer, step_id, data, reason));
         };
         // A secret answer marks its key. Marked before measuring (the limit applies to the
         // redacted view too), unmarked again if the answer is refused.
-        let secret_answer = activity.spec().secret_answer;
         // The key as a path, only needed (and built) when secrets are involved.
         let key_path = (secret_answer || !self.inst.secret_paths.is_empty()).then(|| VarPath {
             segments: vec![Segment::Key(key.to_string())],
@@ -747,7 +796,7 @@ impl<'d> Machine<'d, '_> {
             Some(path) if secret_answer => self.inst.secret_paths.insert(path.clone()),
             _ => false,
         };
-        let previous = root.insert(key.to_string(), data);
+        let previous = root.insert(key.to_string(), Value::Object(data));
         // Both the real variables (what is stored) and their redacted view (what a replay sees)
         // must fit, so that an answer accepted here is accepted in a replay too.
         let limit = self.limits.max_variables_bytes;
@@ -798,17 +847,40 @@ impl<'d> Machine<'d, '_> {
             data: recorded,
         });
         self.cancel_timers();
-        if let Some(next) = self.follow(node) {
-            self.run_from(next);
-        }
-        Ok(())
+        Ok(self.walk_on(node))
     }
 
-    fn timer_fired(&mut self, timer_id: &str, boundary: &'d Node, attached_to: &str) {
-        let def = self.def;
-        let Some(at) = self.inst.timers.iter().position(|t| t.timer_id == timer_id) else {
-            return;
+    /// Ends the instance for an answer that has nowhere to be stored (`reason`). The answer was
+    /// received: history records it (so a replay feeds it too), redacted when the step's answers
+    /// are secret.
+    fn answer_not_stored(
+        &mut self,
+        node: &'d Node,
+        secret_answer: bool,
+        step_id: String,
+        data: Map<String, Value>,
+        reason: String,
+    ) -> Next {
+        let data = Value::Object(data);
+        let recorded = if secret_answer {
+            crate::redact::redact_value(&data, self.key)
+        } else {
+            data
         };
+        self.emit(EventKind::StepAnswered {
+            step_id,
+            data: recorded,
+        });
+        self.process_error(
+            Some(node.id.clone()),
+            format!("{}: {reason}", describe_node(node)),
+        )
+        .into()
+    }
+
+    /// The armed timer at index `at` fired.
+    fn timer_fired(&mut self, at: usize, boundary: &'d Node, attached_to: &str) -> Next {
+        let def = self.def;
         let timer = self.inst.timers.remove(at);
         self.emit(EventKind::TimerFired {
             timer_id: timer.timer_id,
@@ -826,35 +898,36 @@ impl<'d> Machine<'d, '_> {
             .next()
             .map(|flow| (flow.id.clone(), flow.target.clone()));
         match next {
-            Some((flow, target)) => {
-                if let Some(next) = self.flow_target(boundary, &flow, &target) {
-                    self.run_from(next);
-                }
-            }
-            None => self.end(Status::CompletedTerminated, None, None),
+            Some((flow, target)) => match self.flow_target(boundary, &flow, &target) {
+                Ok(next) => self.run_from(next),
+                Err(ended) => ended.into(),
+            },
+            None => self.end(Status::CompletedTerminated, None, None).into(),
         }
     }
 
     fn cancel_timers(&mut self) {
         for timer in std::mem::take(&mut self.inst.timers) {
             self.emit(EventKind::TimerCancelled {
-                timer_id: timer.timer_id.clone(),
-            });
-            self.out.commands.push(Command::CancelTimer {
                 timer_id: timer.timer_id,
             });
         }
     }
 
-    fn process_error(&mut self, node: Option<String>, message: String) {
+    fn process_error(&mut self, node: Option<String>, message: String) -> Ended {
         self.end(
             Status::CompletedProcessError,
             None,
             Some(InstanceError { node, message }),
-        );
+        )
     }
 
-    fn end(&mut self, status: Status, outcome: Option<String>, error: Option<InstanceError>) {
+    fn end(
+        &mut self,
+        status: Status,
+        outcome: Option<String>,
+        error: Option<InstanceError>,
+    ) -> Ended {
         self.cancel_timers();
         self.inst.status = status;
         self.inst.position = Position::Ended;
@@ -865,7 +938,7 @@ impl<'d> Machine<'d, '_> {
             outcome,
             error,
         });
-        self.out.commands.push(Command::Ended { status });
+        Ended { status }
     }
 }
 
@@ -879,11 +952,17 @@ fn over_limit(vars: &Value, limit: usize) -> Option<usize> {
     (size > limit).then_some(size)
 }
 
-/// The step's "Form data Key", resolved: where its answer is stored under `processvar`.
-fn form_data_key<'a>(activity: &'a Activity, vars: &Value) -> Result<Cow<'a, str>, String> {
+/// The step's answer key (its "Form data Key"), resolved: where its answer is stored under
+/// `processvar`.
+fn answer_key<'a>(
+    activity: &'a Activity,
+    step: &StepSpec,
+    vars: &Value,
+) -> Result<Cow<'a, str>, String> {
+    let param = step.answer_key;
     let expr = activity
-        .param(FORM_DATA_KEY)
-        .ok_or_else(|| format!("the step has no '{FORM_DATA_KEY}' parameter"))?;
+        .param(param)
+        .ok_or_else(|| format!("the step has no '{param}' parameter"))?;
     // The usual case, a key written as plain text, is borrowed rather than evaluated.
     if let ParamExpr::Text(key) = expr {
         if !key.is_empty() {
@@ -892,11 +971,11 @@ fn form_data_key<'a>(activity: &'a Activity, vars: &Value) -> Result<Cow<'a, str
     }
     let value = expr
         .eval(vars)
-        .map_err(|e| format!("parameter '{FORM_DATA_KEY}': {e}"))?;
+        .map_err(|e| format!("parameter '{param}': {e}"))?;
     match coerce(value, idflow_defs::ParamType::String) {
         Ok(Value::String(key)) if !key.is_empty() => Ok(Cow::Owned(key)),
         _ => Err(format!(
-            "parameter '{FORM_DATA_KEY}' must be a non-empty text to store the answer under"
+            "parameter '{param}' must be a non-empty text to store the answer under"
         )),
     }
 }
@@ -920,7 +999,7 @@ fn error_boundary<'d>(def: &'d Definition, node: &Node, code: &str) -> Option<&'
 /// `activity 'id' (name)` / `gateway 'id' (name)` for messages.
 fn describe_node(node: &Node) -> String {
     let what = match &node.kind {
-        NodeKind::Activity(a) if a.spec().is_step => "step",
+        NodeKind::Activity(a) if a.spec().is_step() => "step",
         NodeKind::Activity(_) => "activity",
         NodeKind::ExclusiveGateway { .. } => "exclusive gateway",
         NodeKind::StartEvent => "start event",

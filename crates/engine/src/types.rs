@@ -1,4 +1,5 @@
-//! The engine's public vocabulary: instance state, inputs, commands and history events.
+//! The engine's public vocabulary: instance state, inputs, what the outside must do next, and
+//! history events.
 //!
 //! These are core types: they carry no serde derives. The runtime keeps its own persisted record
 //! types and converts (see the runtime crate's `records` module), so the engine can change its
@@ -65,7 +66,7 @@ impl fmt::Display for Status {
 pub enum Position {
     /// Created, `Input::Start` not yet applied.
     NotStarted,
-    /// Waiting for the result of the activity at `node` (`Command::RunActivity` was issued).
+    /// Waiting for the result of the activity at `node` (`Next::RunActivity` was returned).
     AwaitingActivity { node: String },
     /// Resting at a step until the end user answers `step_id` (or a timer fires).
     AtStep { node: String, step_id: String },
@@ -158,8 +159,9 @@ pub struct Instance {
     /// The name (else ID) of the end event reached.
     pub outcome: Option<String>,
     pub error: Option<InstanceError>,
-    /// The path since the last Simple Decider went through an error boundary / a fired timer:
-    /// decides between ENDED_SUCCESS, ENDED_ERROR and TERMINATED at a plain end event.
+    /// The path since the last decider ([`idflow_defs::Role::Decider`]) went through an error
+    /// boundary / a fired timer: decides between ENDED_SUCCESS, ENDED_ERROR and TERMINATED at a
+    /// plain end event.
     pub path_mark: PathMark,
 }
 
@@ -264,7 +266,7 @@ pub enum Input {
     TimerFired { timer_id: String, now_ms: i64 },
     /// Stop the instance (ends `COMPLETED_TERMINATED`).
     Cancel { reason: String, now_ms: i64 },
-    /// The outside could not carry out a command (a step's form failed to render: a missing form
+    /// The outside could not do what `Next` asked (a step's form failed to render: a missing form
     /// variable, say): the instance ends `COMPLETED_PROCESS_ERROR` with this message.
     Abort {
         node: Option<String>,
@@ -466,30 +468,28 @@ impl Inputs {
     }
 }
 
-/// What the outside must do after a transition.
+/// The one thing the outside must do after a transition: every transition ends in exactly one of
+/// these, so the outside never has two things to do at once, nor nothing.
+///
+/// Timers are not in it: the timers armed on a step are part of the instance's state
+/// ([`Instance::timers`], from which the outside schedules them, also after a restart), and the
+/// history records their arming and cancelling (`TimerArmed`, `TimerCancelled`).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Command {
+pub enum Next {
     /// Execute this activity and feed back `Input::ActivityDone { node, .. }`.
     RunActivity {
         node: String,
         activity: ActivityType,
         inputs: Inputs,
     },
-    /// The instance now rests at this step: show it to the end user.
+    /// The instance now rests at this step (with its timers, if any, armed): show it to the end
+    /// user, whose answer comes back as `Input::Answer { step_id, .. }`.
     PresentStep {
         node: String,
         step_id: String,
         activity: ActivityType,
         inputs: Inputs,
     },
-    /// Feed `Input::TimerFired { timer_id }` at `due_ms` (also after a restart: it is in the state).
-    ArmTimer {
-        timer_id: String,
-        boundary: String,
-        due_ms: i64,
-    },
-    /// The timer is no longer needed.
-    CancelTimer { timer_id: String },
     /// The instance ended with this status.
     Ended { status: Status },
 }
@@ -571,7 +571,7 @@ pub enum EventKind {
     Cancelled {
         reason: String,
     },
-    /// The outside reported that it could not carry out a command (`Input::Abort`).
+    /// The outside reported that it could not do what `Next` asked (`Input::Abort`).
     Aborted {
         node: Option<String>,
         message: String,
@@ -591,11 +591,11 @@ pub struct RecordedWrite {
     pub secret: bool,
 }
 
-/// The result of [`apply`](crate::apply): what happened and what the outside must do.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// The result of [`apply`](crate::apply): what happened and what the outside must do next.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
     pub events: Vec<HistoryEvent>,
-    pub commands: Vec<Command>,
+    pub next: Next,
 }
 
 /// Limits the engine enforces.

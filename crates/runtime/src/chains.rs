@@ -1,5 +1,7 @@
-//! Combining chains: concurrent starts, answers and cancels share one store transaction and one
-//! flush.
+//! Chains as data ([`ChainOp`]: a start, an answer, a cancel) and how concurrent ones are
+//! combined: they share one store transaction and one flush. Executing one is `instances`' job
+//! (`Runtime::execute`, `Runtime::run_batch`); this module knows neither the runtime nor
+//! instances, so imports run one way (runtime → chains ← instances).
 //!
 //! The store serializes transactions (sled runs each under a global lock, exclusive with its
 //! flush), so a chain's cost is dominated by per-transaction and per-flush overhead, not by the
@@ -20,16 +22,18 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
-use idflow_store::StoreError;
+use idflow_defs::Definition;
+use idflow_engine::StepSeed;
+use serde_json::Value;
 
 use crate::error::RuntimeError;
-use crate::instances::{ChainOp, InstanceView, Written};
-use crate::runtime::Runtime;
+use crate::records::{InstanceMeta, InstanceRecord};
 
 /// Most chains in one transaction: bounds how long one transaction holds the store.
 pub(crate) const MAX_BATCH: usize = 128;
 
-type Outcome = Result<Written, RuntimeError>;
+/// What a chain gives its caller.
+pub(crate) type Outcome = Result<Written, RuntimeError>;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -121,16 +125,21 @@ impl Drop for Batch<'_> {
     }
 }
 
-impl Runtime {
-    /// Runs `op` as one durable chain, possibly in a transaction shared with concurrent chains.
-    pub(crate) fn submit(&self, op: ChainOp) -> Result<InstanceView, RuntimeError> {
-        let combiner = &self.chains;
+impl Combiner {
+    /// Runs `op` as one durable chain, possibly in a transaction shared with concurrent chains:
+    /// queues it, and whoever holds the lead runs a batch with `run_batch` (one outcome per
+    /// chain, in order).
+    pub(crate) fn run(
+        &self,
+        op: ChainOp,
+        run_batch: impl Fn(&[ChainOp]) -> Vec<Outcome>,
+    ) -> Outcome {
         let slot = Arc::new(Slot {
             state: Mutex::new(SlotState::Waiting),
             changed: Condvar::new(),
         });
         {
-            let mut queue = lock(&combiner.queue);
+            let mut queue = lock(&self.queue);
             queue.pending.push_back((op, Arc::clone(&slot)));
             if !queue.leading {
                 queue.leading = true;
@@ -139,68 +148,86 @@ impl Runtime {
         }
         loop {
             match slot.wait() {
-                SlotState::Done(outcome) => return (*outcome)?.into_view(),
-                SlotState::Lead => self.lead(),
+                SlotState::Done(outcome) => return *outcome,
+                SlotState::Lead => self.lead(&run_batch),
                 SlotState::Waiting => {}
             }
         }
     }
 
     /// Runs one batch from the head of the queue and passes the lead on.
-    fn lead(&self) {
-        let combiner = &self.chains;
+    fn lead(&self, run_batch: &impl Fn(&[ChainOp]) -> Vec<Outcome>) {
         let (ops, slots): (Vec<ChainOp>, Vec<Arc<Slot>>) = {
-            let mut queue = lock(&combiner.queue);
+            let mut queue = lock(&self.queue);
             let take = queue.pending.len().min(MAX_BATCH);
             queue.batches += 1;
             queue.chains += take as u64;
             queue.pending.drain(..take).unzip()
         };
         let mut batch = Batch {
-            combiner,
+            combiner: self,
             slots,
             delivered: false,
         };
-        let outcomes = self.run_batch(&ops);
+        let outcomes = run_batch(&ops);
         for (slot, outcome) in batch.slots.iter().zip(outcomes) {
             slot.set(SlotState::Done(Box::new(outcome)));
         }
         batch.delivered = true;
-        let mut queue = lock(&combiner.queue);
-        combiner.pass_lead(&mut queue);
+        let mut queue = lock(&self.queue);
+        self.pass_lead(&mut queue);
     }
+}
 
-    fn run_batch(&self, ops: &[ChainOp]) -> Vec<Outcome> {
-        if let [op] = ops {
-            return vec![self.commit(|tx| self.execute(tx, op))];
-        }
-        let applied = self.store.transact(|tx| {
-            let mut outcomes = Vec::with_capacity(ops.len());
-            for op in ops {
-                match self.execute(tx, op) {
-                    Ok(written) => outcomes.push(Ok(written)),
-                    Err(refusal) if !refusal.is_failure() => outcomes.push(Err(refusal)),
-                    Err(failure) => return Err(failure),
-                }
-            }
-            Ok(outcomes)
-        });
-        match applied {
-            Ok(outcomes) => match self.wait_durable() {
-                Ok(()) => outcomes,
-                Err(e) => {
-                    let reason = e.to_string();
-                    ops.iter()
-                        .map(|_| Err(RuntimeError::Store(StoreError::Io(reason.clone()))))
-                        .collect()
-                }
-            },
-            Err(failure) => {
-                tracing::warn!(error = %failure, chains = ops.len(), "batch failed; running its chains one by one");
-                ops.iter()
-                    .map(|op| self.commit(|tx| self.execute(tx, op)))
-                    .collect()
-            }
-        }
-    }
+/// One durable chain, as data: what a start, an answer or a cancel does to the store. Built
+/// outside the transaction (definitions resolved, IDs drawn, time read) so that
+/// `Runtime::execute` (in `instances`) only reads and writes the store, any number of times.
+pub(crate) enum ChainOp {
+    Start {
+        definition: Arc<Definition>,
+        meta: InstanceMeta,
+        id: String,
+        /// Where the new instance's step IDs come from (drawn with its ID).
+        step_seed: StepSeed,
+        /// The start parameters (a token's are re-read inside the transaction).
+        parameters: Value,
+        token: Option<TokenUse>,
+        now: i64,
+    },
+    Advance {
+        id: String,
+        definition: Arc<Definition>,
+        action: Action,
+        now: i64,
+    },
+}
+
+/// The token a start consumes.
+pub(crate) struct TokenUse {
+    pub(crate) key: Vec<u8>,
+    pub(crate) credential: String,
+}
+
+/// What happens to an existing instance.
+pub(crate) enum Action {
+    Answer {
+        step_id: String,
+        data: Value,
+        digest: String,
+    },
+    Cancel {
+        reason: String,
+    },
+    /// The runtime could not do what the engine asked (resume found a chain cut short).
+    Abort {
+        node: Option<String>,
+        message: String,
+    },
+}
+
+/// An instance as one chain left it: its record, before it becomes an `InstanceView` (built by
+/// the caller, outside the transaction).
+pub(crate) struct Written {
+    pub(crate) id: String,
+    pub(crate) record: InstanceRecord,
 }

@@ -1,5 +1,5 @@
-//! The activity interface: how the runtime executes the engine's `RunActivity` and
-//! `PresentStep` commands. The activity catalogue registers behind [`ActivityHandler`]; tests,
+//! The activity interface: how the runtime carries out the engine's `Next::RunActivity` and
+//! `Next::PresentStep`. The activity catalogue registers behind [`ActivityHandler`]; tests,
 //! benchmarks and `idflow run` use [`ScriptedActivities`].
 //!
 //! A handler runs *inside* the store transaction that records the activity's result, so the

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use idflow_defs::{ActivityType, Definition};
 use idflow_engine::redact::{canonical_json, masked_variables, redact_variables};
 use idflow_engine::{
-    apply, Command, DefinitionRef, HistoryEvent, Input, Instance, InstanceError, Status, StepSeed,
+    apply, DefinitionRef, HistoryEvent, Input, Instance, InstanceError, Next, Status, StepSeed,
 };
 use idflow_expr::VarPath;
 use idflow_ids::log_tag;
@@ -24,13 +24,14 @@ use idflow_store::{StoreError, Tx};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::chains::{Action, ChainOp, Outcome, TokenUse, Written};
 use crate::error::RuntimeError;
+use crate::export::{ExportedDefinition, HistoryExport, HISTORY_FORMAT, HISTORY_VERSION};
 use crate::handler::ActivityContext;
 use crate::keys;
 use crate::records::{
-    activity_of, AnswerDigestRecord, ExportedDefinition, HistoryChunkRecord, HistoryExport,
-    InstanceHeader, InstanceMeta, InstanceRecord, PositionRecord, Prior, StepViewRecord,
-    TokenIdRecord, TokenRecord, HISTORY_FORMAT, HISTORY_VERSION,
+    activity_of, AnswerDigestRecord, HistoryChunkRecord, InstanceHeader, InstanceMeta,
+    InstanceRecord, PositionRecord, Prior, StepViewRecord, TokenIdRecord, TokenRecord,
 };
 use crate::runtime::Runtime;
 
@@ -193,13 +194,6 @@ pub struct InstancePage {
     pub next: Option<String>,
     /// Instances in the scanned range whose stored record could not be read (left out).
     pub unreadable: usize,
-}
-
-/// An instance as one chain left it: its record, before it becomes an [`InstanceView`] (built
-/// by the caller, outside the transaction).
-pub(crate) struct Written {
-    pub(crate) id: String,
-    pub(crate) record: InstanceRecord,
 }
 
 impl Written {
@@ -556,10 +550,9 @@ impl Runtime {
         now: i64,
     ) -> Result<Driven, RuntimeError> {
         let mut events = Vec::new();
-        let mut step: Option<StepViewRecord> = None;
-        let mut next = Some(input);
+        let mut input = input;
         let mut applied = 0usize;
-        while let Some(mut input) = next.take() {
+        let step = loop {
             applied += 1;
             if applied > self.limits.max_steps_per_apply {
                 // A cycle of activities without a step would never rest: stop it as an error.
@@ -588,82 +581,55 @@ impl Runtime {
                     }
                 })?;
             events.extend(transition.events);
-            for command in transition.commands {
-                let follow_up = match command {
-                    Command::RunActivity {
+            let ctx = |node, step_id| ActivityContext {
+                tenant: &meta.tenant,
+                instance_id: &instance.id,
+                node,
+                step_id,
+                now_ms: now,
+                variables: &instance.variables,
+                random: &self.random,
+            };
+            // Armed timers are indexed from the state after the chain (see `persist`).
+            input = match transition.next {
+                Next::RunActivity {
+                    node,
+                    activity,
+                    inputs,
+                } => {
+                    let result = self.handler.run(tx, &ctx(&node, None), activity, &inputs)?;
+                    Input::ActivityDone {
                         node,
-                        activity,
-                        inputs,
-                    } => {
-                        let ctx = ActivityContext {
-                            tenant: &meta.tenant,
-                            instance_id: &instance.id,
-                            node: &node,
-                            step_id: None,
-                            now_ms: now,
-                            variables: &instance.variables,
-                            random: &self.random,
-                        };
-                        let result = self.handler.run(tx, &ctx, activity, &inputs)?;
-                        Some(Input::ActivityDone {
-                            node,
-                            result,
-                            now_ms: now,
-                        })
+                        result,
+                        now_ms: now,
                     }
-                    Command::PresentStep {
-                        node,
-                        step_id,
-                        activity,
-                        inputs,
-                    } => {
-                        let ctx = ActivityContext {
-                            tenant: &meta.tenant,
-                            instance_id: &instance.id,
-                            node: &node,
-                            step_id: Some(&step_id),
-                            now_ms: now,
-                            variables: &instance.variables,
-                            random: &self.random,
-                        };
-                        match self.handler.render_step(tx, &ctx, activity, &inputs)? {
-                            Ok(view) => {
-                                step = Some(StepViewRecord {
-                                    step_id,
-                                    node,
-                                    activity: activity.key().to_string(),
-                                    view,
-                                });
-                                None
-                            }
-                            Err(message) => Some(Input::Abort {
-                                node: Some(node),
-                                message,
-                                now_ms: now,
-                            }),
-                        }
-                    }
-                    // Timers are indexed from the state after the chain (see `persist`).
-                    Command::ArmTimer { .. }
-                    | Command::CancelTimer { .. }
-                    | Command::Ended { .. } => None,
-                };
-                if let Some(input) = follow_up {
-                    if next.is_some() {
-                        return Err(RuntimeError::Inconsistent(
-                            "the engine asked for two things at once".to_string(),
-                        ));
-                    }
-                    next = Some(input);
                 }
-            }
-        }
-        if step
-            .as_ref()
-            .is_some_and(|s| instance.current_step() != Some(s.step_id.as_str()))
-        {
-            step = None;
-        }
+                Next::PresentStep {
+                    node,
+                    step_id,
+                    activity,
+                    inputs,
+                } => {
+                    let step = ctx(&node, Some(&step_id));
+                    match self.handler.render_step(tx, &step, activity, &inputs)? {
+                        Ok(view) => {
+                            break Some(StepViewRecord {
+                                step_id,
+                                node,
+                                activity: activity.key().to_string(),
+                                view,
+                            })
+                        }
+                        Err(message) => Input::Abort {
+                            node: Some(node),
+                            message,
+                            now_ms: now,
+                        },
+                    }
+                }
+                Next::Ended { .. } => break None,
+            };
+        };
         Ok(Driven { events, step })
     }
 
@@ -947,52 +913,6 @@ impl Runtime {
     }
 }
 
-/// One durable chain, as data: what a start, an answer or a cancel does to the store. Built
-/// outside the transaction (definitions resolved, IDs drawn, time read) so that
-/// [`Runtime::execute`] only reads and writes the store, any number of times.
-pub(crate) enum ChainOp {
-    Start {
-        definition: Arc<Definition>,
-        meta: InstanceMeta,
-        id: String,
-        /// Where the new instance's step IDs come from (drawn with its ID).
-        step_seed: StepSeed,
-        /// The start parameters (a token's are re-read inside the transaction).
-        parameters: Value,
-        token: Option<TokenUse>,
-        now: i64,
-    },
-    Advance {
-        id: String,
-        definition: Arc<Definition>,
-        action: Action,
-        now: i64,
-    },
-}
-
-/// The token a start consumes.
-pub(crate) struct TokenUse {
-    pub(crate) key: Vec<u8>,
-    pub(crate) credential: String,
-}
-
-/// What happens to an existing instance.
-pub(crate) enum Action {
-    Answer {
-        step_id: String,
-        data: Value,
-        digest: String,
-    },
-    Cancel {
-        reason: String,
-    },
-    /// The runtime could not carry a command out (resume found a chain cut short).
-    Abort {
-        node: Option<String>,
-        message: String,
-    },
-}
-
 fn parse_cursor(cursor: &str) -> Result<(i64, &str), RuntimeError> {
     let bad = || {
         RuntimeError::InvalidQuery(format!(
@@ -1008,4 +928,46 @@ fn parse_cursor(cursor: &str) -> Result<(i64, &str), RuntimeError> {
         return Err(bad());
     }
     Ok((started, id))
+}
+
+impl Runtime {
+    /// Runs `op` as one durable chain, possibly in a transaction shared with concurrent chains.
+    pub(crate) fn submit(&self, op: ChainOp) -> Result<InstanceView, RuntimeError> {
+        self.chains.run(op, |ops| self.run_batch(ops))?.into_view()
+    }
+
+    /// Runs a batch of chains in one transaction and one flush; on a failure, each chain alone.
+    fn run_batch(&self, ops: &[ChainOp]) -> Vec<Outcome> {
+        if let [op] = ops {
+            return vec![self.commit(|tx| self.execute(tx, op))];
+        }
+        let applied = self.store.transact(|tx| {
+            let mut outcomes = Vec::with_capacity(ops.len());
+            for op in ops {
+                match self.execute(tx, op) {
+                    Ok(written) => outcomes.push(Ok(written)),
+                    Err(refusal) if !refusal.is_failure() => outcomes.push(Err(refusal)),
+                    Err(failure) => return Err(failure),
+                }
+            }
+            Ok(outcomes)
+        });
+        match applied {
+            Ok(outcomes) => match self.wait_durable() {
+                Ok(()) => outcomes,
+                Err(e) => {
+                    let reason = e.to_string();
+                    ops.iter()
+                        .map(|_| Err(RuntimeError::Store(StoreError::Io(reason.clone()))))
+                        .collect()
+                }
+            },
+            Err(failure) => {
+                tracing::warn!(error = %failure, chains = ops.len(), "batch failed; running its chains one by one");
+                ops.iter()
+                    .map(|op| self.commit(|tx| self.execute(tx, op)))
+                    .collect()
+            }
+        }
+    }
 }

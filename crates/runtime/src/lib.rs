@@ -33,9 +33,11 @@
 //! instances for the retention purge (the private `retention` module).
 
 mod chains;
+mod codec;
 mod deployments;
 mod durable;
 mod error;
+pub mod export;
 pub mod flows;
 mod handler;
 mod ids;
@@ -49,16 +51,16 @@ mod tokens;
 
 pub use deployments::{Deployment, DeploymentInfo};
 pub use error::{Diagnostics, RuntimeError, TokenRefusal};
+pub use export::{
+    ExportedDefinition, ExportedEvent, HistoryExport, SourceEncoding, HISTORY_FORMAT,
+    HISTORY_VERSION,
+};
 pub use handler::{
     plain_step_view, ActivityContext, ActivityHandler, Script, ScriptError, ScriptedActivities,
 };
 pub use idflow_clock::{Clock, ManualClock, SystemClock};
 pub use instances::{
     DefinitionKey, InstancePage, InstanceQuery, InstanceSummary, InstanceView, StepView, MAX_PAGE,
-};
-pub use records::{
-    ExportedDefinition, ExportedEvent, HistoryExport, SourceEncoding, HISTORY_FORMAT,
-    HISTORY_VERSION,
 };
 pub use retention::{PurgeReport, RetentionPolicy};
 pub use runtime::{InstanceStorage, Runtime, RuntimeConfig};

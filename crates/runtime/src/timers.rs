@@ -15,8 +15,9 @@ use idflow_ids::log_tag;
 
 use idflow_store::StoreError;
 
+use crate::chains::Action;
 use crate::error::RuntimeError;
-use crate::instances::{active_key, Action};
+use crate::instances::active_key;
 use crate::keys;
 use crate::records::InstanceRecord;
 use crate::runtime::Runtime;

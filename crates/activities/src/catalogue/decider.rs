@@ -1,6 +1,7 @@
 //! Simple Decider: turns the instance's checks (or a value it is pointed at) into
 //! `processvar._decision`, where gateway conditions route on it.
 
+use idflow_defs::{DECISION_FAIL, DECISION_VARIABLE};
 use idflow_engine::ActivityResult;
 use idflow_expr::json_kind;
 use serde_json::Value;
@@ -8,7 +9,7 @@ use serde_json::Value;
 use super::common::{failed, put, Flow, Run};
 
 /// The decisions a decider can reach.
-const DECISIONS: [&str; 3] = ["PASS", "FAIL", "REVIEW"];
+const DECISIONS: [&str; 3] = ["PASS", DECISION_FAIL, "REVIEW"];
 
 /// `PASS`, `FAIL` or `REVIEW` (any case, surrounding spaces ignored), canonical upper case.
 fn parse_decision(text: &str) -> Option<&'static str> {
@@ -74,7 +75,10 @@ pub(crate) fn decide(run: &Run<'_, '_>) -> Flow<ActivityResult> {
         }
     };
     Ok(ActivityResult::Completed {
-        writes: vec![put(&["_decision"], Value::String(decision.to_string()))],
+        writes: vec![put(
+            &[DECISION_VARIABLE],
+            Value::String(decision.to_string()),
+        )],
         checks: Vec::new(),
     })
 }

@@ -138,7 +138,7 @@ impl ActivityHandler for Catalogue {
         activity: ActivityType,
         inputs: &Inputs,
     ) -> Result<Result<Value, String>, StoreError> {
-        if !activity.spec().is_step {
+        if !activity.spec().is_step() {
             return Ok(Err(format!(
                 "{} is not a step and has no page to render",
                 activity.spec().name

@@ -17,7 +17,7 @@ use anyhow::{bail, Context};
 use idflow_defs::Definition;
 use idflow_engine::redact::MarkerKey;
 use idflow_engine::{
-    apply, ActivityResult, Check, CheckResult, Command, DefinitionRef, Input, Instance, Limits,
+    apply, ActivityResult, Check, CheckResult, DefinitionRef, Input, Instance, Limits, Next,
     Status, StepSeed, VarPath, VarWrite,
 };
 use serde_json::{json, Value};
@@ -47,14 +47,14 @@ fn step(
     limits: &Limits,
     key: &MarkerKey,
     counted: &mut InApply,
-) -> anyhow::Result<Vec<Command>> {
+) -> anyhow::Result<Next> {
     let (a0, b0) = crate::alloc::counters();
     let transition = apply(def, instance, input, limits, key)
         .with_context(|| format!("instance {} refused an input", instance.id))?;
     let (a1, b1) = crate::alloc::counters();
     counted.allocations += a1 - a0;
     counted.bytes += b1 - b0;
-    Ok(transition.commands)
+    Ok(transition.next)
 }
 
 /// The outside world of the benchmark, built once: the start's definition reference and token,
@@ -141,29 +141,25 @@ fn run_instance(
         step_seed: Some(doubles.step_seed),
         now_ms: now,
     };
-    let mut commands = step(def, &mut instance, start, limits, &doubles.key, counted)?;
+    let mut next = step(def, &mut instance, start, limits, &doubles.key, counted)?;
     // Bounded: the flow needs four inputs; more means the engine went astray.
     for _ in 0..8 {
-        // Timer commands (arming the form's deadline, cancelling it on the answer) need no input.
-        // The commands are consumed, as a runtime would, so their IDs move into the next input.
-        let next = commands
-            .into_iter()
-            .find(|c| !matches!(c, Command::ArmTimer { .. } | Command::CancelTimer { .. }));
+        // `next` is consumed, as a runtime would, so its IDs move into the next input. (The
+        // form's deadline timer is armed in the instance's state; the answer cancels it.)
         let input = match next {
-            Some(Command::RunActivity { node, .. }) => Input::ActivityDone {
+            Next::RunActivity { node, .. } => Input::ActivityDone {
                 result: doubles.result_for(&node)?,
                 node,
                 now_ms: now + 1,
             },
-            Some(Command::PresentStep { step_id, .. }) => Input::Answer {
+            Next::PresentStep { step_id, .. } => Input::Answer {
                 step_id,
                 data: doubles.answer.clone(),
                 now_ms: now + 2,
             },
-            Some(Command::Ended { status }) => return Ok(status),
-            other => bail!("unexpected command {other:?}"),
+            Next::Ended { status } => return Ok(status),
         };
-        commands = step(def, &mut instance, input, limits, &doubles.key, counted)?;
+        next = step(def, &mut instance, input, limits, &doubles.key, counted)?;
     }
     bail!("the benchmark flow did not end")
 }

@@ -396,7 +396,7 @@ fn each_flow_follows_its_design() {
             let NodeKind::Activity(a) = &d.node(form).expect("form").kind else {
                 panic!("form")
             };
-            assert!(a.spec().is_step);
+            assert!(a.spec().is_step());
             assert_eq!(
                 a.param("Data form name"),
                 Some(&ParamExpr::Text(form_name.to_string()))

@@ -31,10 +31,10 @@
 //!
 //! A write is `[path, value]`, or `[path, value, 1]` when secret; a check is
 //! `[name, "PASS" | "FAIL", detail?]`. Values are the engine's, already redacted. Version 1
-//! chunks (the object layout of [`super::EventKindRecord`] under `e`) are read through
+//! chunks (the object layout of [`crate::export::EventKindRecord`] under `e`) are read through
 //! [`Record::upgrade`].
 //!
-//! The export format ([`super::HistoryExport`]) stays the readable object layout; this one is
+//! The export format ([`crate::export::HistoryExport`]) stays the readable object layout; this one is
 //! only what the store holds.
 
 use idflow_defs::ActivityType;
@@ -49,7 +49,7 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use super::{EventKindRecord, ExportedEvent};
+use crate::export::{EventKindRecord, ExportedEvent};
 
 /// The events of one transition chain (`h/{instance}/{first index:016x}`): consecutive, from
 /// index `first`.
@@ -169,7 +169,7 @@ impl Serialize for Event<'_> {
                     seq.serialize_element(token_name)?;
                 }
                 if let Some(seed) = step_seed {
-                    seq.serialize_element(&super::seed_text(seed))?;
+                    seq.serialize_element(&crate::codec::seed_text(seed))?;
                 }
             }
             EventKind::NodeEntered { node } => {
@@ -489,7 +489,7 @@ fn parse_event(value: &Value) -> Result<EventKind, String> {
                 step_seed: f
                     .optional_string("step seed")?
                     .as_deref()
-                    .map(super::parse_seed)
+                    .map(crate::codec::parse_seed)
                     .transpose()?,
             }
         }

@@ -2,7 +2,11 @@
 //! instance state through its record, and the export reader's refusals.
 
 use super::*;
-use idflow_engine::VarWrite;
+use crate::export::*;
+use idflow_engine::{
+    Check, CheckResult, DefinitionRef, EventKind, HistoryEvent, InstanceError, RecordedWrite,
+    StepSeed, VarWrite,
+};
 use serde_json::json;
 
 fn every_event_kind() -> Vec<EventKind> {

@@ -90,7 +90,7 @@ fn catalogue_body() -> CatalogueBody {
                 key: spec.key.into(),
                 name: spec.name.into(),
                 description: spec.description.into(),
-                is_step: spec.is_step,
+                is_step: spec.is_step(),
                 error_codes: spec.error_codes.iter().map(|c| c.to_string()).collect(),
                 params: spec
                     .params

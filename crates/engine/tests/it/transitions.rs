@@ -1,4 +1,6 @@
-//! Unit tests of [`apply`]: one test (or table) per rule, on definitions assembled by hand.
+//! Tests of [`apply`] through the engine's public API: one test (or table) per rule, on
+//! definitions assembled by hand (also ones the loader would refuse, such as a loop without an
+//! end). The file-driven cases (`cases`) run loaded BPMN files.
 //!
 //! Every input goes through [`Run::input`], which also checks the invariants that hold for all
 //! inputs: a refused input leaves the instance exactly as it was; events are numbered from the
@@ -9,8 +11,8 @@ use serde_json::{json, Value};
 use idflow_defs::{Activity, ActivityType, Definition, Flow, Location, Node, NodeKind, Param};
 use idflow_expr::{Condition, ParamExpr, VarPath};
 
-use crate::redact::{marker, MarkerKey};
-use crate::*;
+use idflow_engine::redact::{marker, MarkerKey};
+use idflow_engine::*;
 
 const HASH: &str = "0000hash";
 
@@ -316,6 +318,11 @@ fn linear() -> Definition {
         .build()
 }
 
+/// The kinds of `events`, to compare a slice of a history.
+fn kinds(events: &[HistoryEvent]) -> Vec<EventKind> {
+    events.iter().map(|e| e.kind.clone()).collect()
+}
+
 #[test]
 fn start_copies_the_token_and_schedules_the_first_activity() {
     let mut run = Run::new(linear());
@@ -328,12 +335,12 @@ fn start_copies_the_token_and_schedules_the_first_activity() {
         ("User Key", json!("user1")),
     ]);
     assert_eq!(
-        t.commands,
-        vec![Command::RunActivity {
+        t.next,
+        Next::RunActivity {
             node: "add".into(),
             activity: ActivityType::AddUser,
             inputs: want_inputs,
-        }]
+        }
     );
     assert!(matches!(
         &t.events[0].kind,
@@ -352,10 +359,10 @@ fn start_copies_the_token_and_schedules_the_first_activity() {
         completed(vec![set("processvar.user1", json!({"id": "U1"}))]),
     );
     assert_eq!(
-        t.commands,
-        vec![Command::Ended {
+        t.next,
+        Next::Ended {
             status: Status::CompletedEndedSuccess
-        }]
+        }
     );
     assert_eq!(run.inst.status, Status::CompletedEndedSuccess);
     assert_eq!(run.inst.outcome.as_deref(), Some("Registered"));
@@ -748,10 +755,10 @@ fn a_failed_activity_ends_the_instance_with_a_process_error() {
         EventKind::ActivityFailed { ref node, .. } if node == "add"
     ));
     assert_eq!(
-        t.commands,
-        vec![Command::Ended {
+        t.next,
+        Next::Ended {
             status: Status::CompletedProcessError
-        }]
+        }
     );
 }
 
@@ -783,11 +790,11 @@ fn substitutions_keep_types_render_text_and_coerce() {
         .build();
     let mut run = Run::new(def);
     let t = run.start(json!({"form": "f", "version": "2", "obj": {"a": [1]}}));
-    let Some(Command::PresentStep {
+    let Next::PresentStep {
         inputs, step_id, ..
-    }) = t.commands.first()
+    } = &t.next
     else {
-        panic!("no step: {:?}", t.commands);
+        panic!("no step: {:?}", t.next);
     };
     assert_eq!(*step_id, step(3));
     assert_eq!(inputs.get("Data form name"), Some(&json!("f")));
@@ -903,15 +910,31 @@ fn a_step_rests_with_its_timers_armed_until_answered() {
     let mut run = Run::new(step_with_timer());
     let t = run.start(json!({}));
     let now = run.now;
+    assert!(matches!(&t.next, Next::PresentStep { node, .. } if node == "form"));
     assert_eq!(
-        t.commands[1..],
+        run.inst.timers,
         [
-            Command::ArmTimer {
+            ArmedTimer {
                 timer_id: "slow-4".into(),
                 boundary: "slow".into(),
                 due_ms: now + 60_000
             },
-            Command::ArmTimer {
+            ArmedTimer {
+                timer_id: "slower-5".into(),
+                boundary: "slower".into(),
+                due_ms: now + 120_000
+            },
+        ]
+    );
+    assert_eq!(
+        kinds(&t.events[t.events.len() - 2..]),
+        [
+            EventKind::TimerArmed {
+                timer_id: "slow-4".into(),
+                boundary: "slow".into(),
+                due_ms: now + 60_000
+            },
+            EventKind::TimerArmed {
                 timer_id: "slower-5".into(),
                 boundary: "slower".into(),
                 due_ms: now + 120_000
@@ -936,12 +959,12 @@ fn a_step_rests_with_its_timers_armed_until_answered() {
     ));
     let t = run.answer(json!({"colour": "blue"})).unwrap();
     assert_eq!(
-        t.commands[..2],
+        kinds(&t.events[1..3]),
         [
-            Command::CancelTimer {
+            EventKind::TimerCancelled {
                 timer_id: "slow-4".into()
             },
-            Command::CancelTimer {
+            EventKind::TimerCancelled {
                 timer_id: "slower-5".into()
             },
         ]
@@ -971,15 +994,16 @@ fn a_fired_timer_takes_its_path_and_terminates() {
     ));
     let t = run.fire("slow-4").unwrap();
     assert_eq!(
-        t.commands,
-        vec![
-            Command::CancelTimer {
-                timer_id: "slower-5".into()
-            },
-            Command::Ended {
-                status: Status::CompletedTerminated
-            }
-        ]
+        kinds(&t.events[1..2]),
+        [EventKind::TimerCancelled {
+            timer_id: "slower-5".into()
+        }]
+    );
+    assert_eq!(
+        t.next,
+        Next::Ended {
+            status: Status::CompletedTerminated
+        }
     );
     assert_eq!(run.inst.outcome.as_deref(), Some("Too late"));
     assert_eq!(run.visited(), ["start", "form", "slow", "late"]);
@@ -1093,7 +1117,18 @@ fn cancel_and_abort_end_the_instance_and_drop_its_timers() {
             now_ms: 77,
         })
         .unwrap();
-    assert_eq!(t.commands.len(), 3, "{:?}", t.commands);
+    let cancelled = t
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::TimerCancelled { .. }))
+        .count();
+    assert_eq!(cancelled, 2, "{:?}", t.events);
+    assert_eq!(
+        t.next,
+        Next::Ended {
+            status: Status::CompletedTerminated
+        }
+    );
     assert_eq!(run.inst.status, Status::CompletedTerminated);
     assert!(run.inst.timers.is_empty());
 
