@@ -70,6 +70,7 @@
 //! type (a replay's marker passes).
 
 mod machine;
+pub mod path;
 pub mod redact;
 pub mod replay;
 mod resolve;
@@ -80,6 +81,7 @@ mod vars;
 /// users need not depend on `idflow-expr` for it.
 pub use idflow_expr::VarPath;
 pub use machine::apply;
+pub use path::{path_taken, PathTaken};
 pub use replay::{inputs_from_history, replay, Divergence};
 pub use types::*;
 

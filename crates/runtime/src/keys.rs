@@ -142,6 +142,11 @@ pub(crate) fn instances_of_tenant(tenant: &str) -> Vec<u8> {
     prefix(&["it", tenant])
 }
 
+/// Where a tenant's instances started at or after `started_ms` begin in the listing.
+pub(crate) fn tenant_instances_from(tenant: &str, started_ms: i64) -> Vec<u8> {
+    prefix(&["it", tenant, &time_segment(started_ms)])
+}
+
 pub(crate) fn all_tenant_instances() -> Vec<u8> {
     prefix(&["it"])
 }

@@ -171,6 +171,8 @@ pub trait Permission {
 /// What every authorized handler gets: the tenant of its path, checked against the token.
 pub struct Authorized<P: Permission> {
     pub tenant: String,
+    /// The token's `sub`: who acts (recorded where a change names its author, e.g. a cancel).
+    pub subject: String,
     _permission: PhantomData<P>,
 }
 
@@ -220,6 +222,7 @@ where
         }
         Ok(Authorized {
             tenant,
+            subject: claims.sub,
             _permission: PhantomData,
         })
     }
@@ -315,6 +318,11 @@ pub mod perm {
         ListProcessInstances => "listProcessInstances",
         GetProcessInstance => "getProcessInstance",
         GetProcessInstanceHistory => "getProcessInstanceHistory",
+        CancelProcessInstance => "cancelProcessInstance",
+        ReplayProcessInstance => "replayProcessInstance",
+        GetProcessStatistics => "getProcessStatistics",
+        // Prometheus scrapes `/metrics`: the tenants whose series a token sees.
+        ReadMetrics => "readMetrics",
         GetRetentionPolicy => "getRetentionPolicy",
         SetRetentionPolicy => "setRetentionPolicy",
         // Branding of the end user's pages.

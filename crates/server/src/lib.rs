@@ -82,6 +82,7 @@ fn build() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(routes::identity::routes())
         .merge(routes::process::routes())
+        .merge(routes::operations::routes())
         .merge(routes::enduser::routes())
         .merge(routes::branding::routes())
         .merge(routes::designer::routes())
