@@ -33,12 +33,21 @@ export class PathDiagram {
     this.container = container;
     this.viewer = new NavigatedViewer({ container, moddleExtensions: { idflow: idflowModdle } });
     this.marked = [];
+    // A resized page (a narrow window, a rotated phone) fits the diagram again.
+    let width = 0;
+    this.resizes = new ResizeObserver(([entry]) => {
+      const now = Math.round(entry.contentRect.width);
+      if (this.shown && Math.abs(now - width) > 40) this.viewer.get('canvas').zoom('fit-viewport', 'auto');
+      width = now;
+    });
+    this.resizes.observe(container);
   }
 
   async show(xml) {
     const { warnings } = await this.viewer.importXML(xml);
     this.viewer.get('canvas').zoom('fit-viewport', 'auto');
     this.marked = [];
+    this.shown = true;
     return warnings;
   }
 
@@ -94,6 +103,7 @@ export class PathDiagram {
   }
 
   destroy() {
+    this.resizes.disconnect();
     this.viewer.destroy();
   }
 }

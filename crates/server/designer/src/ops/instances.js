@@ -178,7 +178,8 @@ async function openInstance(main, session, id) {
             Object.assign(instance, answer);
             main.dataset.status = instance.status;
             renderSummary();
-            await Promise.all([drawPath(), renderTimeline()]);
+            await drawPath();
+            await renderTimeline();
             summary.querySelector('#cancel-message')?.say(`Cancelled: the instance is ${instance.status}.`, 'success');
           }
         }, { id: 'cancel-instance', class: 'danger', 'aria-describedby': 'cancel-message' }),
@@ -385,7 +386,9 @@ async function openInstance(main, session, id) {
     }
   }
 
-  await Promise.all([drawPath(), renderTimeline()]);
+  // The timeline names elements from the diagram, so the diagram comes first.
+  await drawPath();
+  await renderTimeline();
   await renderReplay();
   return {
     destroy() {
