@@ -730,6 +730,7 @@ impl Runtime {
                 Vec::new(),
             )?;
         }
+        crate::statistics::count_chain(tx, before, &record)?;
         tx.put_record(key, &record)?;
         Ok(record)
     }

@@ -27,6 +27,7 @@ mod demo;
 pub mod error;
 mod extract;
 pub mod key_file;
+pub mod metrics;
 mod middleware;
 pub mod openapi;
 pub mod pages;
@@ -116,7 +117,10 @@ pub fn router(state: AppState) -> Router {
             body_limit,
             middleware::buffer_body,
         ))
-        .layer(axum::middleware::from_fn(middleware::trace_requests))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics().clone(),
+            middleware::trace_requests,
+        ))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .with_state(state)
 }

@@ -1,6 +1,7 @@
 //! The backoffice's operations on running processes (issue 14): an instance's path on its
 //! diagram, cancelling an instance, replaying its history against another version or a draft,
-//! a process token's link as a QR code, and the live numbers per definition.
+//! a process token's link as a QR code, and the live numbers per definition (as JSON for the
+//! backoffice, and as Prometheus metrics at `/metrics`).
 //!
 //! Paths are in BPMN element IDs ([`idflow_engine::path_taken`]), so a page draws them on the
 //! diagram it already has; replays use the replay library (`idflow-replay`) on the instance's
@@ -25,7 +26,8 @@ use super::process::{
     instance_of_tenant, InstancePath, ProcessInstanceBody, ProcessTokenBody, TokenPath,
     TAG_INSTANCES, TAG_TOKENS,
 };
-use crate::auth::{perm, Authorized};
+use super::TenantPath;
+use crate::auth::{perm, Authorized, Bearer, Permission as _};
 use crate::constraints::Version;
 use crate::error::{code, ApiError, ErrorBody};
 use crate::extract::{IgnoredBody, JsonBody, PathParams};
@@ -37,6 +39,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_process_instance))
         .routes(routes!(replay_process_instance))
         .routes(routes!(get_process_token_qr))
+        .routes(routes!(get_process_statistics))
+        .routes(routes!(get_metrics))
 }
 
 // -- shapes ---------------------------------------------------------------------------------------
@@ -393,5 +397,147 @@ async fn get_process_token_qr(
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "image/svg+xml")
         .body(Body::from(svg))
+        .map_err(ApiError::internal)
+}
+
+// -- live numbers ---------------------------------------------------------------------------------
+
+/// Instances ended, by status.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompletedCountsBody {
+    #[serde(rename = "COMPLETED_ENDED_SUCCESS")]
+    pub ended_success: u64,
+    #[serde(rename = "COMPLETED_ENDED_ERROR")]
+    pub ended_error: u64,
+    #[serde(rename = "COMPLETED_TERMINATED")]
+    pub terminated: u64,
+    #[serde(rename = "COMPLETED_PROCESS_ERROR")]
+    pub process_error: u64,
+}
+
+/// Instances resting at one step.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RestingCountBody {
+    /// The step's BPMN element ID.
+    pub element_id: String,
+    pub count: u64,
+}
+
+/// The numbers of one definition version.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DefinitionStatisticsBody {
+    pub name: String,
+    pub version: u32,
+    /// Instances started.
+    pub started: u64,
+    /// Started and not yet ended.
+    pub active: u64,
+    pub completed: CompletedCountsBody,
+    /// Steps with instances resting at them now.
+    pub resting: Vec<RestingCountBody>,
+}
+
+/// The tenant's live numbers, per definition version that has started an instance.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessStatisticsBody {
+    /// By name, then version.
+    pub definitions: Vec<DefinitionStatisticsBody>,
+}
+
+impl From<&idflow_runtime::DefinitionStatistics> for DefinitionStatisticsBody {
+    fn from(d: &idflow_runtime::DefinitionStatistics) -> Self {
+        use idflow_engine::Status;
+        let mut completed = CompletedCountsBody::default();
+        for (status, n) in &d.ended {
+            match status {
+                Status::CompletedEndedSuccess => completed.ended_success = *n,
+                Status::CompletedEndedError => completed.ended_error = *n,
+                Status::CompletedTerminated => completed.terminated = *n,
+                Status::CompletedProcessError => completed.process_error = *n,
+                Status::Active => {}
+            }
+        }
+        DefinitionStatisticsBody {
+            name: d.name.clone(),
+            version: d.version,
+            started: d.started,
+            active: d.active(),
+            completed,
+            resting: d
+                .resting
+                .iter()
+                .map(|(element_id, count)| RestingCountBody {
+                    element_id: element_id.clone(),
+                    count: *count,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The tenant's live numbers per definition version: instances started, active, completed by
+/// status, and resting at each step. Durable counters, exact across restarts.
+#[utoipa::path(
+    get, path = "/api/process-manager/tenants/{tenantId}/process-statistics", tag = TAG_INSTANCES,
+    operation_id = "getProcessStatistics", params(TenantPath),
+    responses((status = 200, description = "Per definition version.", body = ProcessStatisticsBody)),
+    extensions(("x-permission" = json!("getProcessStatistics"))),
+)]
+async fn get_process_statistics(
+    auth: Authorized<perm::GetProcessStatistics>,
+    State(state): State<AppState>,
+    PathParams(_tenant_path): PathParams<TenantPath>,
+) -> Result<Json<ProcessStatisticsBody>, ApiError> {
+    blocking(move || {
+        let stats = state.runtime().statistics(&auth.tenant)?;
+        Ok(Json(ProcessStatisticsBody {
+            definitions: stats.iter().map(DefinitionStatisticsBody::from).collect(),
+        }))
+    })
+    .await
+}
+
+/// Prometheus metrics (OpenMetrics text): per definition version, instances started, ended by
+/// status, active and resting at each step, for the tenants whose `readMetrics` the bearer token
+/// grants; and this server's request latencies by method, route template and status.
+#[utoipa::path(
+    get, path = "/metrics", tag = "meta", operation_id = "getMetrics",
+    responses(
+        (status = 200, description = "The OpenMetrics text exposition.", body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        (status = 401, description = "No bearer token, a bad signature or an expired token (`UNAUTHORIZED`).", body = ErrorBody),
+        (status = 403, description = "The token grants `readMetrics` in no tenant (`FORBIDDEN`).", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-permission-any-tenant" = json!("readMetrics"))),
+)]
+async fn get_metrics(
+    Bearer(claims): Bearer,
+    State(state): State<AppState>,
+) -> Result<Response, ApiError> {
+    let permission = perm::ReadMetrics::NAME;
+    let tenants = claims.tenants_granting(permission);
+    if tenants.is_empty() {
+        return Err(ApiError::forbidden(format!(
+            "the bearer token grants {permission} in no tenant: /metrics needs TNT#{{tenant}}#{permission} (or TNT#{{tenant}}#*)"
+        )));
+    }
+    let text = blocking(move || {
+        let stats: Vec<_> = state
+            .runtime()
+            .all_statistics()?
+            .into_iter()
+            .filter(|(tenant, _)| tenants.binary_search(tenant).is_ok())
+            .collect();
+        Ok(state.metrics().render(&stats))
+    })
+    .await?;
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)
+        .body(Body::from(text))
         .map_err(ApiError::internal)
 }
