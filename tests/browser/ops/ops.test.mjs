@@ -182,20 +182,26 @@ async function startInstance(token) {
   return started.instanceId;
 }
 
-async function registrationToken() {
+async function registrationToken(externalId = newExternalId('ops-active')) {
   return adminCall(server, 'POST', `${PM}/process-tokens`, {
     name: newExternalId('ops-active'),
     processDefnName: 'passcode-registration',
-    parameters: { storeName: STORE, externalId: newExternalId('ops-active'), passcodePolicy: 'default' },
+    parameters: { storeName: STORE, externalId, passcodePolicy: 'default' },
   });
 }
 
-test('an active instance rests at its step on the diagram; cancelled after confirming, it is COMPLETED_TERMINATED', async () => {
-  const instanceId = await startInstance(await registrationToken());
+test('an active instance rests at its step on the diagram, past a fired boundary; cancelled after confirming, it is COMPLETED_TERMINATED', async () => {
+  // The user exists already: Add User's "External ID taken" boundary leads to Get User.
+  const externalId = newExternalId('ops-existing');
+  await adminCall(server, 'POST', `${IS}/users`, { externalId });
+  const instanceId = await startInstance(await registrationToken(externalId));
   const opened = await backoffice(`instances/${instanceId}`);
   const { page } = opened;
   await page.waitForSelector('#instance-diagram[data-drawn=true]');
   assert.deepEqual(await marked(page, '#instance-diagram', 'idflow-rest'), ['registrationForm']);
+  assert.deepEqual(await marked(page, '#instance-diagram', 'idflow-fired'), ['externalIdTaken']);
+  assert.deepEqual(await marked(page, '#instance-diagram', 'idflow-taken'), ['existingUser', 'toAddUser', 'toGetUser', 'toRegistrationForm']);
+  assert.deepEqual(await marked(page, '#instance-diagram', 'idflow-entered'), ['addUser', 'getUser', 'registrationForm', 'start', 'startRegistration']);
   await checkPage(opened, 'ops-instance-active');
 
   // Keeping it: nothing happens.
