@@ -36,8 +36,10 @@ export class PathDiagram {
     // A resized page (a narrow window, a rotated phone) fits the diagram again.
     let width = 0;
     this.resizes = new ResizeObserver(([entry]) => {
-      const now = Math.round(entry.contentRect.width);
-      if (this.shown && Math.abs(now - width) > 40) this.viewer.get('canvas').zoom('fit-viewport', 'auto');
+      const { width: now, height } = entry.contentRect;
+      // A container without area (not laid out yet, or hidden) has nothing to fit into.
+      if (now < 1 || height < 1) return;
+      if (this.shown && Math.abs(now - width) > 40) this.fit();
       width = now;
     });
     this.resizes.observe(container);
@@ -45,10 +47,19 @@ export class PathDiagram {
 
   async show(xml) {
     const { warnings } = await this.viewer.importXML(xml);
-    this.viewer.get('canvas').zoom('fit-viewport', 'auto');
+    this.fit();
     this.marked = [];
     this.shown = true;
     return warnings;
+  }
+
+  fit() {
+    const canvas = this.viewer.get('canvas');
+    // The canvas caches its size: tell it the container changed.
+    canvas.resized();
+    const { width, height } = canvas.getSize();
+    const box = canvas.getActiveLayer()?.getBBox?.();
+    if (width > 0 && height > 0 && box && box.width > 0 && box.height > 0) canvas.zoom('fit-viewport', 'auto');
   }
 
   has(id) {

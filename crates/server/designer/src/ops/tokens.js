@@ -10,7 +10,13 @@ export async function openTokens(main, session) {
   const listMessage = messageLine('token-list-message');
   main.replaceChildren(
     pageHead('Process tokens', 'A process token starts instances of one definition. Hand its link (or the QR code of the link) to an end user.'),
-    createForm(session, base, () => refresh()),
+    createForm(session, base, async (token) => {
+      await refresh();
+      // The new token's card, with its link and QR code, is what the operator wants next.
+      const card = list.querySelector(`article[data-token="${CSS.escape(token.name)}"]`);
+      card?.scrollIntoView({ block: 'nearest' });
+      card?.focus();
+    }),
     el('section', { class: 'panel', 'aria-labelledby': 'tokens-heading' }, el('h2', { id: 'tokens-heading' }, 'Tokens'), listMessage, list),
   );
   main.className = 'ops tokens';
@@ -57,7 +63,7 @@ function tokenCard(session, base, token, refresh) {
   const params = Object.entries(token.parameters || {});
   return el(
     'article',
-    { class: `card token state-${token.status.toLowerCase()}`, 'data-token': token.name, 'aria-labelledby': `token-${token.name}-title` },
+    { class: `card token state-${token.status.toLowerCase()}`, 'data-token': token.name, tabindex: -1, 'aria-labelledby': `token-${token.name}-title` },
     el(
       'div',
       { class: 'card-body' },
