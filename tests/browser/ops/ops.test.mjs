@@ -132,12 +132,19 @@ test('a token created in the backoffice: its link and QR code, walked by an end 
   const end = await settled(user.page);
   assert.deepEqual([end.status, end.heading], ['COMPLETED_ENDED_SUCCESS', 'Passcode registered']);
 
-  // The operator finds the completed instance by definition and status.
+  // The operator finds the completed instance by definition, status and start time.
   await go(page, 'instances');
   await page.selectOption('#filter-definition', 'passcode-registration');
   await page.selectOption('#filter-status', 'COMPLETED_ENDED_SUCCESS');
+  await page.fill('#filter-before', '2001-01-01T00:00');
+  await page.click('#apply-filters');
+  await page.waitForSelector('#no-instances');
+  await page.fill('#filter-before', '');
+  await page.fill('#filter-after', '2001-01-01T00:00');
   await page.click('#apply-filters');
   const instanceId = await (await instanceRowFor(page, name)).jsonValue();
+  const listed = await page.locator('#instance-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.status));
+  assert.ok(listed.every((s) => s === 'COMPLETED_ENDED_SUCCESS'), JSON.stringify(listed));
   await checkPage(opened, 'ops-instances');
   await page.click(`#instance-table tr[data-instance="${instanceId}"] a`);
   await page.waitForSelector('#instance-diagram[data-drawn=true]');
