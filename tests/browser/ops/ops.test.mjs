@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 
 import * as srp from '../../../crates/server/web/srp.js';
-import { BINARY, adminCall, axeViolations, decodeQr, launchBrowser, newExternalId, openContext, screenshots, settled, startServer, STORE, TENANT } from '../lib/harness.mjs';
+import { BINARY, POLICY, adminCall, axeViolations, decodeQr, launchBrowser, newExternalId, openContext, screenshots, settled, startServer, STORE, TENANT, totpCode } from '../lib/harness.mjs';
 
 const PASSCODE = 'Corr3ct-horse';
 const PM = `/api/process-manager/tenants/${TENANT}`;
@@ -342,6 +342,9 @@ test('stores and policies; a user locked by a failed passcode is found by extern
   const auth = await adminCall(server, 'POST', `${IS}/users/${user.id}/passcodes/authentications/${policy}`, {});
   const wrong = await srp.verificationData(srp.readParameters(auth.algorithmInfo), 'Wr0ng-passcode');
   await adminCall(server, 'POST', `${IS}/passcodes/authentications/sessions/${auth.sessionId}`, { srpVerificationData: wrong.request }, [400, 401, 403, 409, 423]);
+  // And a TOTP, to deregister below.
+  const totp = await adminCall(server, 'POST', `${IS}/users/${user.id}/totps/registrations/${POLICY}`, {});
+  await adminCall(server, 'POST', `${IS}/totps/registrations/sessions/${totp.sessionId}`, { code: totpCode(totp.secret) });
   const lockedUser = (await adminCall(server, 'GET', `${IS}/users/${user.id}`)).user;
   assert.equal(lockedUser.status, 'LOCKED', JSON.stringify(lockedUser));
 
@@ -368,6 +371,12 @@ test('stores and policies; a user locked by a failed passcode is found by extern
   await page.click('#confirm-yes');
   await page.waitForFunction(() => /Deregistered/.test(document.getElementById('passcode-message')?.textContent || ''));
   assert.deepEqual((await adminCall(server, 'GET', `${IS}/users/${user.id}`)).user.registeredPasscodes, []);
+  assert.match(await page.locator('#totp-table').innerText(), new RegExp(POLICY));
+  assert.ok(!(await page.locator('#user-page').innerText()).includes(totp.secret), 'the TOTP secret is not shown');
+  await page.click('button[data-action=deregister-totp]');
+  await page.click('#confirm-yes');
+  await page.waitForFunction(() => /Deregistered the TOTP/.test(document.getElementById('totp-message')?.textContent || ''));
+  assert.deepEqual((await adminCall(server, 'GET', `${IS}/users/${user.id}`)).user.totpRegistrations, []);
   // An unknown external ID is said so.
   await go(page, 'users');
   await page.fill('#user-external-id', 'nobody-by-that-name');
