@@ -45,6 +45,10 @@ pub use rate::StartRate;
 pub use routes::designer::{
     CatalogueBody, DiagnosticBody, FileReportBody, SummaryBody, ValidationReport,
 };
+pub use routes::operations::{
+    DefinitionStatisticsBody, DivergenceBody, InstancePathBody, ProcessStatisticsBody,
+    ReplayResultBody,
+};
 pub use server::{open_data_dir, serve, Config, DemoToken, Opened, Server, DEMO_TENANT};
 pub use state::AppState;
 

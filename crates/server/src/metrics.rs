@@ -147,27 +147,27 @@ impl Metrics {
         let mut registry = Registry::default();
         registry.register(
             "idflow_process_instances_started",
-            "Process instances started, per definition version.",
+            "Process instances started, per definition version",
             started,
         );
         registry.register(
             "idflow_process_instances_ended",
-            "Process instances ended, per definition version and status.",
+            "Process instances ended, per definition version and status",
             ended,
         );
         registry.register(
             "idflow_process_instances_active",
-            "Process instances started and not yet ended, per definition version.",
+            "Process instances started and not yet ended, per definition version",
             active,
         );
         registry.register(
             "idflow_process_instances_resting",
-            "Active process instances resting at each step (BPMN element), per definition version.",
+            "Active process instances resting at each step (BPMN element), per definition version",
             resting,
         );
         registry.register(
             "idflow_http_request_duration_seconds",
-            "Time to answer HTTP requests, by method, route template and status (this server process).",
+            "Time to answer HTTP requests, by method, route template and status (this server process)",
             self.latencies.clone(),
         );
         let mut out = String::new();
