@@ -195,9 +195,11 @@ impl Runtime {
     /// committed whole, so anything else means the store was damaged) and have the one index
     /// entry its state calls for; then due timers fire.
     pub fn resume(&self) -> Result<ResumeReport, RuntimeError> {
-        let mut report = ResumeReport::default();
-        // First: the chains below count themselves on top of what this counts.
-        report.statistics_counted = self.count_statistics_once()?;
+        let mut report = ResumeReport {
+            // First: the chains below count themselves on top of what this counts.
+            statistics_counted: self.count_statistics_once()?,
+            ..ResumeReport::default()
+        };
         let mut entries = Vec::new();
         for row in self.store.scan_prefix(&keys::active_instances()) {
             let (key, _) = row?;

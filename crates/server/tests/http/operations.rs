@@ -396,8 +396,11 @@ fn instances_are_listed_by_start_time() {
         .expect(200);
     let second_started = read["startedAt"].as_str().expect("startedAt").to_string();
     let encoded = second_started.replace('+', "%2B");
-    assert_eq!(list(&format!("startedAfter={encoded}")), [second.clone()]);
-    assert_eq!(list(&format!("startedBefore={encoded}")), [first.clone()]);
+    assert_eq!(list(&format!("startedAfter={encoded}")), vec![second]);
+    assert_eq!(
+        list(&format!("startedBefore={encoded}")),
+        vec![first.clone()]
+    );
     assert_eq!(
         list("startedAfter=2000-01-01T00:00:00Z&startedBefore=2999-01-01T00:00:00Z"),
         all
@@ -406,10 +409,8 @@ fn instances_are_listed_by_start_time() {
     assert!(list("startedBefore=2000-01-01T00:00:00Z").is_empty());
     // With the other filters and paging.
     assert_eq!(
-        list(&format!(
-            "startedAfter=2000-01-01T00:00:00Z&status=ACTIVE&definition=branchy&limit=1"
-        )),
-        [first.clone()]
+        list("startedAfter=2000-01-01T00:00:00Z&status=ACTIVE&definition=branchy&limit=1"),
+        vec![first]
     );
     srv.get(
         &format!("{PM}/tenants/{TENANT}/process-instances?startedAfter=yesterday"),
