@@ -741,3 +741,37 @@ fn a_user_view_lists_registrations_without_any_secret() {
     assert_eq!(user["user"]["registeredPasscodes"], json!([]));
     assert_eq!(user["user"]["totpRegistrations"], json!([]));
 }
+
+#[test]
+fn the_path_shows_a_boundary_that_fired_and_the_error_end_it_led_to() {
+    // The shipped current-totp flow for a user that does not exist: Get User is refused with
+    // USER_NOT_FOUND, its error boundary fires and leads to the error end.
+    let srv = TestServer::start();
+    let demo = srv.admin("demo");
+    let token = srv
+        .get(
+            &format!("{PM}/tenants/demo/process-tokens/demo-current-totp"),
+            Some(&demo),
+        )
+        .expect(200);
+    let started = start(&srv, token["id"].as_str().expect("id"));
+    let id = id_of(&started);
+    let path = srv
+        .get(
+            &format!("{PM}/tenants/demo/process-instances/{id}/path"),
+            Some(&demo),
+        )
+        .expect(200);
+    assert_eq!(path["status"], "COMPLETED_ENDED_ERROR", "{path}");
+    assert_eq!(path["boundaries"], json!(["userNotFound"]));
+    assert_eq!(path["flows"], json!(["toGetUser", "toUserNotFound"]));
+    assert_eq!(path["endedAt"], "endUserNotFound");
+    assert_eq!(
+        path["nodes"],
+        json!([
+            {"elementId": "start", "entered": 1},
+            {"elementId": "getUser", "entered": 1},
+            {"elementId": "endUserNotFound", "entered": 1}
+        ])
+    );
+}
