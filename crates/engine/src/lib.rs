@@ -77,6 +77,7 @@
 //! type (a replay's marker passes).
 
 mod machine;
+pub mod path;
 pub mod redact;
 pub mod replay;
 mod resolve;
@@ -87,5 +88,6 @@ mod vars;
 /// users need not depend on `idflow-expr` for it.
 pub use idflow_expr::VarPath;
 pub use machine::apply;
+pub use path::{path_taken, PathTaken};
 pub use replay::{inputs_from_history, replay, Divergence};
 pub use types::*;

@@ -67,7 +67,7 @@ mod report;
 pub use definitions::SourcedDefinition;
 pub use error::{Refusal, ReplayError};
 pub use history::{parse as parse_history, History, MAX_HISTORY_BYTES};
-pub use replayer::{history_files, replay_dir, replay_file, Against, Replayer};
+pub use replayer::{history_files, replay_dir, replay_file, rerun, Against, Replayer};
 pub use report::{
     DefinitionUsed, Difference, DirReport, Divergence, NodeRef, Outcome, Relation, ReplayReport,
     Replayed, Summary, VariableComparison,

@@ -100,6 +100,16 @@ impl Replayer {
         })
     }
 
+    /// Replays against this one definition, already loaded (a deployed version read from the
+    /// store, a designer's draft): like [`Against::Definition`] without a file.
+    pub fn against_definition(definition: SourcedDefinition) -> Replayer {
+        Replayer {
+            targets: Targets::File(definition),
+            limits: Limits::default(),
+            embedded: EmbeddedCache::default(),
+        }
+    }
+
     /// Replays with these engine limits (the runtime's, when it ran with non-default ones).
     pub fn with_limits(mut self, limits: Limits) -> Replayer {
         self.limits = limits;
@@ -143,11 +153,15 @@ impl Replayer {
 
     /// Replays a history held in memory; `label` names it in the report.
     pub fn replay_bytes(&self, label: &str, bytes: &[u8]) -> ReplayReport {
-        let history = match history::parse(bytes) {
-            Ok(history) => history,
-            Err(refusal) => return refused(label.to_string(), refusal),
-        };
-        let (target, recorded) = match self.select(label, &history) {
+        match history::parse(bytes) {
+            Ok(history) => self.replay_history(label, &history),
+            Err(refusal) => refused(label.to_string(), refusal),
+        }
+    }
+
+    /// Replays a history already read ([`crate::parse_history`]); `label` names it in the report.
+    pub fn replay_history(&self, label: &str, history: &History) -> ReplayReport {
+        let (target, recorded) = match self.select(label, history) {
             Ok(found) => found,
             Err(refusal) => {
                 return ReplayReport {
@@ -167,7 +181,7 @@ impl Replayer {
             }
         };
         let outcome = self.run(
-            &history,
+            history,
             &target.definition,
             recorded.as_ref().map(|r| r.definition.as_ref()),
         );
@@ -230,12 +244,7 @@ impl Replayer {
         target: &Definition,
         recorded: Option<&Definition>,
     ) -> Outcome {
-        let prepared: Cow<'_, [HistoryEvent]> =
-            if target.content_hash == history.definition.content_hash {
-                Cow::Borrowed(&history.events)
-            } else {
-                Cow::Owned(prepare_for(&history.events, target))
-            };
+        let prepared = prepared(history, target);
         match idflow_engine::replay(target, &prepared, &self.limits) {
             Ok(instance) => Outcome::Replayed(Replayed {
                 events: prepared.len(),
@@ -337,6 +346,24 @@ impl Replayer {
             event_differences,
             variables,
         }
+    }
+}
+
+/// The events a re-run of `history`'s recorded inputs against `target` produces, until the
+/// engine refuses one (where a changed definition can no longer follow the recorded run) or the
+/// inputs run out: the replayed run's own history, to draw its path
+/// ([`idflow_engine::path_taken`]). Against the recorded definition it is the history itself.
+pub fn rerun(target: &Definition, history: &History, limits: &Limits) -> Vec<HistoryEvent> {
+    run_until(target, &prepared(history, target), u64::MAX, limits).produced
+}
+
+/// The recorded events as replayed against `target`: as they are against the recorded
+/// definition, else labelled as the target would ([`prepare_for`]).
+fn prepared<'h>(history: &'h History, target: &Definition) -> Cow<'h, [HistoryEvent]> {
+    if target.content_hash == history.definition.content_hash {
+        Cow::Borrowed(&history.events)
+    } else {
+        Cow::Owned(prepare_for(&history.events, target))
     }
 }
 

@@ -167,6 +167,10 @@ pub struct InstanceQuery {
     pub status: Option<Status>,
     /// Only instances of this definition name.
     pub definition: Option<String>,
+    /// Only instances started at or after this time (Unix ms).
+    pub started_after_ms: Option<i64>,
+    /// Only instances started before this time (Unix ms).
+    pub started_before_ms: Option<i64>,
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
     /// Page size (1 to [`MAX_PAGE`]).
@@ -178,6 +182,8 @@ impl Default for InstanceQuery {
         InstanceQuery {
             status: None,
             definition: None,
+            started_after_ms: None,
+            started_before_ms: None,
             after: None,
             limit: 50,
         }
@@ -689,6 +695,7 @@ impl Runtime {
                 Vec::new(),
             )?;
         }
+        crate::statistics::count_chain(tx, before, &record)?;
         tx.put_record(key, &record)?;
         Ok(record)
     }
@@ -820,6 +827,14 @@ impl Runtime {
                 k
             }
         };
+        // The listing is ordered by start time: a lower bound is a seek, an upper bound the end.
+        if let Some(from) = query.started_after_ms {
+            let seek = keys::tenant_instances_from(tenant, from);
+            if seek > start {
+                start = seek;
+            }
+        }
+        let before = query.started_before_ms;
         let mut items = Vec::new();
         let mut unreadable = 0;
         let mut last_cursor = None;
@@ -856,6 +871,14 @@ impl Runtime {
                     }
                     Err(e) => return Err(e.into()),
                 };
+                if before.is_some_and(|b| record.started_ms >= b) {
+                    // Everything further started later still.
+                    return Ok(InstancePage {
+                        items,
+                        next: None,
+                        unreadable,
+                    });
+                }
                 let wanted = query.status.is_none_or(|s| s == status)
                     && query
                         .definition

@@ -14,6 +14,10 @@
 //! | `it/{tenant}/{started_ms:016x}/{id}` | empty | a tenant's instances, oldest first (paging) |
 //! | `ie/{tenant}/{ended_ms:016x}/{id}` | empty | a tenant's ended instances, oldest first: what the retention purge reads |
 //! | `ret/{tenant}` | [`RetentionRecord`] | the tenant's retention policy |
+//! | `st/{tenant}/{name}/{version:010}/started` | u64 counter | instances started (the `statistics` module) |
+//! | `st/{tenant}/{name}/{version:010}/ended/{status}` | u64 counter | instances ended with that status |
+//! | `st/{tenant}/{name}/{version:010}/arrived/{node}`, `.../left/{node}` | u64 counters | instances that came to rest at step `node`, and that left it |
+//! | `meta/statistics` | `1` | the `st/` counters were counted from the instances (a store written before them) |
 //! | `meta/ended-index` | `1` | instances ended before the `ie/` index existed have been indexed |
 //! | `iq/{id}` | the `ia/` key it had | active instances whose record could not be read at start, set aside ([`crate::ResumeReport`]) |
 //! | `scr/{id}/{node}` | u64 counter | [`ScriptedActivities`] visit counts (test double only) |
@@ -142,6 +146,11 @@ pub(crate) fn instances_of_tenant(tenant: &str) -> Vec<u8> {
     prefix(&["it", tenant])
 }
 
+/// Where a tenant's instances started at or after `started_ms` begin in the listing.
+pub(crate) fn tenant_instances_from(tenant: &str, started_ms: i64) -> Vec<u8> {
+    prefix(&["it", tenant, &time_segment(started_ms)])
+}
+
 pub(crate) fn all_tenant_instances() -> Vec<u8> {
     prefix(&["it"])
 }
@@ -173,6 +182,27 @@ pub(crate) fn parse_ended(key: &[u8]) -> Option<(i64, String)> {
 
 pub(crate) fn ended_index_marker() -> Vec<u8> {
     key(&["meta", "ended-index"])
+}
+
+/// A statistics counter of one definition version: `what` is `["started"]`,
+/// `["ended", status]`, `["arrived", node]` or `["left", node]`.
+pub(crate) fn statistic(tenant: &str, name: &str, version: u32, what: &[&str]) -> Vec<u8> {
+    let version = version_segment(version);
+    let mut segments = vec!["st", tenant, name, version.as_str()];
+    segments.extend_from_slice(what);
+    key(&segments)
+}
+
+pub(crate) fn statistics_of_tenant(tenant: &str) -> Vec<u8> {
+    prefix(&["st", tenant])
+}
+
+pub(crate) fn all_statistics() -> Vec<u8> {
+    prefix(&["st"])
+}
+
+pub(crate) fn statistics_marker() -> Vec<u8> {
+    key(&["meta", "statistics"])
 }
 
 pub(crate) fn retention(tenant: &str) -> Vec<u8> {

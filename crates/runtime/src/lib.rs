@@ -29,7 +29,7 @@
 //! [`records`] holds every persisted shape and documents the history export format;
 //! the store key layout is documented in the private `keys` module:
 //! `dep/`, `dsrc/`, `dhash/`, `dlast/` deployments, `tok/`, `tokid/` tokens, `i/` instances,
-//! `h/` history, `ia/` active instances by next timer, `it/` per-tenant listing, `ie/` ended
+//! `h/` history, `st/` statistics counters (the private `statistics` module), `ia/` active instances by next timer, `it/` per-tenant listing, `ie/` ended
 //! instances for the retention purge (the private `retention` module).
 
 mod chains;
@@ -46,6 +46,7 @@ mod keys;
 pub mod records;
 mod retention;
 mod runtime;
+mod statistics;
 mod timers;
 mod tokens;
 
@@ -64,6 +65,7 @@ pub use instances::{
 };
 pub use retention::{PurgeReport, RetentionPolicy};
 pub use runtime::{InstanceStorage, Runtime, RuntimeConfig};
+pub use statistics::DefinitionStatistics;
 pub use timers::{FiredTimers, ResumeReport, TimerThread};
 pub use tokens::{
     NewToken, ProcessToken, TokenKind, TokenStatus, MAX_TOKEN_NAME_CHARS, MAX_TOKEN_TEXT_CHARS,

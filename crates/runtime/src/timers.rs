@@ -53,6 +53,9 @@ pub struct ResumeReport {
     /// Instances that ended before the retention index existed, indexed now (once per data
     /// directory).
     pub ended_indexed: usize,
+    /// Instances counted into the statistics counters now (once per data directory written
+    /// before the counters existed).
+    pub statistics_counted: usize,
     /// Timers that were due and fired during resume.
     pub timers_fired: FiredTimers,
 }
@@ -193,7 +196,11 @@ impl Runtime {
     /// committed whole, so anything else means the store was damaged) and have the one index
     /// entry its state calls for; then due timers fire.
     pub fn resume(&self) -> Result<ResumeReport, RuntimeError> {
-        let mut report = ResumeReport::default();
+        let mut report = ResumeReport {
+            // First: the chains below count themselves on top of what this counts.
+            statistics_counted: self.count_statistics_once()?,
+            ..ResumeReport::default()
+        };
         let mut entries = Vec::new();
         for row in self.store.scan_prefix(&keys::active_instances()) {
             let (key, _) = row?;
@@ -405,6 +412,7 @@ impl std::fmt::Debug for ResumeReport {
             repaired,
             set_aside,
             ended_indexed,
+            statistics_counted,
             timers_fired,
         } = self;
         f.debug_struct("ResumeReport")
@@ -413,6 +421,7 @@ impl std::fmt::Debug for ResumeReport {
             .field("repaired", &Tagged(repaired))
             .field("set_aside", &Tagged(set_aside))
             .field("ended_indexed", ended_indexed)
+            .field("statistics_counted", statistics_counted)
             .field("timers_fired", timers_fired)
             .finish()
     }

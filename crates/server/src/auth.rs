@@ -169,6 +169,44 @@ impl Claims {
     }
 }
 
+impl Claims {
+    /// The tenants in which the token grants `permission` (exactly, or through
+    /// `TNT#{tenant}#*`), for routes that span tenants (`/metrics`).
+    pub fn tenants_granting(&self, permission: &str) -> Vec<String> {
+        let mut tenants: Vec<String> = self
+            .permissions
+            .iter()
+            .filter_map(|p| p.strip_prefix("TNT#"))
+            .filter_map(|rest| rest.rsplit_once('#'))
+            .filter(|(tenant, granted)| {
+                (*granted == permission || *granted == ALL_PERMISSIONS)
+                    && self.allows(tenant, permission)
+            })
+            .map(|(tenant, _)| tenant.to_string())
+            .collect();
+        tenants.sort();
+        tenants.dedup();
+        tenants
+    }
+}
+
+/// A verified bearer token whose permissions the route checks itself (a route that spans
+/// tenants, such as `/metrics`).
+pub struct Bearer(pub Claims);
+
+impl<S> FromRequestParts<S> for Bearer
+where
+    S: Send + Sync,
+    SigningKey: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts)?;
+        Ok(Bearer(SigningKey::from_ref(state).verify(token)?))
+    }
+}
+
 /// A route permission as a type, so a handler states the permission it needs in its signature.
 pub trait Permission {
     /// The name after `TNT#{tenant}#`, e.g. `createPasscodeRegistrationForUser`.
@@ -178,6 +216,8 @@ pub trait Permission {
 /// What every authorized handler gets: the tenant of its path, checked against the token.
 pub struct Authorized<P: Permission> {
     pub tenant: String,
+    /// The token's `sub`: who acts (recorded where a change names its author, e.g. a cancel).
+    pub subject: String,
     _permission: PhantomData<P>,
 }
 
@@ -227,6 +267,7 @@ where
         }
         Ok(Authorized {
             tenant,
+            subject: claims.sub,
             _permission: PhantomData,
         })
     }
@@ -322,6 +363,11 @@ pub mod perm {
         ListProcessInstances => "listProcessInstances",
         GetProcessInstance => "getProcessInstance",
         GetProcessInstanceHistory => "getProcessInstanceHistory",
+        CancelProcessInstance => "cancelProcessInstance",
+        ReplayProcessInstance => "replayProcessInstance",
+        GetProcessStatistics => "getProcessStatistics",
+        // Prometheus scrapes `/metrics`: the tenants whose series a token sees.
+        ReadMetrics => "readMetrics",
         GetRetentionPolicy => "getRetentionPolicy",
         SetRetentionPolicy => "setRetentionPolicy",
         // Branding of the end user's pages.
@@ -364,6 +410,22 @@ mod tests {
                 "{perms:?} {tenant} {perm}"
             );
         }
+    }
+
+    #[test]
+    fn tenants_granting_a_permission_are_read_from_the_claims() {
+        let c = claims(&[
+            "TNT#acme#readMetrics",
+            "TNT#beta#*",
+            "TNT#gamma#addUser",
+            "TNT##readMetrics",
+            "TNT#a#b#readMetrics",
+            "readMetrics",
+        ]);
+        assert_eq!(c.tenants_granting("readMetrics"), ["acme", "beta"]);
+        assert!(claims(&["TNT#acme#addUser"])
+            .tenants_granting("readMetrics")
+            .is_empty());
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The backoffice: the designer (and the operations pages to come) for designers and operators,
-//! served under `/backoffice/`. Its script and style sheet are one esbuild bundle of bpmn-js and
+//! The backoffice: the designer and the operations pages (process tokens, instances and their
+//! paths, replay, users, stores, live numbers) for designers and operators, served under
+//! `/backoffice/`. Its script and style sheet are one esbuild bundle of bpmn-js and
 //! the designer's modules (`designer/`, built into `backoffice/dist/` and committed; CI checks
 //! that rebuilding gives the same bytes), embedded in the binary.
 //!

@@ -27,6 +27,7 @@ mod demo;
 pub mod error;
 mod extract;
 pub mod key_file;
+pub mod metrics;
 mod middleware;
 pub mod openapi;
 pub mod pages;
@@ -43,6 +44,10 @@ pub use error::{ApiError, ErrorBody, ServerError};
 pub use rate::StartRate;
 pub use routes::designer::{
     CatalogueBody, DiagnosticBody, FileReportBody, SummaryBody, ValidationReport,
+};
+pub use routes::operations::{
+    DefinitionStatisticsBody, DivergenceBody, InstancePathBody, ProcessStatisticsBody,
+    ReplayResultBody,
 };
 pub use server::{open_data_dir, serve, Config, DemoToken, Opened, Server, DEMO_TENANT};
 pub use state::AppState;
@@ -82,6 +87,7 @@ fn build() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(routes::identity::routes())
         .merge(routes::process::routes())
+        .merge(routes::operations::routes())
         .merge(routes::enduser::routes())
         .merge(routes::branding::routes())
         .merge(routes::designer::routes())
@@ -115,7 +121,10 @@ pub fn router(state: AppState) -> Router {
             body_limit,
             middleware::buffer_body,
         ))
-        .layer(axum::middleware::from_fn(middleware::trace_requests))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics().clone(),
+            middleware::trace_requests,
+        ))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .with_state(state)
 }

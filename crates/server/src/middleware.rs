@@ -18,8 +18,13 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::{code, ApiError};
 
-/// Logs one line per request: method, route template, status, latency.
-pub async fn trace_requests(request: Request, next: Next) -> Response {
+/// Logs one line per request (method, route template, status, latency) and counts its latency
+/// for `/metrics`.
+pub async fn trace_requests(
+    axum::extract::State(metrics): axum::extract::State<crate::metrics::Metrics>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let route = request
@@ -29,7 +34,9 @@ pub async fn trace_requests(request: Request, next: Next) -> Response {
         .unwrap_or_else(|| "<no route>".to_owned());
     let response = next.run(request).await;
     let status = response.status().as_u16();
-    let latency_us = started.elapsed().as_micros() as u64;
+    let latency = started.elapsed();
+    metrics.observe(&method, &route, status, latency);
+    let latency_us = latency.as_micros() as u64;
     if response.status().is_server_error() {
         tracing::warn!(%method, route, status, latency_us, "request");
     } else {

@@ -11,6 +11,7 @@ use idflow_runtime::{Runtime, RuntimeError};
 
 use crate::auth::SigningKey;
 use crate::error::{code, ApiError};
+use crate::metrics::Metrics;
 use crate::rate::{StartLimiter, StartRate};
 use crate::signin::SignInCodes;
 
@@ -31,6 +32,8 @@ struct Shared {
     public_url: std::sync::OnceLock<String>,
     /// The one-time sign-in codes of printed backoffice links.
     sign_in_codes: SignInCodes,
+    /// Request latencies for `/metrics`.
+    metrics: Metrics,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
                 starts: StartLimiter::new(start_rate),
                 public_url: std::sync::OnceLock::new(),
                 sign_in_codes: SignInCodes::default(),
+                metrics: Metrics::default(),
             }),
         }
     }
@@ -87,6 +91,11 @@ impl AppState {
     /// Sets where end users reach this server (once; later calls change nothing).
     pub fn set_public_url(&self, url: impl Into<String>) {
         let _ = self.shared.public_url.set(url.into());
+    }
+
+    /// What `/metrics` reports beside the store's counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
     }
 
     /// The one-time sign-in codes waiting to be exchanged for tokens.

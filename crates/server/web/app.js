@@ -384,6 +384,9 @@ async function boot() {
     : stored
       ? api.read(stored)
       : null;
+  // A refusal can arrive before the message file: handled below, once the messages are in, but
+  // marked handled now so the browser does not report an unhandled rejection meanwhile.
+  opening?.catch(() => {});
   // The first page replaces the loading text; it takes focus only if the user had moved it.
   const focus = document.activeElement && document.activeElement !== document.body;
   try {

@@ -165,6 +165,14 @@ export async function launchBrowser() {
  */
 export async function openContext(browser, options = {}) {
   const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, ...options });
+  const dist = process.env.IDFLOW_BACKOFFICE_DIST;
+  if (dist) {
+    // While iterating on the backoffice: its bundle from this folder rather than the binary's.
+    await context.route(/\/backoffice\/[^/]+\/designer\.(js|css)$/, (route) => {
+      const file = path.join(dist, path.basename(new URL(route.request().url()).pathname));
+      route.fulfill({ body: readFileSync(file), contentType: file.endsWith('.js') ? 'text/javascript' : 'text/css' });
+    });
+  }
   const requests = [];
   const problems = [];
   context.on('request', (request) => {

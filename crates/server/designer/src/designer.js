@@ -8,6 +8,7 @@ import { el } from '../../web/render.js';
 import { call, tenantPath, ApiError } from './api.js';
 import { idflowModdle } from './moddle.js';
 import { SHIPPED } from './shipped.js';
+import { setDraft } from './draft.js';
 
 const EMPTY = (id) => `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI" xmlns:idflow="https://idflow.dev/schema/bpmn/1.0" id="${id}-definitions" targetNamespace="https://idflow.dev/definitions">
@@ -270,6 +271,14 @@ export async function openDesigner(main, session, route) {
     }
   }
 
+  async function publishDraft() {
+    try {
+      setDraft(await xml(), processId());
+    } catch (e) {
+      // A diagram that cannot be saved is not a draft to replay against.
+    }
+  }
+
   // -- diagnostics -----------------------------------------------------------------------------------
   const shown = { markers: [] };
   function show(diagnostics) {
@@ -395,6 +404,9 @@ export async function openDesigner(main, session, route) {
       if (!panel.contains(document.activeElement)) renderPanel();
     });
     get('eventBus').on('selection.changed', () => renderPanel());
+    // The operations pages replay instances against the draft: keep it current in memory.
+    get('eventBus').on('commandStack.changed', () => publishDraft());
+    get('eventBus').on('import.done', () => publishDraft());
   } else {
     get('eventBus').on('element.click', ({ element }) => renderPanel(element));
   }

@@ -1,6 +1,6 @@
 // The backoffice shell: sign-in (a one-time code from the link idflow serve prints, or a pasted
-// token from `idflow token`), the tenant, navigation, and the pages: the designer and custom
-// forms. The token lives in this tab's sessionStorage only and is dropped on sign-out; what it
+// token from `idflow token`), the tenant, navigation, and the pages: the designer, custom forms,
+// and the operations pages (process tokens, instances, users, identity stores, live numbers). The token lives in this tab's sessionStorage only and is dropped on sign-out; what it
 // may do is read from its `permissions` claim, and every page says what it may not do (the
 // server enforces it anyway).
 import './style.css';
@@ -8,6 +8,11 @@ import { call, setToken } from './api.js';
 import { el } from '../../web/render.js';
 import { openDesigner } from './designer.js';
 import { openForms } from './forms.js';
+import { openTokens } from './ops/tokens.js';
+import { openInstances } from './ops/instances.js';
+import { openUsers } from './ops/users.js';
+import { openStores } from './ops/stores.js';
+import { openLive } from './ops/live.js';
 
 const TOKEN_KEY = 'idflow.backoffice.token';
 const TENANT_KEY = 'idflow.backoffice.tenant';
@@ -115,12 +120,23 @@ function nav(session, page) {
     'header',
     { class: 'shell' },
     el('strong', { class: 'product' }, 'idflow'),
-    el('nav', { 'aria-label': 'Backoffice' }, link('designer', 'Designer'), link('forms', 'Custom forms')),
+    el('nav', { 'aria-label': 'Backoffice' }, ...PAGES.map(([id, label]) => link(id, label))),
     el('label', { class: 'tenant' }, 'Tenant ', select),
     el('span', { class: 'who', title: `valid until ${expires.toISOString()}` }, session.claims.sub || 'signed in'),
     signOutButton,
   );
 }
+
+/** The pages: hash route, navigation label, opener. */
+const PAGES = [
+  ['designer', 'Designer', (main, session, route) => openDesigner(main, session, route)],
+  ['forms', 'Custom forms', (main, session) => openForms(main, session)],
+  ['tokens', 'Process tokens', openTokens],
+  ['instances', 'Instances', openInstances],
+  ['users', 'Users', openUsers],
+  ['stores', 'Stores', openStores],
+  ['live', 'Live numbers', openLive],
+];
 
 let current = null;
 
@@ -151,17 +167,27 @@ async function render() {
   setToken(token);
   const session = new Session(token, claims, tenant);
   const route = location.hash.slice(1).split('/');
-  const page = route[0] === 'forms' ? 'forms' : 'designer';
-  const main = el('main', { id: 'page' });
+  const [page, , open] = PAGES.find(([id]) => id === route[0]) || PAGES[0];
+  const main = el('main', { id: 'page', 'data-page': page });
+  if (current && current.destroy) current.destroy();
+  current = null;
   app.replaceChildren(nav(session, page), main);
   app.dataset.state = 'ready';
-  if (current && current.destroy) current.destroy();
-  current = page === 'forms' ? await openForms(main, session) : await openDesigner(main, session, route.slice(1));
+  const seq = ++renders;
+  main.setAttribute('aria-busy', 'true');
+  try {
+    const opened = await open(main, session, route.slice(1));
+    if (seq === renders) current = opened;
+    else opened?.destroy?.();
+  } catch (e) {
+    main.append(el('p', { class: 'error', role: 'alert' }, `This page failed to open: ${e.message}`));
+  } finally {
+    main.removeAttribute('aria-busy');
+    main.dataset.ready = 'true';
+  }
 }
 
-window.addEventListener('hashchange', () => {
-  // Routes inside the designer (#designer/name/version) are handled by it.
-  const page = location.hash.slice(1).split('/')[0];
-  if (page === 'forms' || page === 'designer' || page === '' || page.startsWith('code=')) render();
-});
+let renders = 0;
+
+window.addEventListener('hashchange', () => render());
 render();

@@ -32,8 +32,8 @@ use crate::state::{blocking, AppState};
 
 const TAG_DEFINITIONS: &str = "process definitions";
 const TAG_FORMS: &str = "custom forms";
-const TAG_TOKENS: &str = "process tokens";
-const TAG_INSTANCES: &str = "process instances";
+pub(crate) const TAG_TOKENS: &str = "process tokens";
+pub(crate) const TAG_INSTANCES: &str = "process instances";
 const TAG_RETENTION: &str = "retention";
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -148,7 +148,7 @@ pub(crate) struct TokenPath {
     tenant_id: TenantId,
     /// The token's name (unique in the tenant).
     #[param(inline)]
-    token_name: TokenName,
+    pub(crate) token_name: TokenName,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -161,7 +161,7 @@ pub(crate) struct InstancePath {
     tenant_id: TenantId,
     /// The instance's 26-character ID.
     #[param(value_type = InstanceId, inline)]
-    instance_id: String,
+    pub(crate) instance_id: String,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -174,6 +174,12 @@ pub(crate) struct InstanceListQuery {
     /// Only instances of this definition name.
     #[param(inline)]
     definition: Option<DefinitionName>,
+    /// Only instances started at or after this time (RFC 3339).
+    #[param(value_type = Option<Timestamp>, inline)]
+    started_after: Option<Timestamp>,
+    /// Only instances started before this time (RFC 3339).
+    #[param(value_type = Option<Timestamp>, inline)]
+    started_before: Option<Timestamp>,
     /// The `next` of the previous page.
     #[param(inline)]
     after: Option<InstanceCursor>,
@@ -395,7 +401,7 @@ impl From<&ProcessToken> for ProcessTokenBody {
 
 impl ProcessTokenBody {
     /// The body with `uiUrl` defaulting to the token's page on this server.
-    fn linked(mut self, state: &AppState) -> Self {
+    pub(crate) fn linked(mut self, state: &AppState) -> Self {
         if self.ui_url.is_none() {
             self.ui_url = Some(state.token_link(&self.id));
         }
@@ -462,7 +468,7 @@ pub struct ProcessInstanceBody {
 
 impl ProcessInstanceBody {
     /// The body of `v`, its secrets redacted by `runtime` (whose key the markers are keyed with).
-    fn new(v: &InstanceView, runtime: &idflow_runtime::Runtime) -> Self {
+    pub(crate) fn new(v: &InstanceView, runtime: &idflow_runtime::Runtime) -> Self {
         ProcessInstanceBody {
             id: v.id.clone(),
             definition: DefinitionRefBody {
@@ -621,7 +627,7 @@ async fn get_process_definition(
     .await
 }
 
-fn definition_not_found(name: &str, version: Option<u32>) -> ApiError {
+pub(crate) fn definition_not_found(name: &str, version: Option<u32>) -> ApiError {
     ApiError::not_found(
         "PROCESS_DEFINITION_NOT_FOUND",
         match version {
@@ -1024,7 +1030,8 @@ async fn deactivate_process_token(
 
 // -- instances ------------------------------------------------------------------------------------
 
-/// List the tenant's process instances, oldest first, a page at a time.
+/// List the tenant's process instances, oldest first, a page at a time, filtered by status,
+/// definition and start time.
 #[utoipa::path(
     get, path = "/api/process-manager/tenants/{tenantId}/process-instances", tag = TAG_INSTANCES,
     operation_id = "listProcessInstances", params(TenantPath, InstanceListQuery),
@@ -1048,6 +1055,15 @@ async fn list_process_instances(
     let query = InstanceQuery {
         status,
         definition: q.definition.map(DefinitionName::into_string),
+        // `Timestamp` admits exactly what `parse_timestamp` reads.
+        started_after_ms: q
+            .started_after
+            .as_ref()
+            .and_then(|t| parse_timestamp(t.as_str())),
+        started_before_ms: q
+            .started_before
+            .as_ref()
+            .and_then(|t| parse_timestamp(t.as_str())),
         after: q.after.map(InstanceCursor::into_string),
         limit: q
             .limit
@@ -1066,7 +1082,11 @@ async fn list_process_instances(
 
 /// The instance if it belongs to `tenant`; another tenant's instance is "not found", exactly like
 /// one that does not exist.
-fn instance_of_tenant(state: &AppState, tenant: &str, id: &str) -> Result<InstanceView, ApiError> {
+pub(crate) fn instance_of_tenant(
+    state: &AppState,
+    tenant: &str,
+    id: &str,
+) -> Result<InstanceView, ApiError> {
     let view = state.runtime().instance(id)?;
     if view.tenant != tenant {
         return Err(crate::state::instance_not_found(id));

@@ -1,6 +1,6 @@
 //! The HTTP server over real HTTP on a loopback port picked at run time: the seeds' routes, a
 //! passcode life, TOTP, token-started flows, permissions, races, hostile input, the end user's
-//! pages and branding, the document's agreement with what the server accepts, and what reads
+//! pages and branding, the backoffice's operations (paths, cancel, replay, live numbers), the document's agreement with what the server accepts, and what reads
 //! and exports give away.
 
 mod cluster;
@@ -12,6 +12,7 @@ mod hardening;
 mod hostile;
 mod identity;
 mod openapi;
+mod operations;
 mod pages;
 mod permissions;
 mod races;

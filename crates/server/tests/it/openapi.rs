@@ -109,6 +109,12 @@ fn the_document_is_openapi_3_1_with_every_route_permission_and_status() {
         ("get", "/api/process-manager/tenants/{tenantId}/process-instances/{instanceId}/history"),
         ("post", "/api/process-manager/process-instances"),
         ("post", "/api/process-manager/process-instances/{instanceId}/steps/{stepId}"),
+        ("get", "/api/process-manager/tenants/{tenantId}/process-instances/{instanceId}/path"),
+        ("post", "/api/process-manager/tenants/{tenantId}/process-instances/{instanceId}/cancel"),
+        ("post", "/api/process-manager/tenants/{tenantId}/process-instances/{instanceId}/replay"),
+        ("get", "/api/process-manager/tenants/{tenantId}/process-tokens/{tokenName}/qr"),
+        ("get", "/api/process-manager/tenants/{tenantId}/process-statistics"),
+        ("get", "/metrics"),
         ("get", "/openapi.json"),
     ];
     for (method, path) in expected_routes {

@@ -19,6 +19,8 @@ pub struct Operation {
     /// The documented path template.
     pub template: String,
     pub permission: Option<String>,
+    /// The permission of a route that spans tenants (`/metrics`): granted in any tenant.
+    pub any_tenant_permission: Option<String>,
     /// The request body's content type, if it takes one.
     pub body_type: Option<String>,
 }
@@ -43,6 +45,7 @@ pub fn operations(srv: &TestServer) -> Vec<Operation> {
                 method,
                 template: template.clone(),
                 permission: op["x-permission"].as_str().map(str::to_owned),
+                any_tenant_permission: op["x-permission-any-tenant"].as_str().map(str::to_owned),
                 body_type,
             });
         }
@@ -130,6 +133,47 @@ fn every_bearer_route_enforces_exactly_its_documented_permission() {
     for op in &ops {
         let path = concrete(&op.template, "acme");
         let what = format!("{} {}", op.method, op.template);
+        if let Some(permission) = &op.any_tenant_permission {
+            // A route over every tenant: its permission in any one tenant lets it through.
+            documented.insert(permission.clone());
+            assert!(
+                op.permission.is_none(),
+                "{what} has two kinds of permission"
+            );
+            for token in [
+                None,
+                Some("not-a-jwt"),
+                Some(forged.as_str()),
+                Some(expired.as_str()),
+            ] {
+                let answer = call(&srv, op, &path, token);
+                assert_eq!(answer.status, 401, "{what}: {}", answer.text);
+            }
+            let others: Vec<String> = perm::ALL
+                .iter()
+                .filter(|p| **p != permission.as_str())
+                .map(|p| permission_string("acme", p))
+                .collect();
+            let answer = call(&srv, op, &path, Some(&srv.token_with(&others)));
+            assert_eq!(
+                answer.status, 403,
+                "{what} without {permission}: {}",
+                answer.text
+            );
+            assert!(answer.body["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains(permission.as_str()));
+            for token in [srv.token("other", permission), other_tenant.clone()] {
+                let answer = call(&srv, op, &path, Some(&token));
+                assert_eq!(
+                    answer.status, 200,
+                    "{what} with {permission}: {}",
+                    answer.text
+                );
+            }
+            continue;
+        }
         let Some(permission) = &op.permission else {
             // Public routes: the end user's and the document.
             let answer = call(&srv, op, &path, None);
