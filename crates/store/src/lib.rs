@@ -23,6 +23,7 @@ mod durable;
 mod pg;
 pub use codec::{decode_record, encode_record, json_depth, Record, MAX_RECORD_DEPTH};
 pub use durable::{ensure_private_dir, Durability};
+pub use pg::serialization_retries;
 
 /// What went wrong below the domain: I/O, corruption, an unreadable record version.
 /// Expected outcomes (a taken name, a wrong passcode) are never a `StoreError`.

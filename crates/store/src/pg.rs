@@ -41,6 +41,15 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[(
 /// with an I/O error (each retry waits a little longer, up to about a second in all).
 const MAX_ATTEMPTS: u32 = 64;
 
+/// Serialization failures retried since the process started, over every PostgreSQL store: what
+/// `idflow bench store` reports as the price of several nodes on one database.
+static RETRIES: AtomicU64 = AtomicU64::new(0);
+
+/// See [`RETRIES`].
+pub fn serialization_retries() -> u64 {
+    RETRIES.load(Ordering::Relaxed)
+}
+
 /// Connections kept by one node.
 const POOL_SIZE: u32 = 16;
 
@@ -229,6 +238,7 @@ impl PgStore {
                 Err(_) if pg.conflicted() => {}
                 Err(e) => return Err(e),
             }
+            RETRIES.fetch_add(1, Ordering::Relaxed);
             if attempt < MAX_ATTEMPTS {
                 std::thread::sleep(backoff);
                 backoff = (backoff * 2).min(Duration::from_millis(50));

@@ -18,6 +18,11 @@ pub struct Args {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
+    /// `store` only: also run the scenario on this PostgreSQL database with 1, 2 and 3 nodes
+    /// (runtimes with pools of their own) sharing it, beside sled in the same run. Each run uses
+    /// a tenant of its own, so the database may be reused.
+    #[arg(long, value_name = "URL", value_parser = crate::store_arg::parse_store_url)]
+    pub store: Option<String>,
 }
 
 pub fn main(args: Args) -> anyhow::Result<ExitCode> {

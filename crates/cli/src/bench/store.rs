@@ -71,8 +71,17 @@ impl Drop for ScratchDir {
 
 /// One complete instance: start (to the step), answer (to the end). Returns both latencies.
 fn run_instance(runtime: &Runtime, token: &Value) -> anyhow::Result<[Duration; 2]> {
+    run_instance_in(runtime, TENANT, token)
+}
+
+/// One instance of the flow in `tenant`: its two transitions' latencies.
+fn run_instance_in(
+    runtime: &Runtime,
+    tenant: &str,
+    token: &Value,
+) -> anyhow::Result<[Duration; 2]> {
     let t0 = Instant::now();
-    let view = runtime.start_definition(TENANT, FLOW_NAME, None, token.clone())?;
+    let view = runtime.start_definition(tenant, FLOW_NAME, None, token.clone())?;
     let t1 = Instant::now();
     let step = match view.step {
         Some(step) => step.step_id,
@@ -152,6 +161,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // sled's own flush (survives a crash of the process), then the default (survives power loss).
     let crash_only = measure(instances, clients, Durability::ProcessCrash)?;
     let power_loss = measure(instances, clients, Durability::PowerLoss)?;
+    let postgres = match &args.store {
+        Some(url) => (1..=3)
+            .map(|nodes| measure_postgres(url, nodes, instances, clients))
+            .collect::<anyhow::Result<Vec<Value>>>()?,
+        None => Vec::new(),
+    };
     let per_second = power_loss["completed_per_second"].as_f64().unwrap_or(0.0);
     let disk_per_instance = power_loss["bytes_on_disk_per_instance"]
         .as_f64()
@@ -162,6 +177,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         "clients": clients,
         "power_loss_safe": power_loss,
         "process_crash_safe": crash_only,
+        "postgres": postgres,
         "power_loss_cost": crash_only["completed_per_second"].as_f64().unwrap_or(0.0) / per_second.max(f64::EPSILON),
         "goals": {
             "completed_per_second": GOAL_PER_SECOND,
@@ -216,7 +232,89 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         "  the device sync costs {:.2}x in completed instances/s",
         figures["power_loss_cost"].as_f64().unwrap_or(0.0)
     );
+    for f in &postgres {
+        println!(
+            "  PostgreSQL, {} node(s) on one database: {:.0} completed instances/s, transition p50 {:.2} ms, p99 {:.2} ms, {:.0} bytes per instance in the table (growth), {} serialization retries",
+            f["nodes"],
+            f["completed_per_second"].as_f64().unwrap_or(0.0),
+            f["transition_latency_ms"]["p50"].as_f64().unwrap_or(0.0),
+            f["transition_latency_ms"]["p99"].as_f64().unwrap_or(0.0),
+            f["bytes_per_instance"].as_f64().unwrap_or(0.0),
+            f["retries"]
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One run on the PostgreSQL database at `url` with `nodes` runtimes, each with its own store
+/// handle (its own connection pool), the clients spread over them: what several `idflow serve`
+/// processes on one database do, on one machine.
+fn measure_postgres(
+    url: &str,
+    nodes: usize,
+    instances: u64,
+    clients: usize,
+) -> anyhow::Result<Value> {
+    let tenant = format!("bench-pg-{nodes}-{}", std::process::id());
+    let runtimes = (0..nodes)
+        .map(|_| -> anyhow::Result<Arc<Runtime>> {
+            let store = Store::open_at(&idflow_store::StoreLocation::Postgres(url.to_string()))
+                .with_context(|| format!("opening {}", crate::store_arg::shown(url)))?;
+            let handler: Arc<dyn ActivityHandler> = Arc::new(scripted_activities());
+            Ok(Arc::new(Runtime::new(
+                store,
+                handler,
+                RuntimeConfig::default(),
+            )))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    runtimes[0]
+        .deploy(&tenant, "tests/bench/engine-flow.bpmn", FLOW)
+        .context("the benchmark flow does not deploy")?;
+    let token = json!({"storeName": "people", "externalId": "alice"});
+    for runtime in &runtimes {
+        for _ in 0..WARM_UP / 4 {
+            run_instance_in(runtime, &tenant, &token)?;
+        }
+    }
+    let size_before = runtimes[0].store().size_on_disk()?;
+    let retries_before = idflow_store::serialization_retries();
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..clients)
+        .map(|i| {
+            let runtime = Arc::clone(&runtimes[i % nodes]);
+            let next = Arc::clone(&next);
+            let token = token.clone();
+            let tenant = tenant.clone();
+            std::thread::spawn(move || -> anyhow::Result<Vec<Duration>> {
+                let mut latencies = Vec::new();
+                while next.fetch_add(1, Ordering::Relaxed) < instances {
+                    latencies.extend(run_instance_in(&runtime, &tenant, &token)?);
+                }
+                Ok(latencies)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for worker in workers {
+        match worker.join() {
+            Ok(result) => latencies.extend(result?),
+            Err(_) => bail!("a benchmark client panicked"),
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let size_after = runtimes[0].store().size_on_disk()?;
+    latencies.sort_unstable();
+    let n = instances as f64;
+    Ok(json!({
+        "nodes": nodes,
+        "seconds": seconds,
+        "completed_per_second": n / seconds.max(f64::EPSILON),
+        "transition_latency_ms": {"p50": ms(percentile(&latencies, 0.50)), "p99": ms(percentile(&latencies, 0.99))},
+        "bytes_per_instance": size_after.saturating_sub(size_before) as f64 / n,
+        "retries": idflow_store::serialization_retries() - retries_before,
+    }))
 }
 
 /// One run of `instances` instances on a fresh store opened with `durability`.
