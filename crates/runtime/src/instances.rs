@@ -695,7 +695,7 @@ impl Runtime {
                 Vec::new(),
             )?;
         }
-        crate::statistics::count_chain(tx, before, &record)?;
+        crate::statistics::count_chain(tx, self.statistics_shard, before, &record)?;
         tx.put_record(key, &record)?;
         Ok(record)
     }

@@ -186,12 +186,26 @@ pub(crate) fn ended_index_marker() -> Vec<u8> {
 
 /// A statistics counter of one definition version: `what` is `["started"]`,
 /// `["ended", status]`, `["arrived", node]` or `["left", node]`.
-pub(crate) fn statistic(tenant: &str, name: &str, version: u32, what: &[&str]) -> Vec<u8> {
+/// A statistics counter: `st/{tenant}/{name}/{version}/{shard}/{what...}`. The shard (one of
+/// [`STATISTICS_SHARDS`], one per runtime) keeps nodes sharing a PostgreSQL store from writing
+/// the same counter keys, which SERIALIZABLE would make them take turns on; readers add the
+/// shards up.
+pub(crate) fn statistic(
+    tenant: &str,
+    name: &str,
+    version: u32,
+    shard: u8,
+    what: &[&str],
+) -> Vec<u8> {
     let version = version_segment(version);
-    let mut segments = vec!["st", tenant, name, version.as_str()];
+    let shard = format!("{:x}", shard % STATISTICS_SHARDS);
+    let mut segments = vec!["st", tenant, name, version.as_str(), shard.as_str()];
     segments.extend_from_slice(what);
     key(&segments)
 }
+
+/// How many shards a statistics counter is spread over.
+pub(crate) const STATISTICS_SHARDS: u8 = 16;
 
 pub(crate) fn statistics_of_tenant(tenant: &str) -> Vec<u8> {
     prefix(&["st", tenant])

@@ -74,6 +74,9 @@ pub struct Runtime {
     definitions: RwLock<HashMap<DefinitionKey, Arc<Definition>>>,
     group: GroupCommit,
     pub(crate) chains: Combiner,
+    /// Which shard of the statistics counters this runtime writes (see `keys::statistic`): drawn
+    /// from the operating system, not from the seeded streams, so fixed-seed runs keep their IDs.
+    pub(crate) statistics_shard: u8,
 }
 
 impl fmt::Debug for Runtime {
@@ -108,6 +111,7 @@ impl Runtime {
             definitions: RwLock::new(HashMap::new()),
             group: GroupCommit::default(),
             chains: Combiner::default(),
+            statistics_shard: rand::random::<u8>() % crate::keys::STATISTICS_SHARDS,
         }
     }
 

@@ -44,11 +44,13 @@ impl DefinitionStatistics {
 /// the chain (none for a start), `after` the record written.
 pub(crate) fn count_chain(
     tx: &Tx<'_>,
+    shard: u8,
     before: Option<&Prior>,
     after: &InstanceRecord,
 ) -> Result<(), StoreError> {
-    let counter =
-        |what: &[&str]| keys::statistic(&after.tenant, &after.definition, after.version, what);
+    let counter = |what: &[&str]| {
+        keys::statistic(&after.tenant, &after.definition, after.version, shard, what)
+    };
     if before.is_none() {
         tx.increment(&counter(&["started"]), 1)?;
     }
@@ -153,7 +155,7 @@ impl Runtime {
                 .into_iter()
                 .map(|s| String::from_utf8(s).map_err(|_| corrupt("a segment is not UTF-8")))
                 .collect::<Result<_, _>>()?;
-            let [_, tenant, name, version, what @ ..] = segments.as_slice() else {
+            let [_, tenant, name, version, _shard, what @ ..] = segments.as_slice() else {
                 return Err(corrupt("not a statistics key"));
             };
             let version: u32 = version
@@ -163,16 +165,17 @@ impl Runtime {
             let tally = tallies
                 .entry((tenant.clone(), name.clone(), version))
                 .or_default();
+            // Each shard holds part of a count: add them up.
             match what {
-                [kind] if kind == "started" => tally.started = n,
+                [kind] if kind == "started" => tally.started += n,
                 [kind, status] if kind == "ended" => {
-                    tally.ended.insert(status.clone(), n);
+                    *tally.ended.entry(status.clone()).or_default() += n;
                 }
                 [kind, node] if kind == "arrived" => {
-                    tally.arrived.insert(node.clone(), n);
+                    *tally.arrived.entry(node.clone()).or_default() += n;
                 }
                 [kind, node] if kind == "left" => {
-                    tally.left.insert(node.clone(), n);
+                    *tally.left.entry(node.clone()).or_default() += n;
                 }
                 _ => return Err(corrupt("not a statistics counter")),
             }
@@ -202,7 +205,7 @@ impl Runtime {
             };
             counted += 1;
             let counter = |what: &[&str]| {
-                keys::statistic(&record.tenant, &record.definition, record.version, what)
+                keys::statistic(&record.tenant, &record.definition, record.version, 0, what)
             };
             *counters.entry(counter(&["started"])).or_default() += 1;
             if record.status == Status::Active.as_str() {
