@@ -4,9 +4,9 @@
 
 use std::sync::{Arc, Barrier};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::common::TestServer;
+use crate::common::{race_starts, TestServer};
 use crate::flows::{deploy_two_steps, history_kinds, start};
 
 /// Three servers on one fresh database; the first seeds nothing, the others find its keys.
@@ -55,33 +55,7 @@ fn two_hundred_starts_spread_over_three_nodes_on_max_uses_seven_start_exactly_se
                "type": "MULTI_USE_COUNT_LIMITED", "maxUses": 7}),
     );
     const RACERS: usize = 200;
-    let barrier = Arc::new(Barrier::new(RACERS));
-    let results: Vec<(u16, String)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..RACERS)
-            .map(|i| {
-                let barrier = Arc::clone(&barrier);
-                let node = &nodes[i % nodes.len()];
-                let url = node.url("/api/process-manager/process-instances");
-                let token = token.clone();
-                let client = node.client.clone();
-                scope.spawn(move || {
-                    barrier.wait();
-                    let response = client
-                        .post(&url)
-                        .json(&json!({ "processToken": token }))
-                        .send()
-                        .expect("answered");
-                    let status = response.status().as_u16();
-                    let body: Value = response.json().unwrap_or_default();
-                    (status, body["code"].as_str().unwrap_or("").to_string())
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("racer thread"))
-            .collect()
-    });
+    let results = race_starts(&nodes.iter().collect::<Vec<_>>(), &token, RACERS);
     let started = results.iter().filter(|(s, _)| *s == 201).count();
     let used_up = results
         .iter()

@@ -338,3 +338,35 @@ impl Drop for TestServer {
         self.stop_now();
     }
 }
+
+/// `racers` starts on the process token `token_id`, all released at once by a barrier, spread
+/// round-robin over `nodes` (one server, or several sharing a store): each start's status and
+/// error code, in racer order.
+pub fn race_starts(nodes: &[&TestServer], token_id: &str, racers: usize) -> Vec<(u16, String)> {
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(racers));
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..racers)
+            .map(|i| {
+                let barrier = std::sync::Arc::clone(&barrier);
+                let node = nodes[i % nodes.len()];
+                let url = node.url("/api/process-manager/process-instances");
+                let client = node.client.clone();
+                scope.spawn(move || {
+                    barrier.wait();
+                    let response = client
+                        .post(&url)
+                        .json(&json!({ "processToken": token_id }))
+                        .send()
+                        .expect("answered");
+                    let status = response.status().as_u16();
+                    let body: Value = response.json().unwrap_or_default();
+                    (status, body["code"].as_str().unwrap_or("").to_string())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("racer thread"))
+            .collect()
+    })
+}

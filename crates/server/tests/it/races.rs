@@ -1,10 +1,8 @@
 //! Races over HTTP: 50 concurrent starts on a token with `maxUses = 5` start exactly 5.
 
-use std::sync::{Arc, Barrier};
-
 use serde_json::json;
 
-use crate::common::TestServer;
+use crate::common::{race_starts, TestServer};
 use crate::flows::deploy_two_steps;
 
 #[test]
@@ -17,34 +15,7 @@ fn fifty_concurrent_starts_on_max_uses_five_start_exactly_five() {
                "type": "MULTI_USE_COUNT_LIMITED", "maxUses": 5}),
     );
     const RACERS: usize = 50;
-    let barrier = Arc::new(Barrier::new(RACERS));
-    let url = srv.url("/api/process-manager/process-instances");
-    let results: Vec<(u16, String)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..RACERS)
-            .map(|_| {
-                let barrier = Arc::clone(&barrier);
-                let url = url.clone();
-                let token = token.clone();
-                let client = srv.client.clone();
-                scope.spawn(move || {
-                    barrier.wait();
-                    let response = client
-                        .post(&url)
-                        .json(&json!({ "processToken": token }))
-                        .send()
-                        .expect("answered");
-                    let status = response.status().as_u16();
-                    let body: serde_json::Value = response.json().unwrap_or_default();
-                    let code = body["code"].as_str().unwrap_or("").to_string();
-                    (status, code)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("racer thread"))
-            .collect()
-    });
+    let results = race_starts(&[&srv], &token, RACERS);
     let started = results.iter().filter(|(s, _)| *s == 201).count();
     let used_up = results
         .iter()
