@@ -131,3 +131,63 @@ fn one_step_answered_on_two_nodes_at_once_is_applied_once() {
         assert_eq!(answers, 1, "round {round}: {kinds:?}");
     }
 }
+
+#[test]
+fn one_srp_session_completed_on_two_nodes_at_once_succeeds_once() {
+    let nodes = cluster();
+    nodes[0].identity_fixture("acme", "main");
+    let alice = nodes[0].add_user("acme", "main", "alice");
+    crate::seeds::register(&nodes[0], &alice, "Aa1!aaaa");
+    for round in 0..3 {
+        let admin = nodes[round % 3].admin("acme");
+        let start: idflow_identity::wire::PasscodeSessionStart = nodes[round % 3]
+            .post(
+                &format!(
+                    "/api/identity-store/tenants/acme/stores/main/users/{alice}/passcodes/authentications/pp"
+                ),
+                Some(&admin),
+                &json!({}),
+            )
+            .parse();
+        let proof =
+            idflow_identity::client::authenticate(&start, "Aa1!aaaa", &mut rand::rngs::OsRng)
+                .expect("proof");
+        let body = serde_json::to_value(proof.request()).expect("json");
+        let barrier = Arc::new(Barrier::new(2));
+        let statuses: Vec<u16> = std::thread::scope(|scope| {
+            let handles: Vec<_> = nodes[1..]
+                .iter()
+                .map(|node| {
+                    let barrier = Arc::clone(&barrier);
+                    let url = node.url(&format!(
+                        "/api/identity-store/tenants/acme/stores/main/passcodes/authentications/sessions/{}",
+                        start.session_id
+                    ));
+                    let client = node.client.clone();
+                    let token = node.admin("acme");
+                    let body = body.clone();
+                    scope.spawn(move || {
+                        barrier.wait();
+                        client
+                            .post(&url)
+                            .bearer_auth(token)
+                            .json(&body)
+                            .send()
+                            .expect("answered")
+                            .status()
+                            .as_u16()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread"))
+                .collect()
+        });
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "round {round}: {statuses:?}"
+        );
+    }
+}
