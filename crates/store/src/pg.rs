@@ -108,6 +108,27 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// Runs `f`, which blocks on PostgreSQL, where blocking is allowed. The synchronous client runs
+/// its own small async runtime per call, which cannot start on a thread that is driving one; so
+/// a call made from an async task (a multi-threaded tokio runtime, as the server's) first tells
+/// tokio that this thread blocks (`block_in_place`). A current-thread runtime cannot spare its
+/// thread: that call is refused with an error saying so, never a panic.
+fn blocking_allowed<T, E: From<StoreError>>(f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Err(_) => f(),
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        Ok(_) => Err(StoreError::Io(
+            "the PostgreSQL store was called from a current-thread async runtime, which it \
+             would block: call it from tokio::task::spawn_blocking"
+                .into(),
+        )
+        .into()),
+    }
+}
+
 /// One node's handle on the database. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct PgStore {
@@ -148,6 +169,10 @@ impl PgStore {
     /// Connects, and brings the schema up to date (each migration in its own transaction,
     /// serialized across nodes starting at once by an advisory lock).
     pub(crate) fn open(url: &str) -> Result<PgStore, StoreError> {
+        blocking_allowed(|| PgStore::open_here(url))
+    }
+
+    fn open_here(url: &str) -> Result<PgStore, StoreError> {
         let shown: Arc<str> = redact_url(url).into();
         // The schema first, on a connection of its own: the pool's connections prepare their
         // statements against the table as soon as they open.
@@ -181,6 +206,10 @@ impl PgStore {
 
     /// The schema version the database is at.
     pub(crate) fn schema_version(&self) -> Result<i32, StoreError> {
+        blocking_allowed(|| self.schema_version_here())
+    }
+
+    fn schema_version_here(&self) -> Result<i32, StoreError> {
         let mut conn = self.conn()?;
         let v: Option<i32> = conn
             .client
@@ -197,6 +226,14 @@ impl PgStore {
     /// Runs `f` in a SERIALIZABLE transaction until it commits, fails for a reason other than a
     /// serialization conflict, or has been retried [`MAX_ATTEMPTS`] times.
     pub(crate) fn transact<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: Fn(&crate::Tx<'_>) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        blocking_allowed(|| self.transact_here(&f))
+    }
+
+    fn transact_here<T, E, F>(&self, f: &F) -> Result<T, E>
     where
         F: Fn(&crate::Tx<'_>) -> Result<T, E>,
         E: From<StoreError>,
@@ -252,6 +289,10 @@ impl PgStore {
     }
 
     pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        blocking_allowed(|| self.get_here(key))
+    }
+
+    fn get_here(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let mut conn = self.conn()?;
         let Conn { client, get, .. } = &mut *conn;
         let row = client.query_opt(&*get, &[&key]).map_err(|e| self.err(&e))?;
@@ -260,6 +301,15 @@ impl PgStore {
 
     /// Up to `limit` pairs with `start <= key < end` (no upper bound when `end` is `None`).
     pub(crate) fn range(
+        &self,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: i64,
+    ) -> Result<Vec<crate::KeyValue>, StoreError> {
+        blocking_allowed(|| self.range_here(start, end, limit))
+    }
+
+    fn range_here(
         &self,
         start: &[u8],
         end: Option<&[u8]>,
@@ -274,6 +324,10 @@ impl PgStore {
     }
 
     pub(crate) fn size_on_disk(&self) -> Result<u64, StoreError> {
+        blocking_allowed(|| self.size_on_disk_here())
+    }
+
+    fn size_on_disk_here(&self) -> Result<u64, StoreError> {
         let mut conn = self.conn()?;
         let size: i64 = conn
             .client

@@ -523,3 +523,33 @@ mod files {
         assert_eq!(temporary.device_syncs(), 0);
     }
 }
+
+#[test]
+fn postgres_may_be_called_from_async_tasks_and_a_current_thread_runtime_gets_an_error() {
+    let location = StoreLocation::Postgres(idflow_pgtest::database());
+    let store = Store::open_at(&location).unwrap();
+    let multi = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let read = multi.block_on({
+        let store = store.clone();
+        async move {
+            tokio::spawn(async move {
+                store
+                    .commit(|tx| tx.insert(b"async", b"1".to_vec()))
+                    .unwrap();
+                store.get(b"async").unwrap()
+            })
+            .await
+            .unwrap()
+        }
+    });
+    assert_eq!(read, Some(b"1".to_vec()));
+    let single = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let refused = single.block_on(async { store.get(b"async") });
+    let message = refused.expect_err("refused, not a panic").to_string();
+    assert!(message.contains("spawn_blocking"), "{message}");
+}

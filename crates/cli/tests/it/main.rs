@@ -2,6 +2,7 @@
 //! `idflow validate` and `idflow store copy` run as child processes of the built binary, and
 //! the workspace's habits (every Rust file opens with a `//!` line).
 
+mod cluster_kill;
 mod serve;
 mod store_copy;
 mod tidy;
