@@ -9,13 +9,21 @@
 //! the server and waits for the end of its standard input, which closes with the process.
 //!
 //! `IDFLOW_TEST_POSTGRES=postgres://user@host:port` uses a server of yours instead (each test
-//! still gets a database of its own). Without PostgreSQL and without that variable the
+//! still gets a database of its own).
+//!
+//! Whole suites run on both stores without being copied: a suite's test binary holds one test,
+//! [`every_test_again_on_postgresql`], that runs the same binary again with
+//! `IDFLOW_TEST_STORE=postgres`; in that run the suite's harness asks [`database_for`] for the
+//! database standing in for each data directory, and opens that instead of sled. Without PostgreSQL and without that variable the
 //! PostgreSQL tests fail, saying so: they are never skipped silently.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+
+use idflow_store::{Store, StoreLocation};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -52,6 +60,106 @@ pub fn database() -> String {
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap_or_else(|e| panic!("creating database {name}: {e}"));
     format!("{}/{name}", server.base)
+}
+
+/// Set (to `postgres`) in the second run of a suite, the one on PostgreSQL.
+const STORE_VARIABLE: &str = "IDFLOW_TEST_STORE";
+
+/// Whether this test process runs its suite on PostgreSQL (the second run of
+/// [`every_test_again_on_postgresql`]).
+pub fn on_postgresql() -> bool {
+    std::env::var(STORE_VARIABLE).is_ok_and(|v| v == "postgres")
+}
+
+/// On PostgreSQL runs: the database standing in for the data directory `dir`, the same one
+/// each time `dir` is asked for, so a test that stops a server and starts another on its data
+/// directory finds its data again. On sled runs: `None` (open `dir` itself).
+pub fn database_for(dir: &Path) -> Option<String> {
+    if !on_postgresql() {
+        return None;
+    }
+    static BY_DIR: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
+    let mut by_dir = BY_DIR
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    Some(
+        by_dir
+            .entry(dir.to_path_buf())
+            .or_insert_with(database)
+            .clone(),
+    )
+}
+
+/// A store for one test: sled in a temporary directory, or a new database on a suite's
+/// PostgreSQL run.
+///
+/// # Panics
+///
+/// When the store cannot be opened.
+pub fn temporary_store() -> Store {
+    if on_postgresql() {
+        Store::open_at(&StoreLocation::Postgres(database())).expect("a test database")
+    } else {
+        Store::temporary().expect("a temporary store")
+    }
+}
+
+/// The store of the data directory `dir`: sled in `dir`, or on a suite's PostgreSQL run the
+/// database standing in for it (the same one each time, so reopening finds the data again).
+///
+/// # Panics
+///
+/// When the store cannot be opened.
+pub fn store_at(dir: &Path) -> Store {
+    let url = database_for(dir);
+    Store::open_at(&StoreLocation::from_url_or(
+        url.as_deref(),
+        dir.to_path_buf(),
+    ))
+    .unwrap_or_else(|e| panic!("opening the store of {}: {e}", dir.display()))
+}
+
+/// Runs every other test of this test binary again, on PostgreSQL, and fails naming the tests
+/// that failed there. Call it from a test named `every_test_again_on_postgresql` (the name it
+/// skips in the second run); in the second run itself it does nothing.
+///
+/// # Panics
+///
+/// When the second run fails, or PostgreSQL cannot be had.
+pub fn every_test_again_on_postgresql() {
+    if on_postgresql() {
+        return;
+    }
+    let server = match SERVER.get_or_init(start) {
+        Ok(s) => s,
+        Err(why) => panic!("{why}"),
+    };
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let out = Command::new(&exe)
+        // `cluster` modules are on PostgreSQL already.
+        .args([
+            "--skip",
+            "every_test_again_on_postgresql",
+            "--skip",
+            "cluster::",
+        ])
+        .env(STORE_VARIABLE, "postgres")
+        .env("IDFLOW_TEST_POSTGRES", &server.base)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running {} again: {e}", exe.display()));
+    if !out.status.success() {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // The failures and libtest's summary are at the end; the passing tests' lines are noise.
+        let report: Vec<&str> = stdout.lines().filter(|l| !l.ends_with("... ok")).collect();
+        panic!(
+            "the suite failed on PostgreSQL ({}):\n{}\n{}",
+            out.status,
+            report.join("\n"),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 fn start() -> Result<Server, String> {

@@ -77,6 +77,9 @@ pub struct Runtime {
     /// Which shard of the statistics counters this runtime writes (see `keys::statistic`): drawn
     /// from the operating system, not from the seeded streams, so fixed-seed runs keep their IDs.
     pub(crate) statistics_shard: u8,
+    /// This node's order for firing a page of due timers on a shared store (drawn at start, so
+    /// nodes differ).
+    timer_order_keys: std::collections::hash_map::RandomState,
 }
 
 impl fmt::Debug for Runtime {
@@ -112,7 +115,14 @@ impl Runtime {
             group: GroupCommit::default(),
             chains: Combiner::default(),
             statistics_shard: rand::random::<u8>() % crate::keys::STATISTICS_SHARDS,
+            timer_order_keys: std::collections::hash_map::RandomState::new(),
         }
+    }
+
+    /// Where instance `id` falls in this node's order for firing due timers on a shared store.
+    pub(crate) fn timer_order(&self, id: &str) -> u64 {
+        use std::hash::BuildHasher;
+        self.timer_order_keys.hash_one(id)
     }
 
     /// The store this runtime writes (the identity store and the server share it).

@@ -70,40 +70,79 @@ const MAX_POLL: Duration = Duration::from_millis(500);
 /// Most timers one pass fires (a pass is bounded even if timers keep falling due).
 const MAX_PER_PASS: usize = 10_000;
 
+/// Due timers read at once. On a shared store each node fires a page in its own order, so
+/// nodes working through one backlog mostly take different timers instead of colliding on
+/// the earliest (SERIALIZABLE keeps a collision exactly-once; spreading saves the retries).
+const DUE_PAGE: usize = 64;
+
+/// The due time and instance ID an active-index key holds.
+fn parse_active_key(key: &[u8]) -> Result<(Option<i64>, String), RuntimeError> {
+    keys::parse_active(key).ok_or_else(|| {
+        RuntimeError::Store(StoreError::Corrupt {
+            key: idflow_store::render_key(key),
+            reason: "not an active-index key".to_string(),
+        })
+    })
+}
+
 impl Runtime {
-    /// Fires every timer due at the clock's current time, each in its own durable transaction,
-    /// earliest first.
+    /// Fires every timer due at the clock's current time, each in its own durable transaction:
+    /// earliest first on a store of this node's own; on a shared store, a page of due timers at
+    /// a time in an order of this node's (see [`Runtime::timer_order`]).
     pub fn fire_due_timers(&self) -> Result<FiredTimers, RuntimeError> {
         let now = self.clock.now_ms();
         let mut report = FiredTimers::default();
-        let mut failed_ids = Vec::new();
+        let mut failed_ids: Vec<String> = Vec::new();
         let mut start = keys::active_instances();
         while report.fired.len() + report.stale < MAX_PER_PASS {
-            let Some((key, due, id)) = self.next_due_entry(&start)? else {
+            let mut page = self.due_page(&start, now)?;
+            let Some(last_key) = page.last().map(|(key, _)| key.clone()) else {
                 break;
             };
-            if due.is_none_or(|d| d > now) {
-                break;
+            page.retain(|(_, id)| !failed_ids.contains(id));
+            if self.store.is_shared() {
+                page.sort_by_key(|(_, id)| self.timer_order(id));
             }
-            // The entry moves (or goes) when its timer fires; resume the scan at it, skipping
-            // instances that failed this pass.
-            start = key.clone();
-            if failed_ids.contains(&id) {
-                start.push(0);
-                continue;
-            }
-            match self.fire_one(&key, &id, now) {
-                Ok(true) => report.fired.push(id),
-                Ok(false) => report.stale += 1,
-                Err(e) => {
-                    tracing::warn!(instance = %log_tag(&id), error = %e, "a due timer could not fire");
-                    failed_ids.push(id.clone());
-                    report.failed.push((id, e));
-                    start.push(0);
+            let before = report.fired.len() + report.stale;
+            for (key, id) in page {
+                if report.fired.len() + report.stale >= MAX_PER_PASS {
+                    break;
                 }
+                match self.fire_one(&key, &id, now) {
+                    Ok(true) => report.fired.push(id),
+                    Ok(false) => report.stale += 1,
+                    Err(e) => {
+                        tracing::warn!(instance = %log_tag(&id), error = %e, "a due timer could not fire");
+                        failed_ids.push(id.clone());
+                        report.failed.push((id, e));
+                    }
+                }
+            }
+            // Fired entries moved (or went), so the next page starts where this one did and
+            // finds timers that fell due again; a page of nothing but failures is passed over.
+            if report.fired.len() + report.stale == before {
+                start = last_key;
+                start.push(0);
             }
         }
         Ok(report)
+    }
+
+    /// Up to [`DUE_PAGE`] active-index entries at or after `start` that are due at `now`, in
+    /// key order (earliest due first), with their instance IDs.
+    fn due_page(&self, start: &[u8], now: i64) -> Result<Vec<(Vec<u8>, String)>, RuntimeError> {
+        let mut page = Vec::new();
+        for (key, _) in self
+            .store
+            .scan_from(&keys::active_instances(), start, DUE_PAGE)?
+        {
+            let (due, id) = parse_active_key(&key)?;
+            if due.is_none_or(|d| d > now) {
+                break;
+            }
+            page.push((key, id));
+        }
+        Ok(page)
     }
 
     /// The first active-index entry at or after `start`.
@@ -112,12 +151,7 @@ impl Runtime {
         let Some((key, _)) = self.store.scan_from(&prefix, start, 1)?.into_iter().next() else {
             return Ok(None);
         };
-        let (due, id) = keys::parse_active(&key).ok_or_else(|| {
-            RuntimeError::Store(idflow_store::StoreError::Corrupt {
-                key: idflow_store::render_key(&key),
-                reason: "not an active-index key".to_string(),
-            })
-        })?;
+        let (due, id) = parse_active_key(&key)?;
         Ok(Some((key, due, id)))
     }
 

@@ -234,11 +234,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     );
     for f in &postgres {
         println!(
-            "  PostgreSQL, {} node(s) on one database: {:.0} completed instances/s, transition p50 {:.2} ms, p99 {:.2} ms, {:.0} bytes per instance in the table (growth), {} serialization retries",
+            "  PostgreSQL, {} node(s) on one database: {:.0} completed instances/s, transition p50 {:.2} ms, p99 {:.2} ms, {:.1} chains per transaction (commit), {:.0} bytes per instance in the table (growth), {} serialization retries",
             f["nodes"],
             f["completed_per_second"].as_f64().unwrap_or(0.0),
             f["transition_latency_ms"]["p50"].as_f64().unwrap_or(0.0),
             f["transition_latency_ms"]["p99"].as_f64().unwrap_or(0.0),
+            f["chains_per_transaction"].as_f64().unwrap_or(0.0),
             f["bytes_per_instance"].as_f64().unwrap_or(0.0),
             f["retries"]
         );
@@ -279,6 +280,13 @@ fn measure_postgres(
     }
     let size_before = runtimes[0].store().size_on_disk()?;
     let retries_before = idflow_store::serialization_retries();
+    let batches = |runtimes: &[Arc<Runtime>]| {
+        runtimes
+            .iter()
+            .map(|r| r.batch_stats())
+            .fold((0, 0), |(b, c), (rb, rc)| (b + rb, c + rc))
+    };
+    let (batches_before, chains_before) = batches(&runtimes);
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let workers: Vec<_> = (0..clients)
@@ -305,10 +313,13 @@ fn measure_postgres(
     }
     let seconds = started.elapsed().as_secs_f64();
     let size_after = runtimes[0].store().size_on_disk()?;
+    let (batches_after, chains_after) = batches(&runtimes);
     latencies.sort_unstable();
     let n = instances as f64;
     Ok(json!({
         "nodes": nodes,
+        // Group commit: chains (transitions) sharing one transaction, one commit, one WAL flush.
+        "chains_per_transaction": (chains_after - chains_before) as f64 / ((batches_after - batches_before).max(1) as f64),
         "seconds": seconds,
         "completed_per_second": n / seconds.max(f64::EPSILON),
         "transition_latency_ms": {"p50": ms(percentile(&latencies, 0.50)), "p99": ms(percentile(&latencies, 0.99))},

@@ -2,15 +2,14 @@
 //! SIGKILL again and again: every start a node acknowledged is in the store, and its timer fires
 //! on the nodes that are left.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_idflow");
+use crate::common::{node, Node};
 
 /// A step with a two-second timer boundary: left unanswered, the timer ends it "Too slow".
 const TIMED: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -39,52 +38,6 @@ const TIMED: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>
 "#;
 
-/// A running node: the process and its base URL.
-struct Node {
-    child: Child,
-    base: String,
-}
-
-/// Starts `idflow serve` on the shared database; with `demo`, returns the admin token it prints.
-fn node(url: &str, data: &std::path::Path, demo: bool) -> (Node, Option<String>) {
-    let mut command = Command::new(BIN);
-    command
-        .args(["serve", "--listen", "127.0.0.1:0", "--store", url, "--data"])
-        .arg(data)
-        .args([
-            "--token-start-rate",
-            "10000",
-            "--token-start-burst",
-            "10000",
-        ]);
-    if !demo {
-        command.arg("--no-demo");
-    }
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("idflow serve starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let first = lines.next().and_then(Result::ok).unwrap_or_default();
-    let base = first
-        .strip_prefix("idflow listening on ")
-        .unwrap_or_else(|| panic!("no URL printed first: {first}"))
-        .to_string();
-    let mut admin = None;
-    if demo {
-        while let Some(Ok(line)) = lines.next() {
-            if line.starts_with("Admin token for tenant demo") {
-                admin = lines.next().and_then(Result::ok);
-                break;
-            }
-        }
-    }
-    // Keep reading what it prints, so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines.by_ref() {});
-    (Node { child, base }, admin)
-}
-
 fn kill_9(node: &mut Node) {
     let status = Command::new("kill")
         .args(["-KILL", &node.child.id().to_string()])
@@ -100,11 +53,11 @@ fn acknowledged_starts_survive_sigkill_and_their_timers_fire_on_the_survivors() 
     let dirs: Vec<_> = (0..3)
         .map(|_| tempfile::tempdir().expect("temp dir"))
         .collect();
-    let (first, admin) = node(&url, &dirs[0].path().join("data"), true);
+    let (first, admin) = node(Some(&url), &dirs[0].path().join("data"), true);
     let admin = admin.expect("the first node prints an admin token");
     let mut nodes = vec![first];
     for dir in &dirs[1..] {
-        nodes.push(node(&url, &dir.path().join("data"), false).0);
+        nodes.push(node(Some(&url), &dir.path().join("data"), false).0);
     }
     let http = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -182,7 +135,7 @@ fn acknowledged_starts_survive_sigkill_and_their_timers_fire_on_the_survivors() 
             worker.join().expect("load thread");
         }
         // The killed node comes back for the next round (as an operator's supervisor would).
-        nodes[1] = node(&url, &dirs[1].path().join("data"), false).0;
+        nodes[1] = node(Some(&url), &dirs[1].path().join("data"), false).0;
         assert!(
             !acknowledged.lock().expect("lock").is_empty(),
             "round {round}: some starts were acknowledged"

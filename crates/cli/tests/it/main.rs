@@ -3,6 +3,7 @@
 //! the workspace's habits (every Rust file opens with a `//!` line).
 
 mod cluster_kill;
+mod common;
 mod serve;
 mod store_copy;
 mod tidy;

@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_idflow");
+use crate::common::BIN;
 
 /// A running `idflow serve` and what it printed.
 struct Serve {

@@ -46,11 +46,7 @@ pub fn fixture(seed: u64) -> Fixture {
 
 pub fn fixture_with(seed: u64, passcode: PasscodePolicy, totp: TotpPolicy) -> Fixture {
     let clock = Arc::new(ManualClock::new(START_MS));
-    let identity = identity_over(
-        Store::temporary().expect("temporary store"),
-        seed,
-        clock.clone(),
-    );
+    let identity = identity_over(idflow_pgtest::temporary_store(), seed, clock.clone());
     identity.create_store(TENANT, STORE).expect("store");
     identity
         .create_passcode_policy(TENANT, STORE, &passcode)

@@ -7,7 +7,6 @@ use std::thread;
 use crate::common::*;
 use idflow_identity::policy::PasscodePolicy;
 use idflow_identity::{client, Error, Identity, RefusalCode, UserRef, UserStatus};
-use idflow_store::Store;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -48,7 +47,7 @@ fn sixty_four_adds_with_one_external_id_yield_exactly_one_user() {
     // On disk, so every add goes through the durable commit path.
     let dir = tempfile::tempdir().expect("tempdir");
     let identity = Arc::new(identity_over(
-        Store::open(dir.path()).expect("open"),
+        idflow_pgtest::store_at(dir.path()),
         60,
         Arc::new(idflow_clock::ManualClock::new(START_MS)),
     ));

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use crate::common::*;
 use idflow_identity::{client, UserRef, UserStatus};
-use idflow_store::Store;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -16,7 +15,7 @@ fn data_written_survives_a_reopen() {
     let mut rng = ChaCha20Rng::seed_from_u64(70);
 
     let (alice, bob, carol, open_session, pending, totp_start, users_before) = {
-        let identity = identity_over(Store::open(dir.path()).expect("open"), 70, clock.clone());
+        let identity = identity_over(idflow_pgtest::store_at(dir.path()), 70, clock.clone());
         identity.create_store(TENANT, STORE).expect("store");
         identity
             .create_passcode_policy(TENANT, STORE, &passcode_policy())
@@ -63,7 +62,7 @@ fn data_written_survives_a_reopen() {
         // `identity` and its store are dropped here.
     };
 
-    let identity = identity_over(Store::open(dir.path()).expect("reopen"), 71, clock.clone());
+    let identity = identity_over(idflow_pgtest::store_at(dir.path()), 71, clock.clone());
     assert_eq!(
         identity
             .list_stores(TENANT)

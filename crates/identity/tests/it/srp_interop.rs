@@ -196,7 +196,7 @@ impl Server {
     /// A store with the vector's user and its passcode registered with the vector's salt.
     fn with_vector_user() -> Server {
         let server = Server {
-            store: Store::temporary().expect("store"),
+            store: idflow_pgtest::temporary_store(),
             sessions: std::sync::atomic::AtomicU8::new(1),
         };
         let entropy = vector_entropy();

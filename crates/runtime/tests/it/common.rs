@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+pub use idflow_pgtest::{store_at, temporary_store};
 use idflow_runtime::flows;
 use idflow_runtime::{ActivityHandler, ManualClock, Runtime, RuntimeConfig, ScriptedActivities};
 use idflow_store::Store;
@@ -40,14 +41,11 @@ pub fn runtime_with(store: Store, handler: Arc<dyn ActivityHandler>) -> Harness 
 
 /// A runtime on a temporary store with the six-node script (approving).
 pub fn temporary() -> Harness {
-    runtime_with(
-        Store::temporary().expect("temporary store"),
-        Arc::new(flows::six_node_script(true)),
-    )
+    runtime_with(temporary_store(), Arc::new(flows::six_node_script(true)))
 }
 
 pub fn on_disk(dir: &Path, script: ScriptedActivities) -> Harness {
-    runtime_with(Store::open(dir).expect("open store"), Arc::new(script))
+    runtime_with(store_at(dir), Arc::new(script))
 }
 
 pub fn deploy_all(runtime: &Runtime) {

@@ -85,10 +85,7 @@ fn six_node_flow_rests_at_its_step_then_completes() {
 
 #[test]
 fn a_fail_decision_takes_the_default_flow_and_ends_in_error() {
-    let h = runtime_with(
-        Store::temporary().expect("store"),
-        Arc::new(flows::six_node_script(false)),
-    );
+    let h = runtime_with(temporary_store(), Arc::new(flows::six_node_script(false)));
     deploy_all(&h.runtime);
     let started = start_six(&h);
     let done = h
@@ -258,7 +255,7 @@ fn an_unscripted_activity_ends_the_instance_naming_the_node() {
             checks: vec![],
         },
     );
-    let h = runtime_with(Store::temporary().expect("store"), Arc::new(only_add_user));
+    let h = runtime_with(temporary_store(), Arc::new(only_add_user));
     deploy_all(&h.runtime);
     let started = start_six(&h);
     let done = h
@@ -284,7 +281,7 @@ fn per_visit_scripts_count_visits_per_instance() {
             checks: vec![],
         }],
     );
-    let h = runtime_with(Store::temporary().expect("store"), Arc::new(script));
+    let h = runtime_with(temporary_store(), Arc::new(script));
     deploy_all(&h.runtime);
     // Each instance's first visit gets the first result.
     for _ in 0..2 {
@@ -297,7 +294,7 @@ fn per_visit_scripts_count_visits_per_instance() {
 #[test]
 fn a_step_that_cannot_render_ends_the_instance_with_its_message() {
     let script = flows::six_node_script(true).fail_render("details", "form 'details' is missing");
-    let h = runtime_with(Store::temporary().expect("store"), Arc::new(script));
+    let h = runtime_with(temporary_store(), Arc::new(script));
     deploy_all(&h.runtime);
     let started = start_six(&h);
     assert_eq!(started.status, Status::CompletedProcessError);
@@ -325,7 +322,7 @@ fn secrets_are_redacted_in_reads_history_and_debug() {
             checks: vec![],
         },
     );
-    let h = runtime_with(Store::temporary().expect("store"), Arc::new(script));
+    let h = runtime_with(temporary_store(), Arc::new(script));
     deploy_all(&h.runtime);
     let started = start_six(&h);
     assert_eq!(started.variables["seed"], "JBSWY3DPEHPK3PXP");
@@ -474,7 +471,7 @@ fn listing_pages_through_a_tenants_instances_oldest_first() {
 #[test]
 fn a_fixed_seed_repeating_an_id_on_the_same_store_is_refused_not_overwritten() {
     use idflow_runtime::{ManualClock, Runtime, RuntimeConfig};
-    let store = Store::temporary().expect("store");
+    let store = temporary_store();
     let seeded = |store: Store| {
         Runtime::new(
             store,
@@ -537,7 +534,7 @@ impl idflow_runtime::ActivityHandler for PoisonedDecider {
 #[test]
 fn a_failing_chain_among_concurrent_ones_fails_alone() {
     let h = runtime_with(
-        Store::temporary().expect("store"),
+        temporary_store(),
         Arc::new(PoisonedDecider(flows::six_node_script(true))),
     );
     deploy_all(&h.runtime);

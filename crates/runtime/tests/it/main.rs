@@ -2,6 +2,9 @@
 //! tokens, instances, timers and restarts. Two tests are binaries of their own: the SIGKILL crash
 //! test (`tests/crash.rs`) re-executes itself as the child it kills, and `tests/logs.rs` captures
 //! log lines, which must not race with other tests reaching the same call sites.
+//!
+//! Every test here runs on sled, then again on PostgreSQL (`every_test_again_on_postgresql`):
+//! the harness in `common.rs` opens whichever store the run is for.
 
 mod cluster;
 mod common;
@@ -10,3 +13,8 @@ mod instances;
 mod restart;
 mod timers;
 mod tokens;
+
+#[test]
+fn every_test_again_on_postgresql() {
+    idflow_pgtest::every_test_again_on_postgresql();
+}

@@ -96,7 +96,7 @@ fn instances_tokens_and_timers_survive_a_reopen() {
 #[test]
 fn resume_repairs_what_atomic_commits_should_never_leave() {
     use idflow_runtime::records::InstanceRecord;
-    use idflow_store::{key, Store};
+    use idflow_store::key;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let (half, timed) = {
@@ -116,7 +116,7 @@ fn resume_repairs_what_atomic_commits_should_never_leave() {
         // Damage the store by hand: one instance caught waiting for its decider, the timed
         // one indexed as if it had no timer, and an index entry for an instance that does not
         // exist.
-        let store = Store::open(dir.path()).expect("open");
+        let store = store_at(dir.path());
         let instance_key = key(&["i", half.id.as_str()]);
         let mut record: InstanceRecord = store
             .get_record(&instance_key)

@@ -84,6 +84,9 @@ fn answering_or_cancelling_in_time_disarms_the_timer() {
     );
 }
 
+/// Earliest first on a store of the node's own; on a shared store each node fires a page of due
+/// timers in an order of its own (so nodes share a backlog instead of colliding), all of them in
+/// the pass.
 #[test]
 fn many_timers_fire_in_one_pass_in_due_order() {
     let h = temporary();
@@ -95,7 +98,11 @@ fn many_timers_fire_in_one_pass_in_due_order() {
     }
     // Only the first three are due.
     h.clock.set(T0 + FIVE_MINUTES + 2_000);
-    let pass = h.runtime.fire_due_timers().expect("pass");
+    let mut pass = h.runtime.fire_due_timers().expect("pass");
+    if h.runtime.store().is_shared() {
+        pass.fired.sort();
+        ids[..3].sort();
+    }
     assert_eq!(pass.fired, ids[..3].to_vec());
     assert_eq!(
         h.runtime.next_timer_due().expect("reads"),

@@ -8,7 +8,6 @@ use idflow_runtime::flows;
 use idflow_runtime::{
     InstanceQuery, NewToken, ProcessToken, RuntimeError, TokenKind, TokenRefusal, TokenStatus,
 };
-use idflow_store::Store;
 use serde_json::json;
 
 fn new_token(name: &str, kind: TokenKind) -> NewToken {
@@ -199,10 +198,7 @@ fn expired_used_up_and_unknown_tokens_are_refused() {
 fn racing_starts_on_a_count_limited_token_start_exactly_max_uses() {
     // On disk, so every start is a durable commit as in production.
     let dir = tempfile::tempdir().expect("tempdir");
-    let h = runtime_with(
-        Store::open(dir.path()).expect("store"),
-        Arc::new(flows::six_node_script(true)),
-    );
+    let h = runtime_with(store_at(dir.path()), Arc::new(flows::six_node_script(true)));
     deploy_all(&h.runtime);
     let token = h
         .runtime

@@ -25,6 +25,16 @@ pub struct TestServer {
     dir: Option<tempfile::TempDir>,
 }
 
+/// The store of a stopped server's data directory `data` (on the PostgreSQL run, the database
+/// standing in for it).
+pub fn store_of(data: &std::path::Path) -> idflow_store::Store {
+    let location = match idflow_pgtest::database_for(data) {
+        Some(url) => idflow_store::StoreLocation::Postgres(url),
+        None => idflow_store::StoreLocation::Dir(idflow_server::store_dir(data)),
+    };
+    idflow_store::Store::open_at(&location).expect("opens the store")
+}
+
 /// A response: status and JSON body (`Value::Null` when the body is not JSON).
 #[derive(Debug)]
 pub struct Answer {
@@ -148,6 +158,8 @@ impl TestServer {
             "127.0.0.1:0".parse().expect("loopback address"),
             dir.path().join("data"),
         );
+        // On the suite's PostgreSQL run the data directory's database stands in for its store.
+        config.store = idflow_pgtest::database_for(&config.data_dir);
         configure(&mut config);
         let server = runtime
             .block_on(Server::bind(config))

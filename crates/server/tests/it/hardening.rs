@@ -352,7 +352,8 @@ fn the_data_directory_is_private_and_a_shared_one_is_refused() {
     }
     let mode =
         |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
-    let srv = TestServer::start();
+    // About the files of a data directory: on sled in the PostgreSQL run too.
+    let srv = TestServer::start_configured(|config| config.store = None);
     let token = demo_token_id(&srv, "demo-passcode-registration");
     start(&srv, &token);
     let data = srv.data_dir();

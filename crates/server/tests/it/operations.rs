@@ -9,7 +9,7 @@ use std::time::Duration;
 use idflow_server::auth::{permission_string, Claims};
 use serde_json::{json, Value};
 
-use crate::common::{assert_documented_shape, TestServer};
+use crate::common::{assert_documented_shape, store_of, TestServer};
 use crate::flows::{answer, note_form, start};
 
 const PM: &str = "/api/process-manager";
@@ -601,8 +601,7 @@ fn a_store_without_counters_is_counted_from_its_instances_once() {
     // As a data directory written before the counters existed: no counters, no marker.
     let dir = srv.stop();
     {
-        let store = idflow_store::Store::open(&idflow_server::store_dir(&dir.path().join("data")))
-            .expect("open");
+        let store = store_of(&dir.path().join("data"));
         let counters: Vec<Vec<u8>> = store
             .scan_prefix(&idflow_store::prefix(&["st"]))
             .map(|row| row.map(|(key, _)| key))
