@@ -1,6 +1,7 @@
 //! Three `idflow serve` processes on one PostgreSQL database under load, one of them killed with
-//! SIGKILL again and again: every start a node acknowledged is in the store, and its timer fires
-//! on the nodes that are left.
+//! SIGKILL again and again: every start a node acknowledged is in the store, every answer a node
+//! acknowledged has ended its instance, and the other instances' timers fire on the nodes that
+//! are left.
 
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,7 +49,7 @@ fn kill_9(node: &mut Node) {
 }
 
 #[test]
-fn acknowledged_starts_survive_sigkill_and_their_timers_fire_on_the_survivors() {
+fn acknowledged_starts_and_answers_survive_sigkill_and_timers_fire_on_the_survivors() {
     let url = idflow_pgtest::database();
     let dirs: Vec<_> = (0..3)
         .map(|_| tempfile::tempdir().expect("temp dir"))
@@ -92,6 +93,8 @@ fn acknowledged_starts_survive_sigkill_and_their_timers_fire_on_the_survivors() 
     let token_id = token["id"].as_str().expect("token id").to_string();
 
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    // Instances whose step a node acknowledged answering (200, ended by the answer).
+    let answered = Arc::new(Mutex::new(Vec::<String>::new()));
     for round in 0..3 {
         let bases: Vec<String> = nodes.iter().map(|n| n.base.clone()).collect();
         let stop = Arc::new(AtomicBool::new(false));
@@ -100,6 +103,7 @@ fn acknowledged_starts_survive_sigkill_and_their_timers_fire_on_the_survivors() 
                 let bases = bases.clone();
                 let stop = Arc::clone(&stop);
                 let acknowledged = Arc::clone(&acknowledged);
+                let answered = Arc::clone(&answered);
                 let http = http.clone();
                 let token_id = token_id.clone();
                 std::thread::spawn(move || {
@@ -117,11 +121,31 @@ fn acknowledged_starts_survive_sigkill_and_their_timers_fire_on_the_survivors() 
                         else {
                             continue; // the killed node: nothing was acknowledged
                         };
-                        if response.status().as_u16() == 201 {
-                            let body: Value = response.json().unwrap_or_default();
-                            if let Some(id) = body["instanceId"].as_str() {
-                                acknowledged.lock().expect("lock").push(id.to_string());
-                            }
+                        if response.status().as_u16() != 201 {
+                            continue;
+                        }
+                        let body: Value = response.json().unwrap_or_default();
+                        let Some(id) = body["instanceId"].as_str() else {
+                            continue;
+                        };
+                        acknowledged.lock().expect("lock").push(id.to_string());
+                        // Every other instance is answered at once, on the next node.
+                        let step = body["currentStep"]["stepId"].as_str().unwrap_or("");
+                        if i % 2 == 0 {
+                            continue;
+                        }
+                        let base = &bases[i % bases.len()];
+                        let Ok(response) = http
+                            .post(format!(
+                                "{base}/api/process-manager/process-instances/{id}/steps/{step}"
+                            ))
+                            .json(&json!({"note": "in time"}))
+                            .send()
+                        else {
+                            continue;
+                        };
+                        if response.status().as_u16() == 200 {
+                            answered.lock().expect("lock").push(id.to_string());
                         }
                     }
                 })
@@ -144,6 +168,8 @@ fn acknowledged_starts_survive_sigkill_and_their_timers_fire_on_the_survivors() 
     kill_9(&mut nodes[1]);
 
     let acknowledged = acknowledged.lock().expect("lock").clone();
+    let answered = answered.lock().expect("lock").clone();
+    assert!(!answered.is_empty(), "some answers were acknowledged");
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut waiting = acknowledged.clone();
     while !waiting.is_empty() && Instant::now() < deadline {
@@ -167,7 +193,21 @@ fn acknowledged_starts_survive_sigkill_and_their_timers_fire_on_the_survivors() 
                 view["id"].as_str() == Some(id.as_str()),
                 "acknowledged instance {id} is in the store: {view}"
             );
-            view["status"] != "COMPLETED_TERMINATED"
+            let status = view["status"].as_str().unwrap_or("");
+            if answered.contains(id) {
+                assert_eq!(
+                    (status, view["outcome"].as_str()),
+                    ("COMPLETED_ENDED_SUCCESS", Some("Answered")),
+                    "an acknowledged answer ended instance {id}: {view}"
+                );
+            } else if status != "ACTIVE" {
+                // Its timer fired, or an answer the killed node never acknowledged came first.
+                assert!(
+                    status == "COMPLETED_TERMINATED" || status == "COMPLETED_ENDED_SUCCESS",
+                    "{view}"
+                );
+            }
+            status == "ACTIVE"
         });
         if !waiting.is_empty() {
             std::thread::sleep(Duration::from_millis(500));
