@@ -12,8 +12,8 @@ use idflow_expr::{Condition, ParamExpr};
 use crate::catalogue::{ActivitySpec, ActivityType};
 
 /// The definition's maps from BPMN IDs, hashed with foldhash rather than SipHash: the engine
-/// looks nodes and flows up by ID at every node it walks, and SipHash was an eighth of an
-/// instance's instructions (`idflow bench engine`, BENCHMARKS.md). Still randomly seeded.
+/// looks nodes and flows up by ID at every node it walks, ~270 instructions a lookup with SipHash
+/// and ~110 with foldhash (`idflow bench engine`, BENCHMARKS.md). Still randomly seeded.
 type IdMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
 
 /// A position in a definition file (1-based line and column).
