@@ -11,6 +11,11 @@ use idflow_expr::{Condition, ParamExpr};
 
 use crate::catalogue::{ActivitySpec, ActivityType};
 
+/// The definition's maps from BPMN IDs, hashed with foldhash rather than SipHash: the engine
+/// looks nodes and flows up by ID at every node it walks, ~270 instructions a lookup with SipHash
+/// and ~110 with foldhash (`idflow bench engine`, BENCHMARKS.md). Still randomly seeded.
+type IdMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
 /// A position in a definition file (1-based line and column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Location {
@@ -29,15 +34,15 @@ pub struct Definition {
     pub content_hash: String,
     pub(crate) nodes: Vec<Node>,
     pub(crate) flows: Vec<Flow>,
-    pub(crate) node_index: HashMap<String, usize>,
-    pub(crate) flow_index: HashMap<String, usize>,
+    pub(crate) node_index: IdMap<usize>,
+    pub(crate) flow_index: IdMap<usize>,
     /// Indices into `flows`, per node, in document order.
     pub(crate) outgoing: Vec<Vec<usize>>,
     /// Indices into `nodes` of the boundary events attached to each node.
     pub(crate) boundaries: Vec<Vec<usize>>,
     pub(crate) start: usize,
     /// Indices into `nodes` of the end events holding an `<errorEventDefinition>`.
-    pub(crate) error_ends: HashSet<usize>,
+    pub(crate) error_ends: HashSet<usize, foldhash::fast::RandomState>,
 }
 
 /// One executable element.
@@ -122,13 +127,13 @@ impl Definition {
         nodes: Vec<Node>,
         flows: Vec<Flow>,
     ) -> Result<Definition, String> {
-        let mut node_index = HashMap::with_capacity(nodes.len());
+        let mut node_index = IdMap::with_capacity_and_hasher(nodes.len(), Default::default());
         for (i, n) in nodes.iter().enumerate() {
             if node_index.insert(n.id.clone(), i).is_some() {
                 return Err(format!("duplicate node id '{}'", n.id));
             }
         }
-        let mut flow_index = HashMap::with_capacity(flows.len());
+        let mut flow_index = IdMap::with_capacity_and_hasher(flows.len(), Default::default());
         let mut outgoing = vec![Vec::new(); nodes.len()];
         for (i, f) in flows.iter().enumerate() {
             if flow_index.insert(f.id.clone(), i).is_some() || node_index.contains_key(&f.id) {
@@ -177,7 +182,7 @@ impl Definition {
             outgoing,
             boundaries,
             start,
-            error_ends: HashSet::new(),
+            error_ends: HashSet::default(),
         })
     }
 

@@ -79,29 +79,27 @@ pub(crate) fn append_checks(vars: &mut Value, checks: &[Check]) -> Result<(), St
     let Value::Object(root) = vars else {
         return Err(format!("processvar is {}, not an object", json_kind(vars)));
     };
-    // Look up before inserting: `entry` would allocate the key on every call.
-    if !root.contains_key("_checks") {
-        root.insert(
-            "_checks".into(),
-            Value::Array(Vec::with_capacity(checks.len())),
-        );
-    }
-    let Some(list) = root.get_mut("_checks") else {
-        return Err("processvar._checks vanished".into());
-    };
-    let Value::Array(list) = list else {
-        return Err(format!(
-            "processvar._checks is {}, not an array: checks cannot be appended",
-            json_kind(list)
-        ));
-    };
-    list.extend(checks.iter().map(|c| {
+    let entries = checks.iter().map(|c| {
         let mut entry = Map::with_capacity(3);
         entry.insert("name".into(), Value::String(c.name.clone()));
         entry.insert("result".into(), Value::String(c.result.as_str().into()));
         entry.insert("detail".into(), Value::String(c.detail.clone()));
         Value::Object(entry)
-    }));
+    });
+    // One lookup when the list exists, one insert when it does not (`entry` would allocate the
+    // key on every call).
+    match root.get_mut("_checks") {
+        Some(Value::Array(list)) => list.extend(entries),
+        Some(other) => {
+            return Err(format!(
+                "processvar._checks is {}, not an array: checks cannot be appended",
+                json_kind(other)
+            ))
+        }
+        None => {
+            root.insert("_checks".into(), Value::Array(entries.collect()));
+        }
+    }
     Ok(())
 }
 

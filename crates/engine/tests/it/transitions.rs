@@ -1,6 +1,11 @@
 //! Tests of [`apply`] through the engine's public API: one test (or table) per rule, on
 //! definitions assembled by hand (also ones the loader would refuse, such as a loop without an
-//! end). The file-driven cases (`cases`) run loaded BPMN files.
+//! end). The file-driven cases (`cases`) run loaded BPMN files and compare what a whole run
+//! shows (path, gateway choices, status, outcome, error, variables). None of the tests here
+//! repeats a case: each asserts what those snapshots do not show (the `Next` of one transition,
+//! the events of one transition in order, instance fields such as timers, position and path
+//! mark, the refusal variants), runs inputs no case has (a table of edge values for one rule),
+//! or needs a graph the loader would refuse.
 //!
 //! Every input goes through [`Run::input`], which also checks the invariants that hold for all
 //! inputs: a refused input leaves the instance exactly as it was; events are numbered from the
