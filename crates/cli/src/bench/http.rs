@@ -1,9 +1,10 @@
 //! `idflow bench http`: a load generator against a server it starts on loopback in this process.
 //!
 //! First the in-memory engine's CPU per instance (`bench engine`'s flow, on this thread), then,
-//! against a server with 1 and then 2 threads (worker and blocking threads alike: the requests'
-//! store work runs on the blocking ones), three phases, each `--count` operations (default
-//! 1000) spread over 8 concurrent clients:
+//! against three servers in turn — 1 worker and 1 blocking thread, 2 and 2 (the requests' store
+//! work and SRP math run on the blocking threads), and 2 workers with tokio's default blocking
+//! pool as `idflow serve` has — three phases, each `--count` operations (default 1000) spread
+//! over 8 concurrent clients:
 //!
 //! 1. **Registration flows**: a process token per flow (created beforehand, not timed) starts an
 //!    instance of the shipped `passcode-registration` flow through the end user's routes; the
@@ -511,12 +512,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
 /// Instances the in-memory engine runs for the ratio (after its warm-up).
 const ENGINE_INSTANCES: u64 = 50_000;
-/// The server's thread counts the phases run at.
-const SERVER_THREADS: [usize; 2] = [1, 2];
+/// The servers the phases run against: worker threads, and the most blocking threads (where
+/// the requests' store work and SRP math run; `None`: tokio's default of 512, as `idflow serve`,
+/// so up to all 8 clients' chains share one transaction and flush).
+const SERVERS: [(usize, Option<usize>); 3] = [(1, Some(1)), (2, Some(2)), (2, None)];
 
 /// Everything measured against one server.
 struct ServerRun {
     threads: usize,
+    blocking: Option<usize>,
     registration: PhaseReport,
     flow_authentication: PhaseReport,
     route_authentication: PhaseReport,
@@ -569,17 +573,21 @@ fn measured_phase(
     Ok((report, runs.into_iter().flat_map(|r| r.users).collect()))
 }
 
-/// A server with `threads` worker threads and at most `threads` blocking threads (where the
+/// A server with `threads` worker threads and at most `blocking` blocking threads (where the
 /// requests' store work runs) on a data directory of its own, and the three phases against it.
 fn run_server(
     threads: usize,
+    blocking: Option<usize>,
     count: usize,
     costs: &SrpCosts,
     dir: &std::path::Path,
 ) -> anyhow::Result<ServerRun> {
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .max_blocking_threads(threads)
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(threads);
+    if let Some(blocking) = blocking {
+        builder.max_blocking_threads(blocking);
+    }
+    let server_rt = builder
         .thread_name("bench-server")
         .thread_keep_alive(Duration::from_secs(3600))
         .enable_all()
@@ -602,7 +610,7 @@ fn run_server(
     let registrations = create_tokens(addr, &admin, "passcode-registration", count)?;
     let authentications = create_tokens(addr, &admin, "passcode-authentication", count)?;
 
-    eprintln!("[{threads} server thread(s)] {count} registration flows over {CLIENTS} clients...");
+    eprintln!("[{threads} worker thread(s)] {count} registration flows over {CLIENTS} clients...");
     let (registration, users) = measured_phase(
         addr,
         &registrations,
@@ -620,7 +628,7 @@ fn run_server(
         srp_per_authentication,
     )?;
     eprintln!(
-        "[{threads} server thread(s)] {} authentications on the identity routes over {CLIENTS} clients...",
+        "[{threads} worker thread(s)] {} authentications on the identity routes over {CLIENTS} clients...",
         users.len()
     );
     let (route_authentication, _) = measured_phase(
@@ -638,6 +646,7 @@ fn run_server(
         .map_err(|e| anyhow!("server task: {e}"))??;
     Ok(ServerRun {
         threads,
+        blocking,
         registration,
         flow_authentication,
         route_authentication,
@@ -651,12 +660,13 @@ fn run_in(args: &Args, count: usize, dir: &std::path::Path) -> anyhow::Result<Ex
     let engine_us = super::engine::microseconds_per_instance(ENGINE_INSTANCES)?;
 
     let mut servers = Vec::new();
-    for threads in SERVER_THREADS {
+    for (i, (threads, blocking)) in SERVERS.into_iter().enumerate() {
         servers.push(run_server(
             threads,
+            blocking,
             count,
             &costs,
-            &dir.join(format!("threads-{threads}")),
+            &dir.join(format!("server-{i}")),
         )?);
     }
     let ratio = |r: &PhaseReport| r.server_cpu_ms_per_op * 1000.0 / engine_us.max(1e-9);
@@ -669,6 +679,7 @@ fn run_in(args: &Args, count: usize, dir: &std::path::Path) -> anyhow::Result<Ex
             "engine_cpu_us_per_instance": engine_us,
             "servers": servers.iter().map(|s| json!({
                 "server_threads": s.threads,
+                "server_blocking_threads": s.blocking,
                 "registration_flows": s.registration,
                 "registration_cpu_per_flow_over_engine": ratio(&s.registration),
                 "authentication_flows": s.flow_authentication,
@@ -679,7 +690,7 @@ fn run_in(args: &Args, count: usize, dir: &std::path::Path) -> anyhow::Result<Ex
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "idflow bench http: {count} operations per phase, {CLIENTS} concurrent clients, server on loopback (1, then 2 threads)"
+        "idflow bench http: {count} operations per phase, {CLIENTS} concurrent clients, servers on loopback"
     );
     println!(
         "server SRP CPU per computation: B = k*v + g^b {:.0} us, S/K/M1/M2 {:.0} us, verifier check {:.1} us",
@@ -687,10 +698,16 @@ fn run_in(args: &Args, count: usize, dir: &std::path::Path) -> anyhow::Result<Ex
     );
     println!("in-memory engine (same process, one thread): {engine_us:.2} us CPU per instance");
     for s in &servers {
-        println!(
-            "--- server with {} worker thread(s) and {} blocking thread(s) ---",
-            s.threads, s.threads
-        );
+        match s.blocking {
+            Some(blocking) => println!(
+                "--- server with {} worker thread(s) and {blocking} blocking thread(s) ---",
+                s.threads
+            ),
+            None => println!(
+                "--- server with {} worker thread(s) and the default blocking pool (as idflow serve) ---",
+                s.threads
+            ),
+        }
         for (name, r) in [
             ("registration flows (start + answer)", &s.registration),
             (
