@@ -315,8 +315,24 @@ impl Identity {
         request: &wire::CompletePasscodeAuthenticationRequest,
     ) -> Result<wire::PasscodeProofResponse, Error> {
         let now = self.now_ms();
+        // The exponentiations before the commit, with no lock held (see `PreparedProof`).
+        let prepared = ops::prepare_passcode_proof(
+            &self.store,
+            tenant,
+            store,
+            session_id,
+            &request.srp_verification_data,
+        );
         self.commit(|tx| {
-            ops::complete_passcode_authentication(tx, tenant, store, session_id, request, now)
+            ops::complete_passcode_authentication_prepared(
+                tx,
+                tenant,
+                store,
+                session_id,
+                request,
+                now,
+                prepared.as_ref(),
+            )
         })
     }
 
@@ -342,8 +358,23 @@ impl Identity {
         request: &wire::CompletePasscodeRenewalRequest,
     ) -> Result<wire::PasscodeProofResponse, Error> {
         let now = self.now_ms();
+        let prepared = ops::prepare_passcode_proof(
+            &self.store,
+            tenant,
+            store,
+            session_id,
+            &request.srp_verification_data,
+        );
         self.commit(|tx| {
-            ops::complete_passcode_renewal(tx, tenant, store, session_id, request, now)
+            ops::complete_passcode_renewal_prepared(
+                tx,
+                tenant,
+                store,
+                session_id,
+                request,
+                now,
+                prepared.as_ref(),
+            )
         })
     }
 

@@ -199,7 +199,16 @@ pub(crate) enum ChainOp {
         definition: Arc<Definition>,
         action: Action,
         now: i64,
+        /// Work done for the first activity the rehearsal saw the action lead to (see the
+        /// handler module).
+        prepared: Option<PreparedWork>,
     },
+}
+
+/// What `ActivityHandler::prepare` computed before the transaction, for one node.
+pub(crate) struct PreparedWork {
+    pub(crate) node: String,
+    pub(crate) work: crate::handler::Prepared,
 }
 
 /// The token a start consumes.

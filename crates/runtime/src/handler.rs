@@ -13,7 +13,18 @@
 //! (sled takes a global lock for each), and the runtime runs many chains in one transaction, so
 //! a slow activity delays every other transition. Keep `run` and `render_step` to reads,
 //! writes and cheap computation.
+//!
+//! Expensive work that depends on stored state (SRP's `S = (A*v^u)^b`) goes in
+//! [`ActivityHandler::prepare`]: before an answer's transaction the runtime rehearses the answer
+//! with the engine on a copy of the instance, outside any transaction; when the first activity
+//! the answer leads to is one the handler [`prepares`](ActivityHandler::prepares), the handler
+//! reads what it needs from the store (no lock held) and does the work on the caller's thread.
+//! `run` then finds the result in [`ActivityContext::prepared`] and uses it only if the inputs
+//! it reads inside the transaction are the ones the work was done with; otherwise it does the
+//! work itself. A rehearsal changes nothing and may be wrong (another request got there first):
+//! the transaction decides.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -21,7 +32,7 @@ use std::sync::Arc;
 use idflow_defs::ActivityType;
 use idflow_engine::{ActivityResult, Check, CheckResult, Inputs, VarWrite};
 use idflow_expr::VarPath;
-use idflow_store::{StoreError, Tx};
+use idflow_store::{Store, StoreError, Tx};
 use serde_json::{Map, Value};
 
 use crate::ids::RandomSource;
@@ -36,7 +47,13 @@ pub struct ActivityContext<'a> {
     pub(crate) now_ms: i64,
     pub(crate) variables: &'a Value,
     pub(crate) random: &'a RandomSource,
+    /// What [`ActivityHandler::prepare`] computed for this node before the transaction.
+    pub(crate) prepared: Option<&'a (dyn Any + Send)>,
 }
+
+/// What [`ActivityHandler::prepare`] hands to `run`: the handler's own type, which `run` finds
+/// again with [`ActivityContext::prepared`].
+pub type Prepared = Box<dyn Any + Send>;
 
 impl<'a> ActivityContext<'a> {
     pub fn tenant(&self) -> &'a str {
@@ -70,6 +87,13 @@ impl<'a> ActivityContext<'a> {
     /// Fills `buf` from the runtime's random source (OS-seeded ChaCha20, or a fixed seed in tests).
     pub fn random_bytes(&self, buf: &mut [u8]) {
         self.random.fill(buf);
+    }
+
+    /// What [`ActivityHandler::prepare`] returned for this node before the transaction, if the
+    /// runtime rehearsed it and it is of type `T`. `run` must check it was computed from the
+    /// inputs it reads in the transaction before using it.
+    pub fn prepared<T: Any>(&self) -> Option<&'a T> {
+        self.prepared.and_then(|p| p.downcast_ref::<T>())
     }
 }
 
@@ -111,6 +135,28 @@ pub trait ActivityHandler: Send + Sync {
         activity: ActivityType,
         inputs: &Inputs,
     ) -> Result<Result<Value, String>, StoreError>;
+
+    /// Whether [`ActivityHandler::prepare`] has work to do for `activity`: the runtime rehearses
+    /// an answer outside the transaction only when its definition holds such an activity.
+    fn prepares(&self, activity: ActivityType) -> bool {
+        let _ = activity;
+        false
+    }
+
+    /// Work for `activity` done before the transaction that runs it, outside the store's lock,
+    /// on the caller's thread; see the module documentation. `store` is read outside any
+    /// transaction; `ctx.variables()` are the instance's variables as the rehearsal left them.
+    /// `None` when there is nothing to prepare (the transaction then does all the work).
+    fn prepare(
+        &self,
+        store: &Store,
+        ctx: &ActivityContext<'_>,
+        activity: ActivityType,
+        inputs: &Inputs,
+    ) -> Option<Prepared> {
+        let _ = (store, ctx, activity, inputs);
+        None
+    }
 }
 
 /// The view [`ScriptedActivities`] renders for a step: what it is and its resolved inputs.
@@ -453,6 +499,25 @@ impl ActivityHandler for ScriptedActivities {
             None => Ok(Ok(plain_step_view(ctx, activity, inputs))),
         }
     }
+
+    fn prepares(&self, activity: ActivityType) -> bool {
+        self.fallback.as_ref().is_some_and(|f| f.prepares(activity))
+    }
+
+    fn prepare(
+        &self,
+        store: &Store,
+        ctx: &ActivityContext<'_>,
+        activity: ActivityType,
+        inputs: &Inputs,
+    ) -> Option<Prepared> {
+        if self.scripts.contains_key(ctx.node) {
+            return None;
+        }
+        self.fallback
+            .as_ref()
+            .and_then(|f| f.prepare(store, ctx, activity, inputs))
+    }
 }
 
 #[cfg(test)]
@@ -523,6 +588,7 @@ mod tests {
                         now_ms: 0,
                         variables: &vars,
                         random: &random,
+                        prepared: None,
                     };
                     scripted.run(tx, &ctx, ActivityType::AddUser, &Inputs::default())
                 })
@@ -551,6 +617,7 @@ mod tests {
                 now_ms: 0,
                 variables: &vars,
                 random: &random,
+                prepared: None,
             };
             scripted.run(tx, &ctx, ActivityType::AddUser, &Inputs::default())?;
             Err(StoreError::Io("abort on purpose".into()))

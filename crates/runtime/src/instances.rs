@@ -24,7 +24,7 @@ use idflow_store::{StoreError, Tx};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::chains::{Action, ChainOp, Outcome, TokenUse, Written};
+use crate::chains::{Action, ChainOp, Outcome, PreparedWork, TokenUse, Written};
 use crate::error::RuntimeError;
 use crate::export::{ExportedDefinition, HistoryExport, HISTORY_FORMAT, HISTORY_VERSION};
 use crate::handler::ActivityContext;
@@ -332,7 +332,7 @@ impl Runtime {
         data: Value,
     ) -> Result<InstanceView, RuntimeError> {
         let digest = answer_digest(&data);
-        let op = self.advance_op(
+        let (mut op, position) = self.advance_op_at(
             instance_id,
             Action::Answer {
                 step_id: step_id.to_string(),
@@ -340,7 +340,85 @@ impl Runtime {
                 digest,
             },
         )?;
+        if let PositionRecord::AtStep { node, .. } = &position {
+            self.rehearse(&mut op, node);
+        }
         self.submit(op)
+    }
+
+    /// Before an answer's transaction: when the step the instance was at (`at`) leads straight
+    /// to an activity the handler prepares, applies the answer with the engine to a copy of the instance read outside any
+    /// transaction and, if the first thing it leads to is such an activity, lets the handler do
+    /// that activity's expensive work now, on this thread, with no lock held (see the handler
+    /// module). Anything unexpected (the instance moved on, a record that does not read) just
+    /// leaves the work to the transaction.
+    fn rehearse(&self, op: &mut ChainOp, at: &str) {
+        let ChainOp::Advance {
+            id,
+            definition,
+            action: Action::Answer { step_id, data, .. },
+            now,
+            prepared,
+        } = op
+        else {
+            return;
+        };
+        let handler = &self.handler;
+        let wanted = definition.outgoing(at).any(|flow| {
+            matches!(
+                definition.node(&flow.target).map(|n| &n.kind),
+                Some(idflow_defs::NodeKind::Activity(a)) if handler.prepares(a.activity_type)
+            )
+        });
+        if !wanted {
+            return;
+        }
+        let key = keys::instance(id);
+        let Ok(Some(record)) = self.store.get_record::<InstanceRecord>(&key) else {
+            return;
+        };
+        let meta = record.meta();
+        let Ok((mut instance, _)) = record.into_engine(id, &key) else {
+            return;
+        };
+        let input = Input::Answer {
+            step_id: step_id.clone(),
+            data: data.clone(),
+            now_ms: *now,
+        };
+        let Ok(transition) = apply(
+            definition,
+            &mut instance,
+            input,
+            &self.limits,
+            &self.marker_key,
+        ) else {
+            return;
+        };
+        let Next::RunActivity {
+            node,
+            activity,
+            inputs,
+        } = transition.next
+        else {
+            return;
+        };
+        if !handler.prepares(activity) {
+            return;
+        }
+        let ctx = ActivityContext {
+            tenant: &meta.tenant,
+            instance_id: &instance.id,
+            node: &node,
+            step_id: None,
+            now_ms: *now,
+            variables: &instance.variables,
+            random: &self.random,
+            prepared: None,
+        };
+        if let Some(work) = handler.prepare(&self.store, &ctx, activity, &inputs) {
+            *prepared = Some(PreparedWork { node, work });
+        }
     }
 
     /// Cancels an active instance: it ends `COMPLETED_TERMINATED`, its timers disarmed.
@@ -360,6 +438,15 @@ impl Runtime {
         instance_id: &str,
         action: Action,
     ) -> Result<ChainOp, RuntimeError> {
+        self.advance_op_at(instance_id, action).map(|(op, _)| op)
+    }
+
+    /// [`Runtime::advance_op`], with the position the instance had when it was read.
+    fn advance_op_at(
+        &self,
+        instance_id: &str,
+        action: Action,
+    ) -> Result<(ChainOp, PositionRecord), RuntimeError> {
         if !idflow_ids::is_id(instance_id) {
             return Err(unknown_instance(instance_id));
         }
@@ -370,12 +457,14 @@ impl Runtime {
         // An instance never changes definition, so resolving it outside the transaction is safe.
         let (definition, _) =
             self.definition(&outside.tenant, &outside.definition, Some(outside.version))?;
-        Ok(ChainOp::Advance {
+        let op = ChainOp::Advance {
             id: instance_id.to_string(),
             definition,
             action,
             now: self.clock.now_ms(),
-        })
+            prepared: None,
+        };
+        Ok((op, outside.position))
     }
 
     /// Runs one chain inside `tx`. An expected refusal (see [`RuntimeError::is_failure`]) is
@@ -423,6 +512,7 @@ impl Runtime {
                 definition,
                 action,
                 now,
+                prepared,
             } => {
                 let key = keys::instance(id);
                 let record = tx
@@ -482,7 +572,15 @@ impl Runtime {
                         None,
                     ),
                 };
-                let driven = self.drive(tx, definition, &meta, &mut instance, input, *now)?;
+                let driven = self.drive(
+                    tx,
+                    definition,
+                    &meta,
+                    &mut instance,
+                    input,
+                    *now,
+                    prepared.as_ref(),
+                )?;
                 let last_answer = answered.or_else(|| prior.last_answer.clone());
                 let written = self.persist(
                     tx,
@@ -534,7 +632,7 @@ impl Runtime {
             step_seed: Some(step_seed),
             now_ms: now,
         };
-        let driven = self.drive(tx, definition, meta, &mut instance, input, now)?;
+        let driven = self.drive(tx, definition, meta, &mut instance, input, now, None)?;
         tx.insert(&keys::tenant_instance(&meta.tenant, now, id), Vec::new())?;
         let record = self.persist(tx, &key, None, instance, meta, driven, now, None)?;
         Ok(Written {
@@ -545,7 +643,8 @@ impl Runtime {
 
     /// Runs one chain from `input` until the instance rests or ends. Any engine refusal of the
     /// first input aborts the transaction (nothing changes); a refusal of a follow-up input is a
-    /// broken engine contract.
+    /// broken engine contract. `prepared` goes to the first activity run, if it is its node.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn drive(
         &self,
         tx: &Tx<'_>,
@@ -554,7 +653,9 @@ impl Runtime {
         instance: &mut Instance,
         input: Input,
         now: i64,
+        prepared: Option<&PreparedWork>,
     ) -> Result<Driven, RuntimeError> {
+        let mut prepared = prepared;
         let mut events = Vec::new();
         let mut input = input;
         let mut applied = 0usize;
@@ -595,6 +696,7 @@ impl Runtime {
                 now_ms: now,
                 variables: &instance.variables,
                 random: &self.random,
+                prepared: None,
             };
             // Armed timers are indexed from the state after the chain (see `persist`).
             input = match transition.next {
@@ -603,7 +705,13 @@ impl Runtime {
                     activity,
                     inputs,
                 } => {
-                    let result = self.handler.run(tx, &ctx(&node, None), activity, &inputs)?;
+                    let mut activity_ctx = ctx(&node, None);
+                    // Only the first activity of the chain was rehearsed.
+                    activity_ctx.prepared = prepared
+                        .take()
+                        .filter(|p| p.node == node)
+                        .map(|p| &*p.work as &(dyn std::any::Any + Send));
+                    let result = self.handler.run(tx, &activity_ctx, activity, &inputs)?;
                     Input::ActivityDone {
                         node,
                         result,

@@ -57,7 +57,8 @@ pub use export::{
     HISTORY_VERSION,
 };
 pub use handler::{
-    plain_step_view, ActivityContext, ActivityHandler, Script, ScriptError, ScriptedActivities,
+    plain_step_view, ActivityContext, ActivityHandler, Prepared, Script, ScriptError,
+    ScriptedActivities,
 };
 pub use idflow_clock::{Clock, ManualClock, SystemClock};
 pub use instances::{

@@ -323,6 +323,9 @@ pub struct InstanceHeader {
     pub definition: String,
     #[serde(rename = "v")]
     pub version: u32,
+    /// Where it is (an answer is rehearsed only at a step an activity that prepares follows).
+    #[serde(rename = "p")]
+    pub position: PositionRecord,
 }
 
 impl Record for InstanceHeader {

@@ -209,7 +209,7 @@ impl Runtime {
                 timer_id,
                 now_ms: now,
             };
-            let driven = self.drive(tx, definition, &meta, &mut instance, input, now)?;
+            let driven = self.drive(tx, definition, &meta, &mut instance, input, now, None)?;
             // `persist` moves the index entry to the next timer, or removes it at the end.
             let last_answer = prior.last_answer.clone();
             self.persist(

@@ -65,8 +65,8 @@ mod users;
 
 use idflow_defs::ActivityType;
 use idflow_engine::{ActivityResult, Inputs};
-use idflow_runtime::{ActivityContext, ActivityHandler};
-use idflow_store::{StoreError, Tx};
+use idflow_runtime::{ActivityContext, ActivityHandler, Prepared};
+use idflow_store::{Store, StoreError, Tx};
 use serde_json::Value;
 
 use common::{finish, Run};
@@ -145,5 +145,32 @@ impl ActivityHandler for Catalogue {
             )));
         }
         steps::render(tx, ctx.tenant(), ctx.variables(), activity, inputs)
+    }
+
+    /// The SRP proofs' exponentiations (`S = (A*v^u)^b`) of Complete Passcode Authentication
+    /// and Renewal, done before their transaction so that they hold no lock.
+    fn prepares(&self, activity: ActivityType) -> bool {
+        matches!(
+            activity,
+            ActivityType::CompletePasscodeAuthentication | ActivityType::CompletePasscodeRenewal
+        )
+    }
+
+    fn prepare(
+        &self,
+        store: &Store,
+        ctx: &ActivityContext<'_>,
+        activity: ActivityType,
+        inputs: &Inputs,
+    ) -> Option<Prepared> {
+        match activity {
+            ActivityType::CompletePasscodeAuthentication => {
+                passcode::prepare(store, ctx, inputs, Session::Authentication)
+            }
+            ActivityType::CompletePasscodeRenewal => {
+                passcode::prepare(store, ctx, inputs, Session::Renewal)
+            }
+            _ => None,
+        }
     }
 }

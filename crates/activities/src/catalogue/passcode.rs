@@ -1,11 +1,13 @@
 //! The passcode activities: Start / Complete Passcode Registration, Renewal and Authentication,
 //! and Deregister Passcode, over the identity core's SRP-6a operations.
 
-use idflow_engine::ActivityResult;
+use idflow_engine::{ActivityResult, Inputs};
 use idflow_identity::model::UserRef;
-use idflow_identity::ops;
+use idflow_identity::ops::{self, PreparedProof};
 use idflow_identity::wire;
 use idflow_identity::{Refusal, RefusalCode};
+use idflow_runtime::{ActivityContext, Prepared};
+use idflow_store::Store;
 use serde_json::Value;
 
 use super::browser::{self, RenewalProblem};
@@ -118,6 +120,42 @@ pub(crate) fn started_session(
     }
 }
 
+/// Complete Passcode Renewal / Authentication before their transaction: the SRP keys of the
+/// session the Start activity wrote under the key and the proof in the browser response,
+/// computed outside the store's lock from a read outside any transaction
+/// ([`ops::prepare_passcode_proof`]). `None` when anything is missing: `complete` then finds
+/// out and answers as usual.
+pub(crate) fn prepare(
+    db: &Store,
+    ctx: &ActivityContext<'_>,
+    inputs: &Inputs,
+    session: Session,
+) -> Option<Prepared> {
+    let key = match inputs.get(session.key_param())? {
+        Value::String(key) => key,
+        _ => return None,
+    };
+    let held = ctx.variables().get(key.as_str())?;
+    let session_id = held.get("sessionId")?.as_str()?;
+    let store = held.get("storeName")?.as_str()?;
+    let answer = inputs.get(session.browser_param());
+    let data = match session {
+        Session::Registration => return None,
+        Session::Renewal => {
+            browser::renewal(answer, session.browser_param())
+                .ok()?
+                .srp_verification_data
+        }
+        Session::Authentication => {
+            browser::authentication(answer, session.browser_param())
+                .ok()?
+                .srp_verification_data
+        }
+    };
+    let prepared = ops::prepare_passcode_proof(db, ctx.tenant(), store, session_id, &data)?;
+    Some(Box::new(prepared))
+}
+
 /// Complete Passcode Registration / Renewal / Authentication: reads the end user's answer from
 /// the "... Browser Response" parameter and the session from `processvar.<key>.sessionId`, and
 /// completes the session. Success appends a PASS check and writes `status: COMPLETED` and the
@@ -149,8 +187,15 @@ pub(crate) fn complete(run: &Run<'_, '_>, session: Session) -> Flow<ActivityResu
                 }
                 RenewalProblem::Verification(r) => unusable(RefusalCode::VerificationFailed, r),
             })?;
-            let done =
-                ops::complete_passcode_renewal(tx, tenant, &store, &session_id, &request, now);
+            let done = ops::complete_passcode_renewal_prepared(
+                tx,
+                tenant,
+                &store,
+                &session_id,
+                &request,
+                now,
+                run.ctx.prepared::<PreparedProof>(),
+            );
             match run.op(done)? {
                 Ok(proof) => (proof.user, Some(proof.algorithm_info.parameters.m2)),
                 Err(refusal) => return Err(run.refused_at(refusal, Vec::new(), Some(&key))),
@@ -159,13 +204,14 @@ pub(crate) fn complete(run: &Run<'_, '_>, session: Session) -> Flow<ActivityResu
         Session::Authentication => {
             let request = browser::authentication(answer, param)
                 .map_err(|r| unusable(RefusalCode::VerificationFailed, r))?;
-            let done = ops::complete_passcode_authentication(
+            let done = ops::complete_passcode_authentication_prepared(
                 tx,
                 tenant,
                 &store,
                 &session_id,
                 &request,
                 now,
+                run.ctx.prepared::<PreparedProof>(),
             );
             match run.op(done)? {
                 Ok(proof) => (proof.user, Some(proof.algorithm_info.parameters.m2)),

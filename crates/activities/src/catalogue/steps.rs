@@ -69,7 +69,7 @@ pub(crate) fn render(
             }
         },
     };
-    let Some(definition) = forms::load_in(tx, tenant, &form_name, version)? else {
+    let Some(definition) = forms::load_compiled_in(tx, tenant, &form_name, version)? else {
         let latest = forms::latest_version_in(tx, tenant, &form_name)?;
         let hint = match latest {
             Some(latest) => format!(" (its latest version is {latest})"),

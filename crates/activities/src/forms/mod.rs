@@ -84,7 +84,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 pub use registry::{
-    deploy_in, latest_version_in, load_in, shipped_forms_dir, DeployedForm, FormSummary, Forms,
+    deploy_in, latest_version_in, load_compiled_in, load_in, shipped_forms_dir, DeployedForm,
+    FormSummary, Forms,
 };
 pub use template::{TemplateRenderError, TemplateSyntaxError, TextTemplate, MAX_TEMPLATE_BYTES};
 

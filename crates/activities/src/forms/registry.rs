@@ -7,7 +7,9 @@
 //! `custom-form-hash/{tenant}/{name}/{sha256}` a [`FormHashRecord`] (the version with that
 //! content), `custom-form-seq/{tenant}/{name}` the last version handed out (a counter).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use idflow_store::{key, prefix, Record, Store, StoreError, Tx};
 use serde::{Deserialize, Serialize};
@@ -123,6 +125,48 @@ pub fn load_in(
         Some(record) => decode(&k, record).map(Some),
         None => Ok(None),
     }
+}
+
+/// Forms compiled from stored bytes, by those exact bytes (their store key and their value):
+/// a form version never changes, so rendering a step compiles its form's templates once, not on
+/// every request. Keyed by content, it cannot serve another store's form of the same name.
+type Compiled = HashMap<Vec<u8>, (Vec<u8>, Arc<FormDefinition>)>;
+
+/// How many compiled forms are kept; beyond it the cache starts again (forms are few).
+const MAX_COMPILED: usize = 256;
+
+fn compiled() -> &'static Mutex<Compiled> {
+    static COMPILED: OnceLock<Mutex<Compiled>> = OnceLock::new();
+    COMPILED.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// [`load_in`], compiled once per stored form version (see [`Compiled`]).
+pub fn load_compiled_in(
+    tx: &Tx<'_>,
+    tenant: &str,
+    name: &str,
+    version: u32,
+) -> Result<Option<Arc<FormDefinition>>, StoreError> {
+    let k = form_key(tenant, name, version);
+    let Some(bytes) = tx.get(&k)? else {
+        return Ok(None);
+    };
+    {
+        let cache = compiled().lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((stored, definition)) = cache.get(&k) {
+            if *stored == bytes {
+                return Ok(Some(Arc::clone(definition)));
+            }
+        }
+    }
+    let record = idflow_store::decode_record::<FormRecord>(&k, &bytes)?;
+    let definition = Arc::new(decode(&k, record)?);
+    let mut cache = compiled().lock().unwrap_or_else(PoisonError::into_inner);
+    if cache.len() >= MAX_COMPILED {
+        cache.clear();
+    }
+    cache.insert(k, (bytes, Arc::clone(&definition)));
+    Ok(Some(definition))
 }
 
 /// The latest version of form `name`, inside the caller's transaction.

@@ -164,6 +164,32 @@ fn run_instance(
     bail!("the benchmark flow did not end")
 }
 
+/// CPU microseconds (this thread's CPU clock) per instance of the benchmark flow over
+/// `instances` instances after a warm-up, allocations not counted: what `bench http` divides
+/// its server CPU per flow by, measured in the same process and sitting.
+pub(super) fn microseconds_per_instance(instances: u64) -> anyhow::Result<f64> {
+    let def = idflow_defs::load("tests/bench/engine-flow.bpmn", FLOW)
+        .into_result()
+        .context("the benchmark flow does not load")?;
+    let doubles = Doubles::new(&def);
+    let limits = Limits::default();
+    let now = 1_700_000_000_000;
+    let mut scratch = InApply::default();
+    for _ in 0..WARM_UP {
+        run_instance(&def, &doubles, &limits, now, &mut scratch)?;
+    }
+    let instances = instances.max(1);
+    let clock = super::thread_clock::Stopwatch::new();
+    let started = clock.now_ns();
+    for _ in 0..instances {
+        let status = run_instance(&def, &doubles, &limits, now, &mut scratch)?;
+        if status != Status::CompletedEndedSuccess {
+            bail!("an engine benchmark instance ended {status}, expected COMPLETED_ENDED_SUCCESS");
+        }
+    }
+    Ok((clock.now_ns() - started) as f64 / 1e3 / instances as f64)
+}
+
 /// The machine's one-minute load average (Linux), reported with the figures: on a shared machine
 /// it tells how much the other work weighed on them.
 fn load_average() -> Option<f64> {

@@ -1,13 +1,21 @@
 //! `idflow bench http`: a load generator against a server it starts on loopback in this process.
 //!
-//! Two phases, each `--count` operations (default 1000) spread over 8 concurrent clients:
+//! First the in-memory engine's CPU per instance (`bench engine`'s flow, on this thread), then,
+//! against three servers in turn — 1 worker and 1 blocking thread, 2 and 2 (the requests' store
+//! work and SRP math run on the blocking threads), and 2 workers with tokio's default blocking
+//! pool as `idflow serve` has — three phases, each `--count` operations (default 1000) spread
+//! over 8 concurrent clients:
 //!
 //! 1. **Registration flows**: a process token per flow (created beforehand, not timed) starts an
 //!    instance of the shipped `passcode-registration` flow through the end user's routes; the
 //!    client derives a verifier from the step's SRP parameters with the Rust client and answers
-//!    the form; the flow must end `COMPLETED_ENDED_SUCCESS`. One flow = two HTTP requests.
-//! 2. **SRP authentications** of the users just registered: start (bearer token), client proof,
-//!    complete; the server's `M2` is checked. One authentication = two HTTP requests.
+//!    the form; the flow must end `COMPLETED_ENDED_SUCCESS`. One flow = two HTTP requests. Its
+//!    server CPU per flow is divided by the engine's CPU per instance (issue 16's ratio).
+//! 2. **Authentication flows** of the users just registered (the shipped
+//!    `passcode-authentication` flow, a token each): start, client proof as the form's answer;
+//!    the server's `M2` from the answer is checked. Two HTTP requests.
+//! 3. **SRP authentications on the identity routes** of the same users: start (bearer token),
+//!    client proof, complete; the server's `M2` is checked. Two HTTP requests.
 //!
 //! For each phase: operations per second, p50/p99/max latency of a whole operation, and the
 //! server's CPU split between SRP math and everything else. The server's CPU is the CPU time of
@@ -270,6 +278,8 @@ enum Phase {
     Register,
     /// Items are user IDs; each is authenticated with the admin token.
     Authenticate { admin: String },
+    /// Items are process token IDs of the authentication flow; each runs one.
+    AuthenticateInFlow,
 }
 
 fn run_clients(
@@ -301,6 +311,9 @@ fn run_clients(
                                 Phase::Register => registration_flow(&mut http, &item).await,
                                 Phase::Authenticate { admin } => {
                                     authentication(&mut http, admin, &item).await
+                                }
+                                Phase::AuthenticateInFlow => {
+                                    authentication_flow(&mut http, &item).await
                                 }
                             }
                         })?;
@@ -398,6 +411,59 @@ async fn registration_flow(http: &mut Http, token_id: &str) -> anyhow::Result<St
     Ok(session.algorithm_info.parameters.i)
 }
 
+/// One whole authentication flow (`passcode-authentication`: Get User, Start Passcode
+/// Authentication, the form, Complete Passcode Authentication); returns the token ID.
+async fn authentication_flow(http: &mut Http, token_id: &str) -> anyhow::Result<String> {
+    let (status, started) = http
+        .post(
+            "/api/process-manager/process-instances",
+            None,
+            &json!({ "processToken": token_id }),
+        )
+        .await?;
+    if status != 201 {
+        bail!("start answered {status}: {started}");
+    }
+    let step = &started["currentStep"];
+    let session: wire::PasscodeSessionStart = serde_json::from_value(step["data"].clone())
+        .context("the authentication step carries no SRP parameters")?;
+    let proof = client::authenticate(&session, PASSCODE, &mut rand::rngs::OsRng)?;
+    let path = format!(
+        "/api/process-manager/process-instances/{}/steps/{}",
+        started["instanceId"].as_str().unwrap_or_default(),
+        step["stepId"].as_str().unwrap_or_default()
+    );
+    let (status, done) = http
+        .post(&path, None, &json!({ "browserResponse": proof.request() }))
+        .await?;
+    if status != 200 || done["status"] != "COMPLETED_ENDED_SUCCESS" {
+        bail!("answer answered {status}: {done}");
+    }
+    let m2 = done["passcodeProofs"][0]["m2"].as_str().unwrap_or_default();
+    // The flow answers `M2` alone; the client checks it as it checks the identity route's.
+    let response = wire::PasscodeProofResponse {
+        algorithm_info: wire::ProofAlgorithmInfo {
+            kind: srp::ALGORITHM_TYPE.to_string(),
+            parameters: wire::ProofParameters {
+                hash_algorithm: srp::HASH_ALGORITHM.to_string(),
+                m2: m2.to_string(),
+            },
+        },
+        user: wire::User {
+            id: String::new(),
+            external_id: String::new(),
+            status: String::new(),
+            created_at: String::new(),
+            last_successful_authentication: None,
+            lock_count: 0,
+            registered_passcodes: Vec::new(),
+            totp_registrations: Vec::new(),
+        },
+    };
+    proof.verify_server(&response)?;
+    Ok(token_id.to_string())
+}
+
 /// One SRP authentication of `user_id` under the demo policy, M2 checked.
 async fn authentication(http: &mut Http, admin: &str, user_id: &str) -> anyhow::Result<String> {
     let store = format!("/api/identity-store/tenants/{DEMO_TENANT}/stores/demo");
@@ -444,12 +510,84 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     result
 }
 
-fn run_in(args: &Args, count: usize, dir: &std::path::Path) -> anyhow::Result<ExitCode> {
-    eprintln!("calibrating the server's SRP computations on one thread...");
-    let costs = calibrate_srp()?;
+/// Instances the in-memory engine runs for the ratio (after its warm-up).
+const ENGINE_INSTANCES: u64 = 50_000;
+/// The servers the phases run against: worker threads, and the most blocking threads (where
+/// the requests' store work and SRP math run; `None`: tokio's default of 512, as `idflow serve`,
+/// so up to all 8 clients' chains share one transaction and flush).
+const SERVERS: [(usize, Option<usize>); 3] = [(1, Some(1)), (2, Some(2)), (2, None)];
 
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+/// Everything measured against one server.
+struct ServerRun {
+    threads: usize,
+    blocking: Option<usize>,
+    registration: PhaseReport,
+    flow_authentication: PhaseReport,
+    route_authentication: PhaseReport,
+}
+
+/// Creates `count` single-use process tokens of `definition`, token `i` for `bench-user-{i}`.
+fn create_tokens(
+    addr: std::net::SocketAddr,
+    admin: &str,
+    definition: &str,
+    count: usize,
+) -> anyhow::Result<Vec<String>> {
+    let setup_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut setup = Http::new(addr);
+    let mut tokens = Vec::with_capacity(count);
+    for i in 0..count {
+        let (status, body) = setup_rt.block_on(setup.post(
+            &format!("/api/process-manager/tenants/{DEMO_TENANT}/process-tokens"),
+            Some(admin),
+            &json!({
+                "name": format!("bench-{definition}-{i}"),
+                "processDefnName": definition,
+                "type": "MULTI_USE_COUNT_LIMITED",
+                "maxUses": 1,
+                "parameters": {"storeName": "demo", "externalId": format!("bench-user-{i}"),
+                               "passcodePolicy": "default"}
+            }),
+        ))?;
+        if status != 201 {
+            bail!("creating a token answered {status}: {body}");
+        }
+        tokens.push(body["id"].as_str().unwrap_or_default().to_string());
+    }
+    Ok(tokens)
+}
+
+/// Runs one phase and reports it with the server CPU it took.
+fn measured_phase(
+    addr: std::net::SocketAddr,
+    items: &[String],
+    phase: Phase,
+    srp_us_per_op: f64,
+) -> anyhow::Result<(PhaseReport, Vec<String>)> {
+    let cpu0 = server_threads_cpu_ns();
+    let (runs, wall) = run_clients(addr, split(items, CLIENTS), phase)?;
+    let cpu1 = server_threads_cpu_ns();
+    let report = report(&runs, wall, server_cpu_between(&cpu0, &cpu1), srp_us_per_op);
+    Ok((report, runs.into_iter().flat_map(|r| r.users).collect()))
+}
+
+/// A server with `threads` worker threads and at most `blocking` blocking threads (where the
+/// requests' store work runs) on a data directory of its own, and the three phases against it.
+fn run_server(
+    threads: usize,
+    blocking: Option<usize>,
+    count: usize,
+    costs: &SrpCosts,
+    dir: &std::path::Path,
+) -> anyhow::Result<ServerRun> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(threads);
+    if let Some(blocking) = blocking {
+        builder.max_blocking_threads(blocking);
+    }
+    let server_rt = builder
         .thread_name("bench-server")
         .thread_keep_alive(Duration::from_secs(3600))
         .enable_all()
@@ -465,87 +603,121 @@ fn run_in(args: &Args, count: usize, dir: &std::path::Path) -> anyhow::Result<Ex
     }));
 
     // Setup, not timed: one single-use token per flow, each for its own user.
-    eprintln!("creating {count} process tokens...");
-    let setup_rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let mut setup = Http::new(addr);
-    let mut tokens = Vec::with_capacity(count);
-    for i in 0..count {
-        let (status, body) = setup_rt.block_on(setup.post(
-            &format!("/api/process-manager/tenants/{DEMO_TENANT}/process-tokens"),
-            Some(&admin),
-            &json!({
-                "name": format!("bench-{i}"),
-                "processDefnName": "passcode-registration",
-                "type": "MULTI_USE_COUNT_LIMITED",
-                "maxUses": 1,
-                "parameters": {"storeName": "demo", "externalId": format!("bench-user-{i}"),
-                               "passcodePolicy": "default"}
-            }),
-        ))?;
-        if status != 201 {
-            bail!("creating a token answered {status}: {body}");
-        }
-        tokens.push(body["id"].as_str().unwrap_or_default().to_string());
-    }
-
-    eprintln!("phase 1: {count} registration flows over {CLIENTS} clients...");
-    let cpu0 = server_threads_cpu_ns();
-    let (runs, wall) = run_clients(addr, split(&tokens, CLIENTS), Phase::Register)?;
-    let cpu1 = server_threads_cpu_ns();
-    let registration = report(
-        &runs,
-        wall,
-        server_cpu_between(&cpu0, &cpu1),
-        costs.verifier_check_us,
-    );
-    let users: Vec<String> = runs.into_iter().flat_map(|r| r.users).collect();
-
     eprintln!(
-        "phase 2: {} SRP authentications over {CLIENTS} clients...",
+        "[{threads} server thread(s)] creating {} process tokens...",
+        2 * count
+    );
+    let registrations = create_tokens(addr, &admin, "passcode-registration", count)?;
+    let authentications = create_tokens(addr, &admin, "passcode-authentication", count)?;
+
+    eprintln!("[{threads} worker thread(s)] {count} registration flows over {CLIENTS} clients...");
+    let (registration, users) = measured_phase(
+        addr,
+        &registrations,
+        Phase::Register,
+        costs.verifier_check_us,
+    )?;
+    let srp_per_authentication = costs.server_public_b_us + costs.server_keys_s_us;
+    eprintln!(
+        "[{threads} server thread(s)] {count} authentication flows over {CLIENTS} clients..."
+    );
+    let (flow_authentication, _) = measured_phase(
+        addr,
+        &authentications,
+        Phase::AuthenticateInFlow,
+        srp_per_authentication,
+    )?;
+    eprintln!(
+        "[{threads} worker thread(s)] {} authentications on the identity routes over {CLIENTS} clients...",
         users.len()
     );
-    let cpu2 = server_threads_cpu_ns();
-    let (runs, wall) = run_clients(
+    let (route_authentication, _) = measured_phase(
         addr,
-        split(&users, CLIENTS),
+        &users,
         Phase::Authenticate {
             admin: admin.clone(),
         },
+        srp_per_authentication,
     )?;
-    let cpu3 = server_threads_cpu_ns();
-    let authentication = report(
-        &runs,
-        wall,
-        server_cpu_between(&cpu2, &cpu3),
-        costs.server_public_b_us + costs.server_keys_s_us,
-    );
 
     let _ = stop.send(());
     server_rt
         .block_on(served)
         .map_err(|e| anyhow!("server task: {e}"))??;
+    Ok(ServerRun {
+        threads,
+        blocking,
+        registration,
+        flow_authentication,
+        route_authentication,
+    })
+}
 
-    let figures = json!({
-        "scenario": "http",
-        "clients": CLIENTS,
-        "server_worker_threads": 2,
-        "srp_cpu_us": costs,
-        "registration_flows": registration,
-        "authentications": authentication,
-    });
+fn run_in(args: &Args, count: usize, dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    eprintln!("calibrating the server's SRP computations on one thread...");
+    let costs = calibrate_srp()?;
+    eprintln!("running the in-memory engine ({ENGINE_INSTANCES} instances)...");
+    let engine_us = super::engine::microseconds_per_instance(ENGINE_INSTANCES)?;
+
+    let mut servers = Vec::new();
+    for (i, (threads, blocking)) in SERVERS.into_iter().enumerate() {
+        servers.push(run_server(
+            threads,
+            blocking,
+            count,
+            &costs,
+            &dir.join(format!("server-{i}")),
+        )?);
+    }
+    let ratio = |r: &PhaseReport| r.server_cpu_ms_per_op * 1000.0 / engine_us.max(1e-9);
+
     if args.json {
+        let figures = json!({
+            "scenario": "http",
+            "clients": CLIENTS,
+            "srp_cpu_us": costs,
+            "engine_cpu_us_per_instance": engine_us,
+            "servers": servers.iter().map(|s| json!({
+                "server_threads": s.threads,
+                "server_blocking_threads": s.blocking,
+                "registration_flows": s.registration,
+                "registration_cpu_per_flow_over_engine": ratio(&s.registration),
+                "authentication_flows": s.flow_authentication,
+                "route_authentications": s.route_authentication,
+            })).collect::<Vec<_>>(),
+        });
         println!("{}", serde_json::to_string_pretty(&figures)?);
-    } else {
-        println!("idflow bench http: {count} operations per phase, {CLIENTS} concurrent clients, server on loopback (2 worker threads)");
-        println!(
-            "server SRP CPU per computation: B = k*v + g^b {:.0} us, S/K/M1/M2 {:.0} us, verifier check {:.1} us",
-            costs.server_public_b_us, costs.server_keys_s_us, costs.verifier_check_us
-        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "idflow bench http: {count} operations per phase, {CLIENTS} concurrent clients, servers on loopback"
+    );
+    println!(
+        "server SRP CPU per computation: B = k*v + g^b {:.0} us, S/K/M1/M2 {:.0} us, verifier check {:.1} us",
+        costs.server_public_b_us, costs.server_keys_s_us, costs.verifier_check_us
+    );
+    println!("in-memory engine (same process, one thread): {engine_us:.2} us CPU per instance");
+    for s in &servers {
+        match s.blocking {
+            Some(blocking) => println!(
+                "--- server with {} worker thread(s) and {blocking} blocking thread(s) ---",
+                s.threads
+            ),
+            None => println!(
+                "--- server with {} worker thread(s) and the default blocking pool (as idflow serve) ---",
+                s.threads
+            ),
+        }
         for (name, r) in [
-            ("registration flows (start + answer)", &registration),
-            ("SRP authentications (start + complete)", &authentication),
+            ("registration flows (start + answer)", &s.registration),
+            (
+                "authentication flows (start + answer, SRP)",
+                &s.flow_authentication,
+            ),
+            (
+                "SRP authentications on the identity routes (start + complete)",
+                &s.route_authentication,
+            ),
         ] {
             println!("{name}:");
             println!(
@@ -565,6 +737,10 @@ fn run_in(args: &Args, count: usize, dir: &std::path::Path) -> anyhow::Result<Ex
                 r.client_cpu_seconds
             );
         }
+        println!(
+            "registration flow server CPU / engine CPU per instance: {:.1}x (goal <= 25x)",
+            ratio(&s.registration)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,8 @@
 //! Passcode operations (SRP-6a): registration, authentication, renewal and deregistration.
 
-use idflow_store::Tx;
+use std::fmt;
+
+use idflow_store::{Store, Tx};
 use subtle::ConstantTimeEq;
 
 use super::common::{
@@ -373,6 +375,120 @@ fn check_client_proof(
     Ok(ClientProof { a_pub, m1 })
 }
 
+/// Everything `S`, `K`, `M1` and `M2` are computed from.
+struct ProofInputs<'a> {
+    user_id: &'a str,
+    salt: &'a [u8],
+    verifier: &'a [u8],
+    b: &'a [u8],
+    a_pub: &'a [u8],
+    b_pub: &'a [u8],
+}
+
+impl ProofInputs<'_> {
+    fn server_keys(&self) -> Result<srp::SessionKeys, srp::SrpError> {
+        srp::server_keys(
+            self.user_id,
+            self.salt,
+            self.verifier,
+            self.b,
+            self.a_pub,
+            self.b_pub,
+        )
+    }
+
+    /// SHA-256 of every input, each preceded by its length: equal digests, equal inputs.
+    fn digest(&self) -> [u8; srp::DIGEST_BYTES] {
+        let parts = [
+            self.user_id.as_bytes(),
+            self.salt,
+            self.verifier,
+            self.b,
+            self.a_pub,
+            self.b_pub,
+        ];
+        let lengths: Vec<[u8; 8]> = parts
+            .iter()
+            .map(|p| (p.len() as u64).to_be_bytes())
+            .collect();
+        let mut all: Vec<&[u8]> = Vec::with_capacity(parts.len() * 2);
+        for (length, part) in lengths.iter().zip(parts) {
+            all.push(length);
+            all.push(part);
+        }
+        srp::sha256(&all)
+    }
+}
+
+/// The server's keys of one proof (`S = (A*v^u)^b`, `K`, `M1`, `M2`), computed before the
+/// transaction that completes the session, from a read outside it, so that the exponentiations
+/// hold no lock. The completion uses them only if the session, the user's verifier and salt and
+/// the client's `A` it reads inside the transaction are exactly those they were computed from
+/// (a digest of all of them); otherwise it computes the keys itself. They decide nothing on
+/// their own: `M1` is still compared, in constant time, inside the transaction. `Debug` shows
+/// nothing.
+pub struct PreparedProof {
+    inputs: [u8; srp::DIGEST_BYTES],
+    keys: srp::SessionKeys,
+}
+
+impl PreparedProof {
+    fn computed_from(&self, inputs: &ProofInputs<'_>) -> bool {
+        bool::from(self.inputs.ct_eq(&inputs.digest()))
+    }
+}
+
+impl fmt::Debug for PreparedProof {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PreparedProof(<redacted>)")
+    }
+}
+
+/// Computes the keys a completion of proof session `session_id` (an authentication or a
+/// renewal) with the client's `data` will need, reading the session and its user from `db`
+/// outside any transaction. `None` when there is nothing to compute ahead (no such session, a
+/// malformed `A`, no current passcode...): the completion then finds out and answers as usual.
+/// Changes nothing.
+pub fn prepare_passcode_proof(
+    db: &Store,
+    tenant: &str,
+    store: &str,
+    session_id: &str,
+    data: &wire::SrpVerificationData,
+) -> Option<PreparedProof> {
+    if !idflow_ids::is_id(session_id) {
+        return None;
+    }
+    let session = db
+        .get_record::<SessionRecord>(&records::session_key(tenant, store, session_id))
+        .ok()??;
+    if !matches!(
+        session.kind,
+        SessionKind::PasscodeAuthentication | SessionKind::PasscodeRenewal
+    ) {
+        return None;
+    }
+    let proof = check_client_proof(data, &session, session_id).ok()?;
+    let user = db
+        .get_record::<UserRecord>(&records::user_key(tenant, store, &session.user_id))
+        .ok()??;
+    let credential = user.passcodes.get(&session.policy_name)?;
+    let current = credential.current.as_ref()?;
+    let inputs = ProofInputs {
+        user_id: &user.id,
+        salt: &credential.salt.0,
+        verifier: &current.verifier.0,
+        b: &session.ephemeral.as_ref()?.0,
+        a_pub: &proof.a_pub,
+        b_pub: &session.server_public.as_ref()?.0,
+    };
+    let keys = inputs.server_keys().ok()?;
+    Some(PreparedProof {
+        inputs: inputs.digest(),
+        keys,
+    })
+}
+
 /// What a proof check decided, after the session is consumed.
 enum ProofOutcome {
     Verified(srp::SessionKeys),
@@ -381,6 +497,7 @@ enum ProofOutcome {
 }
 
 /// Consumes the session, checks the user may still prove, and checks `M1` (counting a failure).
+#[allow(clippy::too_many_arguments)]
 fn verify_proof(
     place: Place<'_, '_>,
     session_id: &str,
@@ -389,6 +506,7 @@ fn verify_proof(
     policy: &PasscodePolicy,
     user: &mut UserRecord,
     now_ms: i64,
+    prepared: Option<&PreparedProof>,
 ) -> Result<ProofOutcome, Step> {
     let Place { tx, tenant, store } = place;
     ensure_may_authenticate(user, now_ms)?;
@@ -422,21 +540,24 @@ fn verify_proof(
             "proof session without b or B",
         ));
     };
-    let keys = srp::server_keys(
-        &user.id,
-        &credential.salt.0,
-        &current.verifier.0,
-        &b.0,
-        &proof.a_pub,
-        &server_public.0,
-    )
-    .map_err(|e| {
-        srp_refusal(
-            RefusalCode::InvalidVerificationData,
-            "srpVerificationData",
-            e,
-        )
-    })?;
+    let inputs = ProofInputs {
+        user_id: &user.id,
+        salt: &credential.salt.0,
+        verifier: &current.verifier.0,
+        b: &b.0,
+        a_pub: &proof.a_pub,
+        b_pub: &server_public.0,
+    };
+    let keys = match prepared.filter(|p| p.computed_from(&inputs)) {
+        Some(prepared) => prepared.keys.clone(),
+        None => inputs.server_keys().map_err(|e| {
+            srp_refusal(
+                RefusalCode::InvalidVerificationData,
+                "srpVerificationData",
+                e,
+            )
+        })?,
+    };
     if keys.client_proof_matches(&proof.m1) {
         return Ok(ProofOutcome::Verified(keys));
     }
@@ -492,6 +613,21 @@ pub fn complete_passcode_authentication(
     request: &wire::CompletePasscodeAuthenticationRequest,
     now_ms: i64,
 ) -> OpResult<wire::PasscodeProofResponse> {
+    complete_passcode_authentication_prepared(tx, tenant, store, session_id, request, now_ms, None)
+}
+
+/// [`complete_passcode_authentication`] with the keys [`prepare_passcode_proof`] computed
+/// before the transaction: used if they were computed from the very session, verifier and `A`
+/// read here, else computed here.
+pub fn complete_passcode_authentication_prepared(
+    tx: &Tx<'_>,
+    tenant: &str,
+    store: &str,
+    session_id: &str,
+    request: &wire::CompletePasscodeAuthenticationRequest,
+    now_ms: i64,
+    prepared: Option<&PreparedProof>,
+) -> OpResult<wire::PasscodeProofResponse> {
     Step::split((|| {
         load_store(tx, tenant, store)?;
         let session = load_session(
@@ -514,6 +650,7 @@ pub fn complete_passcode_authentication(
             &policy,
             &mut user,
             now_ms,
+            prepared,
         )? {
             ProofOutcome::Failed(refusal) => Err(Step::Refused(refusal)),
             ProofOutcome::Verified(keys) => {
@@ -542,6 +679,20 @@ pub fn complete_passcode_renewal(
     request: &wire::CompletePasscodeRenewalRequest,
     now_ms: i64,
 ) -> OpResult<wire::PasscodeProofResponse> {
+    complete_passcode_renewal_prepared(tx, tenant, store, session_id, request, now_ms, None)
+}
+
+/// [`complete_passcode_renewal`] with keys prepared before the transaction, as
+/// [`complete_passcode_authentication_prepared`].
+pub fn complete_passcode_renewal_prepared(
+    tx: &Tx<'_>,
+    tenant: &str,
+    store: &str,
+    session_id: &str,
+    request: &wire::CompletePasscodeRenewalRequest,
+    now_ms: i64,
+    prepared: Option<&PreparedProof>,
+) -> OpResult<wire::PasscodeProofResponse> {
     Step::split((|| {
         load_store(tx, tenant, store)?;
         let session = load_session(tx, tenant, store, session_id, SessionKind::PasscodeRenewal)?;
@@ -569,6 +720,7 @@ pub fn complete_passcode_renewal(
             &policy,
             &mut user,
             now_ms,
+            prepared,
         )? {
             ProofOutcome::Failed(refusal) => return Err(Step::Refused(refusal)),
             ProofOutcome::Verified(keys) => keys,

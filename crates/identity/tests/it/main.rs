@@ -10,6 +10,7 @@ mod concurrency;
 mod hostile_input;
 mod passcode_hostile;
 mod passcode_lifecycle;
+mod prepared_proofs;
 mod restart;
 mod srp_interop;
 mod srp_random;

@@ -10,6 +10,7 @@ mod cluster;
 mod common;
 mod deployments;
 mod instances;
+mod prepared;
 mod restart;
 mod timers;
 mod tokens;
