@@ -81,7 +81,7 @@ fn an_answer_is_rehearsed_and_its_next_activity_handed_the_prepared_work() {
         prepared: Mutex::new(Vec::new()),
         handed: Mutex::new(Vec::new()),
     });
-    let h = runtime_with(Store::temporary().expect("store"), handler.clone());
+    let h = runtime_with(temporary_store(), handler.clone());
     deploy_all(&h.runtime);
     let started = h
         .runtime
