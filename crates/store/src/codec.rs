@@ -4,7 +4,7 @@
 //!
 //! | first byte | then |
 //! |---|---|
-//! | `1..=0x7f` | the record's version is this byte; the record's JSON follows as it is |
+//! | `1..=0x7f` | the record's version is this byte; the record's JSON follows as it is (a [`Record::VERSION`] stays below `0x80`: the bytes above are formats) |
 //! | [`ZSTD_DICTIONARY_1`] (`0xc1`) | the record's version byte, then one zstd frame (content size in its header, a checksum, no dictionary ID) of the JSON, compressed with `dictionaries/records-1.zdict` |
 //!
 //! Compression happens where the record is encoded: in the caller's transaction closure, which
@@ -30,8 +30,8 @@ use crate::{render_key, StoreError};
 /// First byte of a record compressed with zstd against `dictionaries/records-1.zdict`.
 pub const ZSTD_DICTIONARY_1: u8 = 0xc1;
 
-/// The dictionary: zstd's `--train` over the records of the benchmark flow and of the demo world
-/// (how to make one: `crates/store/src/dictionaries/README.md`). Never to change.
+/// The dictionary: zstd's `--train` over the records `idflow bench store` leaves behind (how it
+/// was made: `crates/store/src/dictionaries/README.md`). Never to change.
 static DICTIONARY_1: &[u8] = include_bytes!("dictionaries/records-1.zdict");
 
 /// JSON shorter than this is stored as it is: the frame header and the version byte would eat
