@@ -21,7 +21,10 @@ use sled::transaction::{
 mod codec;
 mod durable;
 mod pg;
-pub use codec::{decode_record, encode_record, json_depth, Record, MAX_RECORD_DEPTH};
+pub use codec::{
+    decode_record, encode_plain, encode_record, json_depth, plain_record, Record, MAX_RECORD_DEPTH,
+    ZSTD_DICTIONARY_1,
+};
 pub use durable::{ensure_private_dir, Durability};
 pub use pg::serialization_retries;
 
@@ -131,8 +134,9 @@ impl Store {
     /// refused.
     pub fn open_with(dir: &Path, durability: Durability) -> Result<Store, StoreError> {
         ensure_private_dir(dir)?;
-        // No compression: sled's zstd halves the bytes per instance but also the durable
-        // throughput, since it compresses under the same lock (BENCHMARKS.md, `bench store`).
+        // No sled compression: sled's zstd halves the bytes per instance but also the durable
+        // throughput, since it compresses under the same lock; records are compressed by the
+        // codec instead, outside it (BENCHMARKS.md, `bench store`).
         let db = open_when_unlocked(sled::Config::new().path(dir).flush_every_ms(Some(1000)))?;
         let files = durable::Files::open(dir, durability)?;
         let mut sled = SledStore::from_db(db, false)?;

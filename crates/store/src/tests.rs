@@ -95,6 +95,114 @@ fn records_round_trip_and_upgrade() {
     ));
 }
 
+/// A record long enough to be compressed, shaped like the runtime's.
+fn long_thing() -> Thing {
+    Thing {
+        name: r#"{"t":"acme","d":"registration","v":3,"s":"ACTIVE","x":{"processvar":{"token":{"storeName":"people","externalId":"alice"}}}}"#
+            .repeat(4),
+    }
+}
+
+#[test]
+fn long_records_are_compressed_and_read_back() {
+    let t = long_thing();
+    let bytes = encode_record(&t).unwrap();
+    let plain = encode_plain(&t).unwrap();
+    assert_eq!(bytes[0], ZSTD_DICTIONARY_1);
+    assert_eq!(bytes[1], 2, "the record's version follows the format byte");
+    assert!(
+        bytes.len() * 3 < plain.len(),
+        "{} of {}",
+        bytes.len(),
+        plain.len()
+    );
+    assert_eq!(decode_record::<Thing>(b"k", &bytes).unwrap(), t);
+    assert_eq!(plain_record(b"k", &bytes).unwrap(), plain);
+    // The same record as every store before compression held it reads the same.
+    assert_eq!(plain[0], 2);
+    assert_eq!(decode_record::<Thing>(b"k", &plain).unwrap(), t);
+    assert_eq!(plain_record(b"k", &plain).unwrap(), plain);
+    // A short one stays plain.
+    let short = encode_record(&Thing { name: "n".into() }).unwrap();
+    assert_eq!(short, b"\x02{\"name\":\"n\"}");
+    // An older version inside a compressed value is upgraded like a plain one.
+    #[derive(Serialize, Deserialize)]
+    struct ThingV1 {
+        label: String,
+    }
+    impl Record for ThingV1 {
+        const KIND: &'static str = "thing";
+        const VERSION: u8 = 1;
+    }
+    let old = encode_record(&ThingV1 {
+        label: "old ".repeat(50),
+    })
+    .unwrap();
+    assert_eq!(&old[..2], &[ZSTD_DICTIONARY_1, 1]);
+    assert_eq!(
+        decode_record::<Thing>(b"k", &old).unwrap().name,
+        "old ".repeat(50)
+    );
+}
+
+/// Bytes the first build with compression wrote for `long_thing()`: the dictionary of format
+/// byte 0xc1 must read them for as long as stores may hold them.
+const COMPRESSED_FIXTURE: &str = "c10228b52ffd6467017d030064037b5c22745c223a5c2261636d655c222c5c2264726567697374726174696f6e765c223a332c5c2273785c223a7b5c5c227d7d7d7d227d12fcc29a113b845bec18cf219797675d932b4f0400e014dd2e24e19c266acc0b7da1cab188aa4c3a2282dfd9afb13ffe924824c2412003b4f89db8";
+
+#[test]
+fn records_compressed_by_the_first_build_read_back() {
+    let bytes = from_hex(COMPRESSED_FIXTURE);
+    assert_eq!(decode_record::<Thing>(b"k", &bytes).unwrap(), long_thing());
+}
+
+fn from_hex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn damaged_compressed_records_are_refused_as_corrupt() {
+    let t = long_thing();
+    let bytes = encode_record(&t).unwrap();
+    // Every truncation and every flipped byte is an error, never a panic or another record.
+    for len in 0..bytes.len() {
+        assert!(
+            decode_record::<Thing>(b"k", &bytes[..len]).is_err(),
+            "cut at {len}"
+        );
+        assert!(plain_record(b"k", &bytes[..len]).is_err(), "cut at {len}");
+    }
+    for i in 0..bytes.len() {
+        for flip in [0x01u8, 0x80, 0xff] {
+            let mut damaged = bytes.clone();
+            damaged[i] ^= flip;
+            assert!(
+                decode_record::<Thing>(b"k", &damaged).is_err(),
+                "byte {i} flipped by {flip:#x}"
+            );
+        }
+    }
+    // A frame header claiming an enormous size is refused before anything is allocated.
+    let mut huge = vec![ZSTD_DICTIONARY_1, 2, 0x28, 0xb5, 0x2f, 0xfd, 0xe0];
+    huge.extend_from_slice(&(1u64 << 40).to_le_bytes());
+    huge.extend_from_slice(&[0; 16]);
+    match decode_record::<Thing>(b"user/x", &huge) {
+        Err(StoreError::Corrupt { key, reason }) => {
+            assert_eq!(key, "user/x");
+            assert!(reason.contains("over the limit"), "{reason}");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    match decode_record::<Thing>(b"k", &[ZSTD_DICTIONARY_1, 2, 1, 2, 3]) {
+        Err(StoreError::Corrupt { reason, .. }) => {
+            assert!(reason.contains("zstd frame"), "{reason}")
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
 /// Opens one test store (again).
 type Opener = Box<dyn Fn() -> Store>;
 
@@ -465,8 +573,19 @@ mod files {
         let dir = tmp.path().join("data").join("store");
         let store = Store::open(&dir).unwrap();
         // A large value goes to one of sled's blob files: it must be private too.
+        // Incompressible (a plain record), so it stays large.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let noise: String = (0..600_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                char::from(b'!' + (state % 90) as u8)
+            })
+            .filter(|c| *c != '"' && *c != '\\')
+            .collect();
         let big = Doc {
-            body: serde_json::Value::String("x".repeat(600_000)),
+            body: serde_json::Value::String(noise),
         };
         store
             .commit(|tx| tx.put_record(&key(&["big"]), &big).map_err(TestError::from))

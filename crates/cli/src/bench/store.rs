@@ -13,7 +13,10 @@
 //! an acknowledged transition survives power loss) and with sled's own flush alone (survives a
 //! crash of the process only), and reports the ratio.
 //!
-//! `--count N` instances (default 20,000); `IDFLOW_BENCH_CLIENTS` client threads (default 96).
+//! `--count N` instances (default 20,000); `IDFLOW_BENCH_CLIENTS` client threads (default 96);
+//! `IDFLOW_BENCH_DUMP=<dir>` writes the JSON of every record the store holds after the run into
+//! `<dir>`, one file each: the samples the store's compression dictionary is trained on
+//! (`crates/store/src/dictionaries/README.md`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -133,6 +136,26 @@ fn compacted_size(store: &Store) -> anyhow::Result<u64> {
     copy_rows(&mut rows)?;
     copy.flush()?;
     Ok(copy.size_on_disk()?)
+}
+
+/// Writes the JSON of every record in `store` longer than a few bytes (not the empty index
+/// values or counters) to `dir`, one file each.
+fn dump_records(store: &Store, dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut n = 0usize;
+    for row in store.scan_prefix(b"") {
+        let (key, value) = row?;
+        if value.len() < 16 {
+            continue;
+        }
+        let plain = idflow_store::plain_record(&key, &value)?;
+        let path = dir.join(format!("{n:08}.json"));
+        std::fs::write(&path, &plain[1..])
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        n += 1;
+    }
+    eprintln!("wrote {n} records to {}", dir.display());
+    Ok(())
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -385,6 +408,11 @@ fn measure(instances: u64, clients: usize, durability: Durability) -> anyhow::Re
     let disk_after = runtime.store().size_on_disk()?;
     let compacted = compacted_size(runtime.store())?;
     let logical_after = runtime.instance_storage()?;
+    if durability == Durability::PowerLoss {
+        if let Some(dir) = std::env::var_os("IDFLOW_BENCH_DUMP") {
+            dump_records(runtime.store(), &PathBuf::from(dir))?;
+        }
+    }
     latencies.sort_unstable();
     let n = instances as f64;
     let total = n + WARM_UP as f64;

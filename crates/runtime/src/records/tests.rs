@@ -168,7 +168,8 @@ fn every_event_survives_the_history_format() {
         .collect();
     let chunk = HistoryChunkRecord::from_engine(&events).expect("non-empty");
     let bytes = idflow_store::encode_record(&chunk).expect("encode");
-    assert_eq!(bytes[0], 2, "history chunks are record version 2");
+    let plain = idflow_store::plain_record(b"k", &bytes).expect("expands");
+    assert_eq!(plain[0], 2, "history chunks are record version 2");
     let decoded: HistoryChunkRecord = idflow_store::decode_record(b"k", &bytes).expect("decode");
     assert_eq!(decoded, chunk);
     assert_eq!(decoded.events, events);

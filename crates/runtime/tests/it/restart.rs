@@ -239,3 +239,90 @@ fn an_unreadable_instance_record_is_set_aside_and_the_rest_resumes() {
     let report = h.runtime.resume().expect("resumes");
     assert!(report.set_aside.is_empty(), "{report:?}");
 }
+
+/// A store written before records were compressed (every value its version byte and plain
+/// JSON) opens and reads as it did, and its instances go on; what is written from then on is
+/// compressed beside the old values.
+#[test]
+fn a_store_written_before_compression_reads_and_continues() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (resting, done, done_export) = {
+        let h = on_disk(dir.path(), flows::six_node_script(true));
+        deploy_all(&h.runtime);
+        let resting = h
+            .runtime
+            .start_definition(TENANT, "two-steps", None, json!({}))
+            .expect("starts");
+        let other = h
+            .runtime
+            .start_definition(TENANT, "two-steps", None, json!({}))
+            .expect("starts");
+        let mut done = other.clone();
+        while let Some(step) = done.step.clone() {
+            done = h
+                .runtime
+                .answer(&other.id, &step.step_id, json!({"k": 1}))
+                .expect("answers");
+        }
+        let done_export = h.runtime.export_history(&done.id).expect("export");
+
+        // Rewrite every record in the old encoding, as the build before compression wrote it.
+        let store = h.runtime.store();
+        let rows: Vec<_> = store
+            .scan_prefix(b"")
+            .collect::<Result<_, _>>()
+            .expect("scan");
+        let mut compressed = 0;
+        let mut plain_rows = Vec::new();
+        for (key, value) in rows {
+            if value.first() == Some(&idflow_store::ZSTD_DICTIONARY_1) {
+                compressed += 1;
+                let plain = idflow_store::plain_record(&key, &value).expect("expands");
+                assert!(plain[0] < 0x80, "a version byte, then JSON");
+                serde_json::from_slice::<serde_json::Value>(&plain[1..]).expect("plain JSON");
+                plain_rows.push((key, plain));
+            }
+        }
+        assert!(
+            compressed >= 4,
+            "instances and history chunks are compressed: {compressed}"
+        );
+        store
+            .commit(|tx| {
+                for (k, v) in &plain_rows {
+                    tx.insert(k, v.clone())?;
+                }
+                Ok::<_, idflow_store::StoreError>(())
+            })
+            .expect("rewrites");
+        (resting, done, done_export)
+    };
+
+    let h = on_disk(dir.path(), flows::six_node_script(true));
+    let report = h.runtime.resume().expect("resumes");
+    assert_eq!(report.active, 1);
+    assert!(report.repaired.is_empty(), "{:?}", report.repaired);
+    assert_eq!(h.runtime.instance(&resting.id).expect("reads"), resting);
+    assert_eq!(h.runtime.instance(&done.id).expect("reads"), done);
+    let export = h.runtime.export_history(&done.id).expect("export");
+    assert_eq!(
+        serde_json::to_value(&export).expect("json"),
+        serde_json::to_value(&done_export).expect("json")
+    );
+    let mut finished = resting.clone();
+    while let Some(step) = finished.step.clone() {
+        finished = h
+            .runtime
+            .answer(&resting.id, &step.step_id, json!({"k": 2}))
+            .expect("answers");
+    }
+    assert_eq!(finished.status, Status::CompletedEndedSuccess);
+    assert_eq!(
+        h.runtime.history(&finished.id).expect("history").len(),
+        h.runtime
+            .export_history(&finished.id)
+            .expect("export")
+            .events
+            .len()
+    );
+}
