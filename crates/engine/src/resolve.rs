@@ -61,7 +61,19 @@ pub(crate) fn resolve_inputs(
             .map_or(ParamType::String, |p| p.ty);
         let (raw, redacted) = eval(&param.value, vars, secrets, key).map_err(|e| ParamError {
             param: param.name,
-            reason: format!("cannot be resolved: {e}"),
+            reason: match param
+                .value
+                .paths()
+                .into_iter()
+                .find(|p| crate::redact::touches_secret(p, secrets))
+            {
+                // Not what the secret holds: that would describe a secret, and a replay, which
+                // holds its marker, would describe something else.
+                Some(path) => format!(
+                    "cannot be resolved: `{path}` reads a secret value, whose contents are not described"
+                ),
+                None => format!("cannot be resolved: {e}"),
+            },
         })?;
         let value = if redacted.is_some() && is_marker(&raw) {
             raw

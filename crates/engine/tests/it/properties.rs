@@ -293,3 +293,20 @@ proptest! {
         check_run(&def, token, &moves)?;
     }
 }
+
+/// Found by `secrets_flow_survives_any_inputs`: a secret overwritten with a plain null in one
+/// result, then read by a later step's parameter. The run saw null, its replay the marker, and
+/// the error message described each differently (and so described the secret).
+#[test]
+fn a_parameter_failing_inside_a_secret_fails_alike_in_the_run_and_its_replay() {
+    let def = definition("secrets-redacted");
+    let moves = vec![
+        Move::Complete(vec![], false),
+        Move::Answer(json!({})),
+        Move::Complete(vec![(4, Value::Null, true), (4, Value::Null, false)], false),
+        Move::Complete(vec![], false),
+    ];
+    if let Err(e) = check_run(&def, json!({"externalId": "alice"}), &moves) {
+        panic!("{e}");
+    }
+}
