@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 pub use idflow_pgtest::{store_at, temporary_store};
 use idflow_runtime::flows;
-use idflow_runtime::{ActivityHandler, ManualClock, Runtime, RuntimeConfig, ScriptedActivities};
+use idflow_runtime::{
+    ActivityHandler, InstanceView, ManualClock, Runtime, RuntimeConfig, ScriptedActivities,
+};
 use idflow_store::Store;
 use serde_json::{json, Value};
 
@@ -56,6 +58,21 @@ pub fn deploy_all(runtime: &Runtime) {
     ] {
         runtime.deploy(TENANT, label, bytes).expect("deploys");
     }
+}
+
+/// Answers every step `instance` comes to with `answer` until it ends; the instance at its end.
+pub fn answer_to_the_end(
+    runtime: &Runtime,
+    instance: &InstanceView,
+    answer: Value,
+) -> InstanceView {
+    let mut view = instance.clone();
+    while let Some(step) = view.step.clone() {
+        view = runtime
+            .answer(&instance.id, &step.step_id, answer.clone())
+            .expect("answers");
+    }
+    view
 }
 
 pub fn six_node_params() -> Value {

@@ -36,13 +36,7 @@ fn instances_tokens_and_timers_survive_a_reopen() {
             .runtime
             .start_definition(TENANT, "two-steps", None, json!({}))
             .expect("starts");
-        let mut done = other.clone();
-        while let Some(step) = done.step.clone() {
-            done = h
-                .runtime
-                .answer(&other.id, &step.step_id, json!({"k": 1}))
-                .expect("answers");
-        }
+        let done = answer_to_the_end(&h.runtime, &other, json!({"k": 1}));
         (resting, timed, done, token.id)
         // Dropped here: the store closes.
     };
@@ -257,13 +251,7 @@ fn a_store_written_before_compression_reads_and_continues() {
             .runtime
             .start_definition(TENANT, "two-steps", None, json!({}))
             .expect("starts");
-        let mut done = other.clone();
-        while let Some(step) = done.step.clone() {
-            done = h
-                .runtime
-                .answer(&other.id, &step.step_id, json!({"k": 1}))
-                .expect("answers");
-        }
+        let done = answer_to_the_end(&h.runtime, &other, json!({"k": 1}));
         let done_export = h.runtime.export_history(&done.id).expect("export");
 
         // Rewrite every record in the old encoding, as the build before compression wrote it.
@@ -309,13 +297,7 @@ fn a_store_written_before_compression_reads_and_continues() {
         serde_json::to_value(&export).expect("json"),
         serde_json::to_value(&done_export).expect("json")
     );
-    let mut finished = resting.clone();
-    while let Some(step) = finished.step.clone() {
-        finished = h
-            .runtime
-            .answer(&resting.id, &step.step_id, json!({"k": 2}))
-            .expect("answers");
-    }
+    let finished = answer_to_the_end(&h.runtime, &resting, json!({"k": 2}));
     assert_eq!(finished.status, Status::CompletedEndedSuccess);
     assert_eq!(
         h.runtime.history(&finished.id).expect("history").len(),
