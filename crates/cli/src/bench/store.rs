@@ -190,6 +190,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .collect::<anyhow::Result<Vec<Value>>>()?,
         None => Vec::new(),
     };
+    let backlogs = match &args.store {
+        Some(url) => [1, 3]
+            .into_iter()
+            .map(|nodes| measure_timer_backlog(url, nodes, BACKLOG_TIMERS))
+            .collect::<anyhow::Result<Vec<Value>>>()?,
+        None => Vec::new(),
+    };
     let per_second = power_loss["completed_per_second"].as_f64().unwrap_or(0.0);
     let disk_per_instance = power_loss["bytes_on_disk_per_instance"]
         .as_f64()
@@ -201,6 +208,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         "power_loss_safe": power_loss,
         "process_crash_safe": crash_only,
         "postgres": postgres,
+        "timer_backlog": backlogs,
         "power_loss_cost": crash_only["completed_per_second"].as_f64().unwrap_or(0.0) / per_second.max(f64::EPSILON),
         "goals": {
             "completed_per_second": GOAL_PER_SECOND,
@@ -267,7 +275,110 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             f["retries"]
         );
     }
+    for f in &backlogs {
+        println!(
+            "  PostgreSQL timer backlog, {} node(s) firing {} due timers at once: {:.0} timers/s, fired per node {}, {} found already fired by another node, {} serialization retries",
+            f["nodes"],
+            f["timers"],
+            f["timers_per_second"].as_f64().unwrap_or(0.0),
+            f["fired_per_node"],
+            f["stale"],
+            f["retries"]
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Due timers in the backlog scenario.
+const BACKLOG_TIMERS: u64 = 2_000;
+
+/// A backlog of `timers` due timers (instances resting at the flow's form, its 15-minute timer
+/// passed) fired by `nodes` runtimes at once, each one timer pass, as the survivors of a dead
+/// node do: how the work is shared and how often nodes collide on one timer.
+fn measure_timer_backlog(url: &str, nodes: usize, timers: u64) -> anyhow::Result<Value> {
+    let tenant = format!("bench-timers-{nodes}-{}", std::process::id());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0));
+    let clock = Arc::new(idflow_runtime::ManualClock::new(now));
+    let runtimes = (0..nodes)
+        .map(|_| -> anyhow::Result<Arc<Runtime>> {
+            let store = Store::open_at(&idflow_store::StoreLocation::Postgres(url.to_string()))
+                .with_context(|| format!("opening {}", crate::store_arg::shown(url)))?;
+            let handler: Arc<dyn ActivityHandler> = Arc::new(scripted_activities());
+            Ok(Arc::new(Runtime::new(
+                store,
+                handler,
+                RuntimeConfig {
+                    clock: clock.clone(),
+                    ..RuntimeConfig::default()
+                },
+            )))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    runtimes[0]
+        .deploy(&tenant, "tests/bench/engine-flow.bpmn", FLOW)
+        .context("the benchmark flow does not deploy")?;
+    let token = json!({"storeName": "people", "externalId": "alice"});
+    let next = Arc::new(AtomicU64::new(0));
+    let starters: Vec<_> = (0..8)
+        .map(|i| {
+            let runtime = Arc::clone(&runtimes[i % nodes]);
+            let (next, token, tenant) = (Arc::clone(&next), token.clone(), tenant.clone());
+            std::thread::spawn(move || -> anyhow::Result<()> {
+                while next.fetch_add(1, Ordering::Relaxed) < timers {
+                    runtime.start_definition(&tenant, FLOW_NAME, None, token.clone())?;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for starter in starters {
+        starter
+            .join()
+            .map_err(|_| anyhow::anyhow!("a starting thread panicked"))??;
+    }
+    clock.advance(16 * 60 * 1000);
+    let retries_before = idflow_store::serialization_retries();
+    let barrier = Arc::new(std::sync::Barrier::new(nodes));
+    let started = Instant::now();
+    let passes: Vec<_> = runtimes
+        .iter()
+        .map(|runtime| {
+            let (runtime, barrier) = (Arc::clone(runtime), Arc::clone(&barrier));
+            std::thread::spawn(move || -> anyhow::Result<(usize, usize)> {
+                barrier.wait();
+                let pass = runtime.fire_due_timers()?;
+                if let Some((_, e)) = pass.failed.first() {
+                    bail!("a timer could not fire: {e}");
+                }
+                Ok((pass.fired.len(), pass.stale))
+            })
+        })
+        .collect();
+    let mut fired_per_node = Vec::new();
+    let mut stale = 0;
+    for pass in passes {
+        let (fired, found_fired) = pass
+            .join()
+            .map_err(|_| anyhow::anyhow!("a timer thread panicked"))??;
+        fired_per_node.push(fired);
+        stale += found_fired;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let fired: usize = fired_per_node.iter().sum();
+    if fired as u64 != timers {
+        bail!("{fired} timers fired of {timers} due: each must fire exactly once");
+    }
+    Ok(json!({
+        "nodes": nodes,
+        "timers": timers,
+        "seconds": seconds,
+        "timers_per_second": timers as f64 / seconds.max(f64::EPSILON),
+        "fired_per_node": fired_per_node,
+        "stale": stale,
+        "retries": idflow_store::serialization_retries() - retries_before,
+    }))
 }
 
 /// One run on the PostgreSQL database at `url` with `nodes` runtimes, each with its own store
