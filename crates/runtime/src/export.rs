@@ -6,8 +6,10 @@
 //!
 //! An instance's history is a list of events, numbered from 0 without gaps. On disk the events
 //! of one transition chain (a start, an answer, a timer, with the activities they ran) are
-//! stored together as one [`HistoryChunkRecord`](crate::records::HistoryChunkRecord) under `h/{instance}/{first index:016x}`, in a
-//! compact positional layout documented on that type (record version 2).
+//! stored together as one [`HistoryChunkRecord`](crate::records::HistoryChunkRecord), in a
+//! compact positional layout documented on that type (record version 2), held in the instance
+//! record (`h`, since instance record version 2) or, in stores written before, under
+//! `h/{instance}/{first index:016x}`.
 //!
 //! Exported (`idflow history export`, [`HistoryExport`]), every event carries its index and time:
 //!

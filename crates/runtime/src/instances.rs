@@ -30,7 +30,7 @@ use crate::export::{ExportedDefinition, HistoryExport, HISTORY_FORMAT, HISTORY_V
 use crate::handler::ActivityContext;
 use crate::keys;
 use crate::records::{
-    activity_of, AnswerDigestRecord, HistoryChunkRecord, InstanceHeader, InstanceMeta,
+    activity_of, AnswerDigestRecord, HeldChunk, HistoryChunkRecord, InstanceHeader, InstanceMeta,
     InstanceRecord, PositionRecord, Prior, StepViewRecord, TokenIdRecord, TokenRecord,
 };
 use crate::runtime::Runtime;
@@ -539,6 +539,8 @@ impl Runtime {
                     }
                 }
                 let meta = record.meta();
+                let mut record = record;
+                let held = std::mem::take(&mut record.history);
                 let (mut instance, prior) = record.into_engine(id, &key)?;
                 let (input, answered) = match action {
                     Action::Answer {
@@ -586,6 +588,7 @@ impl Runtime {
                     tx,
                     &key,
                     Some(&prior),
+                    held,
                     instance,
                     &meta,
                     driven,
@@ -634,7 +637,17 @@ impl Runtime {
         };
         let driven = self.drive(tx, definition, meta, &mut instance, input, now, None)?;
         tx.insert(&keys::tenant_instance(&meta.tenant, now, id), Vec::new())?;
-        let record = self.persist(tx, &key, None, instance, meta, driven, now, None)?;
+        let record = self.persist(
+            tx,
+            &key,
+            None,
+            Vec::new(),
+            instance,
+            meta,
+            driven,
+            now,
+            None,
+        )?;
         Ok(Written {
             id: id.to_string(),
             record,
@@ -747,14 +760,16 @@ impl Runtime {
         Ok(Driven { events, step })
     }
 
-    /// Writes the outcome of a chain: history chunk, timer index changes, the active and tenant
-    /// indexes, and the instance record.
+    /// Writes the outcome of a chain: timer index changes, the active and ended indexes, and
+    /// the instance record holding its history (`held`, the chunks the record held before, and
+    /// this chain's events as one more): one value per transition.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn persist(
         &self,
         tx: &Tx<'_>,
         key: &[u8],
         before: Option<&Prior>,
+        held: Vec<HeldChunk>,
         instance: Instance,
         meta: &InstanceMeta,
         driven: Driven,
@@ -763,6 +778,7 @@ impl Runtime {
     ) -> Result<InstanceRecord, RuntimeError> {
         let id = instance.id.clone();
         let expected_first = before.map_or(0, |b| b.next_event);
+        let mut history = held;
         if let Some(chunk) = HistoryChunkRecord::new(driven.events) {
             let last = chunk.events.last().map_or(chunk.first, |e| e.index);
             if chunk.first != expected_first || last + 1 != instance.next_event {
@@ -772,7 +788,7 @@ impl Runtime {
                     chunk.first, instance.next_event
                 )));
             }
-            tx.put_record(&keys::history_chunk(&id, chunk.first), &chunk)?;
+            history.push(HeldChunk::new(&chunk, key)?);
         }
         // The step view stays while the instance rests at the same step (a cancelled timer
         // or a no-op does not re-render it).
@@ -781,7 +797,8 @@ impl Runtime {
                 .and_then(|b| b.step.clone())
                 .filter(|s| instance.current_step() == Some(s.step_id.as_str()))
         });
-        let record = InstanceRecord::from_engine_owned(instance, meta, now, step, last_answer);
+        let mut record = InstanceRecord::from_engine_owned(instance, meta, now, step, last_answer);
+        record.history = history;
 
         let old_index = before
             .filter(|b| b.active)
@@ -825,11 +842,7 @@ impl Runtime {
     pub fn history(&self, id: &str) -> Result<Vec<HistoryEvent>, RuntimeError> {
         let record = self.instance_record(id)?;
         let mut events = Vec::with_capacity(usize::try_from(record.next_event).unwrap_or(0));
-        for chunk in self
-            .store
-            .scan_records::<HistoryChunkRecord>(&keys::history_of(id))
-        {
-            let (_, chunk) = chunk?;
+        for chunk in self.history_chunks(id, &record)? {
             let expected = events.len() as u64;
             if chunk.first != expected {
                 return Err(RuntimeError::Inconsistent(format!(
@@ -851,17 +864,35 @@ impl Runtime {
         Ok(events)
     }
 
+    /// Every history chunk of instance `id` (whose record is `record`), in order: those under
+    /// `h/{id}/...` keys (written before instance records held their history), then those the
+    /// record holds.
+    fn history_chunks(
+        &self,
+        id: &str,
+        record: &InstanceRecord,
+    ) -> Result<Vec<HistoryChunkRecord>, RuntimeError> {
+        let mut chunks = Vec::new();
+        for chunk in self
+            .store
+            .scan_records::<HistoryChunkRecord>(&keys::history_of(id))
+        {
+            chunks.push(chunk?.1);
+        }
+        let key = keys::instance(id);
+        for held in &record.history {
+            chunks.push(held.chunk(&key)?);
+        }
+        Ok(chunks)
+    }
+
     /// The instance's history in the documented export format (see the `records` module), with
     /// the BPMN file of the definition version it ran embedded, so the export replays on its own.
     /// Values are already redacted: an export never holds a secret.
     pub fn export_history(&self, id: &str) -> Result<HistoryExport, RuntimeError> {
         let record = self.instance_record(id)?;
         let mut events = Vec::new();
-        for chunk in self
-            .store
-            .scan_records::<HistoryChunkRecord>(&keys::history_of(id))
-        {
-            let (_, chunk) = chunk?;
+        for chunk in self.history_chunks(id, &record)? {
             events.extend(chunk.exported());
         }
         let info = self.deployment_info(&record.tenant, &record.definition, record.version)?;

@@ -8,8 +8,8 @@
 //! | `dlast/{tenant}/{name}` | u64 counter | the latest version |
 //! | `tok/{tenant}/{name}` | [`TokenRecord`] | a process token, its use count inside |
 //! | `tokid/{id}` | [`TokenIdRecord`] | the credential an end user presents → its token |
-//! | `i/{id}` | [`InstanceRecord`] | an instance's state |
-//! | `h/{id}/{first index:016x}` | [`HistoryChunkRecord`] | the events of one transition chain |
+//! | `i/{id}` | [`InstanceRecord`] | an instance's state, with its history (version 2) |
+//! | `h/{id}/{first index:016x}` | [`HistoryChunkRecord`] | the events of one transition chain, in stores written before instance records held them (read, never written) |
 //! | `ia/{due_ms:016x}/{id}` | empty | the active instances by their earliest armed timer (`ffffffffffffffff` without one): timers fire from its head, resume scans it |
 //! | `it/{tenant}/{started_ms:016x}/{id}` | empty | a tenant's instances, oldest first (paging) |
 //! | `ie/{tenant}/{ended_ms:016x}/{id}` | empty | a tenant's ended instances, oldest first: what the retention purge reads |
@@ -24,6 +24,12 @@
 //!
 //! Segments are joined by [`idflow_store::key`], which escapes separators, so a tenant or name
 //! holding any bytes cannot reach another key. Fixed-width numbers keep keys in numeric order.
+//!
+//! A transition writes one value for the instance: its record, with this chain's history
+//! events appended to those it holds. Keeping an instance's history in one key rather than a
+//! key per chain is what keeps the bytes on disk per instance low on sled, which appends every
+//! changed key to its log and rewrites a changed key's whole leaf every tenth change
+//! (BENCHMARKS.md, "The engine on sled, durable").
 //!
 //! One index serves both timers and restarts: an active instance has exactly one `ia/` key,
 //! written in the same transaction as its state, ordered by when it next needs the runtime. A
@@ -101,10 +107,6 @@ pub(crate) fn history_all() -> Vec<u8> {
 
 pub(crate) fn tenant_listings() -> Vec<u8> {
     prefix(&["it"])
-}
-
-pub(crate) fn history_chunk(id: &str, first_index: u64) -> Vec<u8> {
-    key(&["h", id, &format!("{first_index:016x}")])
 }
 
 pub(crate) fn history_of(id: &str) -> Vec<u8> {
@@ -237,7 +239,6 @@ mod tests {
         assert!(active(Some(999), "B") < active(Some(1000), "A"));
         assert!(active(Some(i64::MAX - 1), "A") < active(None, "A"));
         assert_eq!(active(Some(-5), "A"), active(Some(0), "A"));
-        assert!(history_chunk("A", 15) < history_chunk("A", 16));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The runtime's persisted shapes, each its own [`Record`] type, and their conversions to and
-//! from the engine's core types. History is stored as [`HistoryChunkRecord`]s (`chunk`); the
-//! export format is not here but in [`crate::export`].
+//! from the engine's core types. History is stored as [`HistoryChunkRecord`]s (`chunk`), held
+//! in the instance record ([`HeldChunk`]) since record version 2 and under `h/{id}/...` keys
+//! before; the export format is not here but in [`crate::export`].
 //!
 //! Field names are short on purpose: an instance and its history are written on every
 //! transition, and the bytes per completed instance are budgeted (≤ 4 KB on disk). Every field is
@@ -306,11 +307,54 @@ pub struct InstanceRecord {
     /// steps keep `{node}-{event index}` IDs.
     #[serde(rename = "ss", default, skip_serializing_if = "Option::is_none")]
     pub step_seed: Option<String>,
+    /// History held in the record (version 2): one chunk per transition chain, in order, the
+    /// last ending at `n`. Events before the first held chunk are `h/{id}/...` keys (a store
+    /// written before version 2); empty when every event is there (or there are none).
+    #[serde(rename = "h", default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HeldChunk>,
+}
+
+/// Version 1 is version 2 without `h`: its history is all in `h/{id}/...` keys.
+fn upgrade_instance_v1<R: serde::de::DeserializeOwned>(
+    version: u8,
+    json: Value,
+) -> Result<R, String> {
+    match version {
+        1 => serde_json::from_value(json).map_err(|e| format!("instance record version 1: {e}")),
+        other => Err(format!("no upgrade from instance version {other}")),
+    }
 }
 
 impl Record for InstanceRecord {
     const KIND: &'static str = "instance";
-    const VERSION: u8 = 1;
+    /// 2: the history rides in the record (`h`), so a transition writes one value. A build that
+    /// knows only version 1 refuses these records instead of rewriting them without it.
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, json: Value) -> Result<Self, String> {
+        upgrade_instance_v1(version, json)
+    }
+}
+
+/// One history chunk held in an [`InstanceRecord`]: the JSON of a [`HistoryChunkRecord`]
+/// (its compact layout, the `chunk` module's table), kept as text, so a transition copies the
+/// chunks before it into the new record without parsing them; readers parse it.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HeldChunk(Box<serde_json::value::RawValue>);
+
+impl HeldChunk {
+    pub(crate) fn new(chunk: &HistoryChunkRecord, key: &[u8]) -> Result<HeldChunk, StoreError> {
+        serde_json::value::to_raw_value(chunk)
+            .map(HeldChunk)
+            .map_err(|e| corrupt(key, format!("history chunk does not encode: {e}")))
+    }
+
+    /// The chunk's events; `key` (the instance record's) names it in errors.
+    pub(crate) fn chunk(&self, key: &[u8]) -> Result<HistoryChunkRecord, StoreError> {
+        serde_json::from_str(self.0.get())
+            .map_err(|e| corrupt(key, format!("history held in the record: {e}")))
+    }
 }
 
 /// The first fields of an [`InstanceRecord`] only: which definition an instance runs, read
@@ -331,6 +375,10 @@ pub struct InstanceHeader {
 impl Record for InstanceHeader {
     const KIND: &'static str = InstanceRecord::KIND;
     const VERSION: u8 = InstanceRecord::VERSION;
+
+    fn upgrade(version: u8, json: Value) -> Result<Self, String> {
+        upgrade_instance_v1(version, json)
+    }
 }
 
 /// What a chain needs of an instance's previous record once its state went to the engine.
@@ -421,6 +469,7 @@ impl InstanceRecord {
             step,
             last_answer,
             step_seed: instance.step_seed.as_ref().map(seed_text),
+            history: Vec::new(),
         }
     }
 

@@ -41,7 +41,8 @@ impl RetentionPolicy {
 pub struct PurgeReport {
     /// Completed instances removed, with their history.
     pub instances: usize,
-    /// History chunks removed with them.
+    /// History chunks removed with them (held in their records, or keys of their own in a
+    /// store written before records held them).
     pub history_chunks: usize,
 }
 
@@ -158,7 +159,10 @@ impl Runtime {
             doomed.push(ended_key.clone());
             let record_key = keys::instance(id);
             let started = match self.store.get_record::<InstanceRecord>(&record_key) {
-                Ok(Some(record)) => Some(record.started_ms),
+                Ok(Some(record)) => {
+                    chunks += record.history.len();
+                    Some(record.started_ms)
+                }
                 Ok(None) => None,
                 // Unreadable: its listing entry is found by scanning for its ID below.
                 Err(StoreError::Corrupt { .. } | StoreError::UnsupportedVersion { .. }) => None,

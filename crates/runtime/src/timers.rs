@@ -204,6 +204,8 @@ impl Runtime {
                 return Ok(false);
             };
             let meta = record.meta();
+            let mut record = record;
+            let held = std::mem::take(&mut record.history);
             let (mut instance, prior) = record.into_engine(id, &instance_key)?;
             let input = Input::TimerFired {
                 timer_id,
@@ -216,6 +218,7 @@ impl Runtime {
                 tx,
                 &instance_key,
                 Some(&prior),
+                held,
                 instance,
                 &meta,
                 driven,

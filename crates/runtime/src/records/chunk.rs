@@ -51,8 +51,9 @@ use serde_json::Value;
 
 use crate::export::{EventKindRecord, ExportedEvent};
 
-/// The events of one transition chain (`h/{instance}/{first index:016x}`): consecutive, from
-/// index `first`.
+/// The events of one transition chain: consecutive, from index `first`. Held in its instance
+/// record ([`crate::records::HeldChunk`]), or, written before instance record version 2, a record
+/// of its own under `h/{instance}/{first index:016x}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryChunkRecord {
     pub first: u64,

@@ -606,7 +606,7 @@ fn completed_instances_past_their_retention_are_purged_with_their_history() {
             .count_prefix(&idflow_store::prefix(&["h", id]))
             .expect("counts")
     };
-    assert!(history_keys(&done.id) > 0);
+    assert!(!h.runtime.history(&done.id).expect("history").is_empty());
 
     // Inside the default 180 days nothing goes.
     h.clock.advance(179 * DAY);
@@ -624,6 +624,10 @@ fn completed_instances_past_their_retention_are_purged_with_their_history() {
         Err(RuntimeError::UnknownInstance { .. })
     ));
     assert_eq!(history_keys(&done.id), 0);
+    assert!(matches!(
+        h.runtime.history(&done.id),
+        Err(RuntimeError::UnknownInstance { .. })
+    ));
     let listed: Vec<String> = h
         .runtime
         .list_instances(TENANT, &InstanceQuery::default())

@@ -308,3 +308,127 @@ fn a_store_written_before_compression_reads_and_continues() {
             .len()
     );
 }
+
+/// A store written before instance records held their history (each chain's events a record of
+/// their own under `h/{id}/{first index:016x}`, instance records version 1, and, older still,
+/// every value plain JSON) opens and reads as it did: instances, their history and its export;
+/// resume finds the active one, which goes on, its new events held in its record after the
+/// old chunks.
+#[test]
+fn a_store_written_before_records_held_their_history_reads_and_continues() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let instance_keys = idflow_store::prefix(&["i"]);
+    let history_keys = idflow_store::prefix(&["h"]);
+    let (resting, done, done_export, resting_events) = {
+        let h = on_disk(dir.path(), flows::six_node_script(true));
+        deploy_all(&h.runtime);
+        let resting = h
+            .runtime
+            .start_definition(TENANT, "two-steps", None, json!({}))
+            .expect("starts");
+        let other = h
+            .runtime
+            .start_definition(TENANT, "two-steps", None, json!({}))
+            .expect("starts");
+        let done = answer_to_the_end(&h.runtime, &other, json!({"k": 1}));
+        let done_export = h.runtime.export_history(&done.id).expect("export");
+        let resting_events = h.runtime.history(&resting.id).expect("history");
+
+        let store = h.runtime.store();
+        assert_eq!(
+            store.scan_prefix(&history_keys).count(),
+            0,
+            "history is held in the instance records"
+        );
+        // Rewrite every instance in the layout before: its record version 1 without `h`, each
+        // chunk it held a version-2 history record of its own; all of it plain JSON.
+        let rows: Vec<_> = store
+            .scan_prefix(&instance_keys)
+            .collect::<Result<_, _>>()
+            .expect("scan");
+        let mut old_rows = Vec::new();
+        for (key, value) in rows {
+            let plain = idflow_store::plain_record(&key, &value).expect("expands");
+            assert_eq!(plain[0], 2, "instance records are version 2");
+            let mut record: serde_json::Value =
+                serde_json::from_slice(&plain[1..]).expect("plain JSON");
+            let held = record
+                .as_object_mut()
+                .expect("an object")
+                .remove("h")
+                .expect("the record holds its history");
+            let id = String::from_utf8(idflow_store::last_segment(&key)).expect("UTF-8");
+            for chunk in held.as_array().expect("a list of chunks") {
+                let first = chunk["i"].as_u64().expect("first index");
+                let chunk_key = idflow_store::key(&["h", id.as_str(), &format!("{first:016x}")]);
+                let mut bytes = vec![2];
+                bytes.extend(serde_json::to_vec(chunk).expect("json"));
+                old_rows.push((chunk_key, bytes));
+            }
+            let mut bytes = vec![1];
+            bytes.extend(serde_json::to_vec(&record).expect("json"));
+            old_rows.push((key, bytes));
+        }
+        assert!(
+            old_rows.len() >= 5,
+            "two records and their chunks: {}",
+            old_rows.len()
+        );
+        store
+            .commit(|tx| {
+                for (k, v) in &old_rows {
+                    tx.insert(k, v.clone())?;
+                }
+                Ok::<_, idflow_store::StoreError>(())
+            })
+            .expect("rewrites");
+        (resting, done, done_export, resting_events)
+    };
+
+    let h = on_disk(dir.path(), flows::six_node_script(true));
+    let report = h.runtime.resume().expect("resumes");
+    assert_eq!(report.active, 1);
+    assert!(report.repaired.is_empty(), "{:?}", report.repaired);
+    assert!(report.set_aside.is_empty(), "{:?}", report.set_aside);
+    assert_eq!(h.runtime.instance(&resting.id).expect("reads"), resting);
+    assert_eq!(h.runtime.instance(&done.id).expect("reads"), done);
+    assert_eq!(
+        h.runtime.history(&resting.id).expect("history"),
+        resting_events
+    );
+    let export = h.runtime.export_history(&done.id).expect("export");
+    assert_eq!(
+        serde_json::to_value(&export).expect("json"),
+        serde_json::to_value(&done_export).expect("json")
+    );
+
+    let finished = answer_to_the_end(&h.runtime, &resting, json!({"k": 2}));
+    assert_eq!(finished.status, Status::CompletedEndedSuccess);
+    let history = h.runtime.history(&finished.id).expect("history");
+    assert_eq!(history[..resting_events.len()], resting_events[..]);
+    assert!(history.len() > resting_events.len());
+    assert!(history.iter().zip(0..).all(|(e, i)| e.index == i));
+    let export = h.runtime.export_history(&finished.id).expect("export");
+    assert_eq!(export.events.len(), history.len());
+    // The old chunk stays where it was; what came after is in the record.
+    let store = h.runtime.store();
+    let old_chunks = store
+        .scan_prefix(&idflow_store::prefix(&["h", resting.id.as_str()]))
+        .count();
+    assert_eq!(old_chunks, 1);
+
+    let record_key = idflow_store::key(&["i", finished.id.as_str()]);
+    let record = store.get(&record_key).expect("reads").expect("stored");
+    let plain = idflow_store::plain_record(&record_key, &record).expect("expands");
+    let record: serde_json::Value = serde_json::from_slice(&plain[1..]).expect("plain JSON");
+    let held = record["h"].as_array().expect("new chunks held").len();
+    assert!(held > 0);
+    let chunk_keys = store.scan_prefix(&history_keys).count();
+
+    // Past their retention both go, the chunks under their own keys with them.
+    h.clock.advance(181 * 86_400_000);
+    let report = h.runtime.purge_completed(1000).expect("purges");
+    assert_eq!(report.instances, 2);
+    assert_eq!(report.history_chunks, chunk_keys + held);
+    assert_eq!(store.scan_prefix(&history_keys).count(), 0);
+}
