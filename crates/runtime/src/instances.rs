@@ -226,6 +226,12 @@ fn unknown_instance(id: &str) -> RuntimeError {
     RuntimeError::UnknownInstance { id: id.to_string() }
 }
 
+/// How much history (bytes of JSON) an instance record holds before it moves that history into
+/// chunk keys of its own (`h/{id}/...`), in the transaction that crosses it. An instance that
+/// lives long and changes often would otherwise rewrite its whole past on every transition; a
+/// short flow (the benchmark's holds about 1.1 KB) never reaches it.
+pub const HELD_HISTORY_BYTES: usize = 8 * 1024;
+
 /// The active-index key instance `id` should have in the state `record`: keyed by its earliest
 /// armed timer while it is active, none once it has ended (see the `keys` module).
 pub(crate) fn active_key(id: &str, record: Option<&InstanceRecord>) -> Option<Vec<u8>> {
@@ -789,6 +795,14 @@ impl Runtime {
                 )));
             }
             history.push(HeldChunk::new(&chunk, key)?);
+        }
+        if history.iter().map(HeldChunk::len).sum::<usize>() > HELD_HISTORY_BYTES {
+            // The record is rewritten whole on every transition: a long history moves to keys of
+            // its own, which readers take before what the record holds.
+            for held in history.drain(..) {
+                let chunk = held.chunk(key)?;
+                tx.put_record(&keys::history_chunk(&id, chunk.first), &chunk)?;
+            }
         }
         // The step view stays while the instance rests at the same step (a cancelled timer
         // or a no-op does not re-render it).

@@ -9,7 +9,7 @@
 //! | `tok/{tenant}/{name}` | [`TokenRecord`] | a process token, its use count inside |
 //! | `tokid/{id}` | [`TokenIdRecord`] | the credential an end user presents → its token |
 //! | `i/{id}` | [`InstanceRecord`] | an instance's state, with its history (version 2) |
-//! | `h/{id}/{first index:016x}` | [`HistoryChunkRecord`] | the events of one transition chain, in stores written before instance records held them (read, never written) |
+//! | `h/{id}/{first index:016x}` | [`HistoryChunkRecord`] | the events of one transition chain that its instance record does not hold: written before records held history, or moved out of a record past [`HELD_HISTORY_BYTES`] |
 //! | `ia/{due_ms:016x}/{id}` | empty | the active instances by their earliest armed timer (`ffffffffffffffff` without one): timers fire from its head, resume scans it |
 //! | `it/{tenant}/{started_ms:016x}/{id}` | empty | a tenant's instances, oldest first (paging) |
 //! | `ie/{tenant}/{ended_ms:016x}/{id}` | empty | a tenant's ended instances, oldest first: what the retention purge reads |
@@ -45,6 +45,7 @@
 //! [`HistoryChunkRecord`]: crate::records::HistoryChunkRecord
 //! [`ScriptedActivities`]: crate::ScriptedActivities
 //! [`RetentionRecord`]: crate::retention::RetentionRecord
+//! [`HELD_HISTORY_BYTES`]: crate::HELD_HISTORY_BYTES
 
 use idflow_store::{key, prefix};
 
@@ -107,6 +108,10 @@ pub(crate) fn history_all() -> Vec<u8> {
 
 pub(crate) fn tenant_listings() -> Vec<u8> {
     prefix(&["it"])
+}
+
+pub(crate) fn history_chunk(id: &str, first_index: u64) -> Vec<u8> {
+    key(&["h", id, &format!("{first_index:016x}")])
 }
 
 pub(crate) fn history_of(id: &str) -> Vec<u8> {
@@ -238,6 +243,7 @@ mod tests {
         assert!(deployment("t", "n", 9) < deployment("t", "n", 10));
         assert!(active(Some(999), "B") < active(Some(1000), "A"));
         assert!(active(Some(i64::MAX - 1), "A") < active(None, "A"));
+        assert!(history_chunk("A", 15) < history_chunk("A", 16));
         assert_eq!(active(Some(-5), "A"), active(Some(0), "A"));
     }
 

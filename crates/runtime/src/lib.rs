@@ -62,7 +62,8 @@ pub use handler::{
 };
 pub use idflow_clock::{Clock, ManualClock, SystemClock};
 pub use instances::{
-    DefinitionKey, InstancePage, InstanceQuery, InstanceSummary, InstanceView, StepView, MAX_PAGE,
+    DefinitionKey, InstancePage, InstanceQuery, InstanceSummary, InstanceView, StepView,
+    HELD_HISTORY_BYTES, MAX_PAGE,
 };
 pub use retention::{PurgeReport, RetentionPolicy};
 pub use runtime::{InstanceStorage, Runtime, RuntimeConfig};

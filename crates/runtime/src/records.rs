@@ -309,7 +309,8 @@ pub struct InstanceRecord {
     pub step_seed: Option<String>,
     /// History held in the record (version 2): one chunk per transition chain, in order, the
     /// last ending at `n`. Events before the first held chunk are `h/{id}/...` keys (a store
-    /// written before version 2); empty when every event is there (or there are none).
+    /// written before version 2, or history moved out past [`crate::HELD_HISTORY_BYTES`]);
+    /// empty when every event is there (or there are none).
     #[serde(rename = "h", default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HeldChunk>,
 }
@@ -348,6 +349,11 @@ impl HeldChunk {
         serde_json::value::to_raw_value(chunk)
             .map(HeldChunk)
             .map_err(|e| corrupt(key, format!("history chunk does not encode: {e}")))
+    }
+
+    /// Bytes of its JSON.
+    pub(crate) fn len(&self) -> usize {
+        self.0.get().len()
     }
 
     /// The chunk's events; `key` (the instance record's) names it in errors.

@@ -700,3 +700,106 @@ fn a_purge_pass_stops_at_its_bound_and_the_next_goes_on() {
     assert_eq!(h.runtime.purge_completed(3).expect("purges").instances, 2);
     assert_eq!(h.runtime.purge_completed(3).expect("purges").instances, 0);
 }
+
+/// A step that leads back to itself until the answer says `more: "no"`.
+const LOOP: &[u8] = br#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:idflow="https://idflow.dev/schema/bpmn/1.0"
+                  id="loop-definitions" targetNamespace="https://idflow.dev/flows">
+  <bpmn:process id="loop" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="ask"/>
+    <bpmn:userTask id="ask" name="Ask">
+      <bpmn:extensionElements>
+        <idflow:activity type="customDataForm">
+          <idflow:param name="Data form name">ask</idflow:param>
+          <idflow:param name="Form data Key">ask</idflow:param>
+        </idflow:activity>
+      </bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="ask" targetRef="gate"/>
+    <bpmn:exclusiveGateway id="gate" name="More?" default="f4"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="gate" targetRef="ask">
+      <bpmn:conditionExpression>&lt;&lt;processvar.ask.more&gt;&gt; == "yes"</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f4" sourceRef="gate" targetRef="done"/>
+    <bpmn:endEvent id="done" name="Done"/>
+  </bpmn:process>
+</bpmn:definitions>
+"#;
+
+/// An instance that comes back to a step again and again holds its history in its record only
+/// up to `HELD_HISTORY_BYTES` of JSON: the transition that crosses it moves the record's history
+/// to chunk keys of its own, so the record rewritten on every transition stays small, and the
+/// history still reads whole and in order (keys first, then what the record holds).
+#[test]
+fn a_long_history_moves_out_of_the_instance_record() {
+    use idflow_runtime::HELD_HISTORY_BYTES;
+    let h = temporary();
+    h.runtime
+        .deploy(TENANT, "loop.bpmn", LOOP)
+        .expect("deploys");
+    let mut view = h
+        .runtime
+        .start_definition(TENANT, "loop", None, json!({}))
+        .expect("starts");
+    let id = view.id.clone();
+    let store = h.runtime.store();
+    let record_key = idflow_store::key(&["i", id.as_str()]);
+    // The chunks the record holds, as JSON.
+    let held = || -> Vec<serde_json::Value> {
+        let bytes = store.get(&record_key).expect("reads").expect("stored");
+        let plain = idflow_store::plain_record(&record_key, &bytes).expect("expands");
+        let record: serde_json::Value = serde_json::from_slice(&plain[1..]).expect("plain JSON");
+        record["h"].as_array().cloned().unwrap_or_default()
+    };
+    let chunk_keys = || {
+        store
+            .count_prefix(&idflow_store::prefix(&["h", id.as_str()]))
+            .expect("counts")
+    };
+    assert_eq!(held().len(), 1);
+    let mut answers = 0;
+    while chunk_keys() == 0 {
+        let held_bytes: usize = held()
+            .iter()
+            .map(|c| serde_json::to_string(c).expect("json").len())
+            .sum();
+        assert!(held_bytes <= HELD_HISTORY_BYTES, "{held_bytes}");
+        assert_eq!(held().len(), answers + 1);
+        view = h
+            .runtime
+            .answer(&id, &step_id(&view), json!({"more": "yes"}))
+            .expect("answers");
+        answers += 1;
+        assert!(answers < 500, "the history never moved out of the record");
+    }
+    // Everything before went to keys, one per chain; the record holds none until the next.
+    assert_eq!(chunk_keys(), answers + 1);
+    assert!(held().is_empty());
+    view = h
+        .runtime
+        .answer(&id, &step_id(&view), json!({"more": "yes"}))
+        .expect("answers");
+    assert_eq!(held().len(), 1);
+    let done = h
+        .runtime
+        .answer(&id, &step_id(&view), json!({"more": "no"}))
+        .expect("answers");
+    assert_eq!(done.status, Status::CompletedEndedSuccess);
+    assert_eq!(held().len(), 2);
+
+    let history = h.runtime.history(&id).expect("history");
+    assert!(history.iter().zip(0..).all(|(e, i)| e.index == i));
+    let answered = history
+        .iter()
+        .filter(|e| matches!(e.kind, idflow_engine::EventKind::StepAnswered { .. }))
+        .count();
+    assert_eq!(answered, answers + 2);
+    assert!(matches!(
+        history.last().map(|e| &e.kind),
+        Some(idflow_engine::EventKind::InstanceEnded { .. })
+    ));
+    let export = h.runtime.export_history(&id).expect("export");
+    assert_eq!(export.events.len(), history.len());
+}
