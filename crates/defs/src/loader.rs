@@ -205,12 +205,7 @@ fn check_definitions(
                 ),
             },
             Ns::Diagram => {}
-            _ => ctx.warn(
-                codes::IGNORED_ELEMENT,
-                child,
-                child.id(),
-                format!("<{}> is not BPMN; idflow reads past it", child.qname),
-            ),
+            _ => warn_not_bpmn(ctx, child),
         }
     }
 
@@ -295,6 +290,17 @@ fn collect_ids<'d>(ctx: &mut Ctx<'_>, el: &'d Element, ids: &mut HashMap<&'d str
     }
 }
 
+/// An element of another namespace (a modeler's extension) where BPMN is expected: read past,
+/// with a warning.
+fn warn_not_bpmn(ctx: &mut Ctx<'_>, child: &Element) {
+    ctx.warn(
+        codes::IGNORED_ELEMENT,
+        child,
+        child.id(),
+        format!("<{}> is not BPMN; idflow reads past it", child.qname),
+    );
+}
+
 /// Pools are fine (modelers add a collaboration when a designer draws one); message flows and
 /// conversations are not run.
 fn check_collaboration(ctx: &mut Ctx<'_>, collaboration: &Element) {
@@ -311,12 +317,7 @@ fn check_collaboration(ctx: &mut Ctx<'_>, collaboration: &Element) {
                 ),
             ),
             Ns::Diagram => {}
-            _ => ctx.warn(
-                codes::IGNORED_ELEMENT,
-                child,
-                child.id(),
-                format!("<{}> is not BPMN; idflow reads past it", child.qname),
-            ),
+            _ => warn_not_bpmn(ctx, child),
         }
     }
 }
