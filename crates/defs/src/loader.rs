@@ -57,31 +57,14 @@ pub fn load(source: &str, bytes: &[u8]) -> Loaded {
         Err(problems) => {
             let diagnostics = problems
                 .into_iter()
-                .map(|p| Diagnostic {
-                    severity: Severity::Error,
-                    code: p.code,
-                    message: one_line(&p.message),
-                    source: source.to_string(),
-                    line: p.line,
-                    column: p.column,
-                    element_id: None,
-                })
+                .map(|p| xml_diagnostic(source, p))
                 .collect();
             return finish(None, diagnostics);
         }
     };
     let mut ctx = Ctx::new(source, &document.lines);
-    for p in problems {
-        ctx.diagnostics.push(Diagnostic {
-            severity: Severity::Error,
-            code: p.code,
-            message: one_line(&p.message),
-            source: source.to_string(),
-            line: p.line,
-            column: p.column,
-            element_id: None,
-        });
-    }
+    ctx.diagnostics
+        .extend(problems.into_iter().map(|p| xml_diagnostic(source, p)));
     let definition = check_definitions(&mut ctx, &document.root, content_hash);
     let diagnostics = ctx.diagnostics;
     finish(definition, diagnostics)
@@ -287,6 +270,19 @@ fn collect_ids<'d>(ctx: &mut Ctx<'_>, el: &'d Element, ids: &mut HashMap<&'d str
     }
     for child in &el.children {
         collect_ids(ctx, child, ids);
+    }
+}
+
+/// An XML problem (not well-formed, or a limit reached) as the diagnostic the loader reports.
+fn xml_diagnostic(source: &str, p: xml::XmlProblem) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        code: p.code,
+        message: one_line(&p.message),
+        source: source.to_string(),
+        line: p.line,
+        column: p.column,
+        element_id: None,
     }
 }
 

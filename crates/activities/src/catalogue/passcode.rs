@@ -115,6 +115,17 @@ pub(crate) fn started_session_value(
     answer
 }
 
+/// The policy a Start activity wrote under `processvar.<key>`, for a Complete activity's
+/// message (`(unknown)` if the variable was changed since).
+pub(crate) fn started_policy(run: &Run<'_, '_>, key: &str) -> String {
+    run.variables()
+        .get(key)
+        .and_then(|h| h.get("policyName"))
+        .and_then(Value::as_str)
+        .unwrap_or("(unknown)")
+        .to_string()
+}
+
 /// The session a Start activity wrote under `processvar.<key>`: its ID and store.
 pub(crate) fn started_session(
     run: &Run<'_, '_>,
@@ -230,13 +241,7 @@ pub(crate) fn complete(run: &Run<'_, '_>, session: Session) -> Flow<ActivityResu
         Ok(done) => done,
         Err(refusal) => return Err(run.refused_at(refusal, Vec::new(), Some(&key))),
     };
-    let policy = run
-        .variables()
-        .get(&key)
-        .and_then(|h| h.get("policyName"))
-        .and_then(Value::as_str)
-        .unwrap_or("(unknown)")
-        .to_string();
+    let policy = started_policy(run, &key);
     let detail = match session {
         Session::Registration => format!(
             "passcode registered under policy {policy:?} for user {}",
