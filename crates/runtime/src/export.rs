@@ -60,6 +60,8 @@
 //! are already redacted by the engine, so an export never holds a secret.
 //!
 //! A reader refuses a `version` it does not know; a later version adds an upgrade path here.
+//! (`ss` with its kind, `blake3:`, came within version 1: a build from before it refuses such a
+//! history's seed by name rather than misreading it.)
 
 use idflow_defs::ActivityType;
 use idflow_engine::{
