@@ -92,46 +92,83 @@ pub struct InstanceError {
     pub message: String,
 }
 
-/// 128 bits drawn by the runtime when an instance starts (`Input::Start`), from which the
-/// engine derives the IDs of the instance's steps ([`StepSeed::step_id`]): unguessable to anyone
-/// who has not seen the seed or the step, yet reproduced exactly by a replay (the seed is
+/// Drawn by the runtime when an instance starts (`Input::Start`), from which the engine derives
+/// the IDs of the instance's steps ([`StepSeed::step_id`]): unguessable to anyone who has not
+/// seen the seed or the step, yet reproduced exactly by a replay (the seed, with its kind, is
 /// recorded in `InstanceStarted`). `Debug` does not show it: it predicts every step ID.
+///
+/// Two kinds, told apart by how they derive step IDs. New instances get [`StepSeed::Blake3`];
+/// [`StepSeed::HmacSha256`] stays for instances and histories recorded before it, whose step IDs
+/// must come out as recorded.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct StepSeed([u8; StepSeed::LEN]);
+pub enum StepSeed {
+    /// 128 bits; a step ID is the first 128 bits of HMAC-SHA256(seed, `"step"` ‖ index as 8
+    /// big-endian bytes).
+    HmacSha256([u8; StepSeed::LEN]),
+    /// 256 bits, a BLAKE3 key; a step ID is the first 128 bits of BLAKE3's keyed hash of
+    /// `"step"` ‖ index as 8 big-endian bytes. BLAKE3's keyed mode is a PRF (a MAC) under a
+    /// 256-bit key, at 128-bit security, so a step ID is unpredictable from other step IDs of the
+    /// instance without the seed; it costs one compression instead of HMAC-SHA256's four.
+    Blake3([u8; StepSeed::KEYED_LEN]),
+}
 
 impl StepSeed {
-    /// Length of a seed, in bytes.
+    /// Length of an [`StepSeed::HmacSha256`] seed, in bytes.
     pub const LEN: usize = 16;
+    /// Length of a [`StepSeed::Blake3`] seed (a BLAKE3 key), in bytes.
+    pub const KEYED_LEN: usize = 32;
 
+    /// A seed of the kind recorded before [`StepSeed::Blake3`] existed.
     pub const fn from_bytes(bytes: [u8; StepSeed::LEN]) -> StepSeed {
-        StepSeed(bytes)
+        StepSeed::HmacSha256(bytes)
     }
 
-    pub fn as_bytes(&self) -> &[u8; StepSeed::LEN] {
-        &self.0
+    /// A seed of the kind new instances get.
+    pub const fn keyed(key: [u8; StepSeed::KEYED_LEN]) -> StepSeed {
+        StepSeed::Blake3(key)
     }
 
-    /// The ID of the step presented as event `index`: the first 128 bits of
-    /// HMAC-SHA256(seed, `"step"` ‖ index as 8 big-endian bytes), written like the product's IDs
-    /// (26 characters of RFC 4648 base32 without padding; URL-safe). Distinct events give
-    /// distinct IDs, so a revisited step gets a fresh one.
+    /// The seed's bytes (16 or 32, by kind).
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            StepSeed::HmacSha256(bytes) => bytes,
+            StepSeed::Blake3(key) => key,
+        }
+    }
+
+    /// The ID of the step presented as event `index`, derived as the seed's kind says, written
+    /// like the product's IDs (26 characters of RFC 4648 base32 without padding; URL-safe).
+    /// Distinct events give distinct IDs, so a revisited step gets a fresh one.
     pub fn step_id(&self, index: u64) -> String {
-        use hmac::{Hmac, Mac};
-        let mut block = [0u8; 64];
-        block[..StepSeed::LEN].copy_from_slice(&self.0);
-        // A key shorter than the block is zero-padded by HMAC itself: this is the same MAC,
-        // through the constructor that cannot fail.
-        let mut mac = <Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new(&block.into());
-        mac.update(b"step");
-        mac.update(&index.to_be_bytes());
-        let digest = mac.finalize().into_bytes();
-        data_encoding::BASE32_NOPAD.encode(&digest[..16])
+        let mut message = [0u8; 12];
+        message[..4].copy_from_slice(b"step");
+        message[4..].copy_from_slice(&index.to_be_bytes());
+        match self {
+            StepSeed::HmacSha256(seed) => {
+                use hmac::{Hmac, Mac};
+                let mut block = [0u8; 64];
+                block[..StepSeed::LEN].copy_from_slice(seed);
+                // A key shorter than the block is zero-padded by HMAC itself: this is the same
+                // MAC, through the constructor that cannot fail.
+                let mut mac = <Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new(&block.into());
+                mac.update(&message);
+                let digest = mac.finalize().into_bytes();
+                data_encoding::BASE32_NOPAD.encode(&digest[..16])
+            }
+            StepSeed::Blake3(key) => {
+                let digest = blake3::keyed_hash(key, &message);
+                data_encoding::BASE32_NOPAD.encode(&digest.as_bytes()[..16])
+            }
+        }
     }
 }
 
 impl fmt::Debug for StepSeed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("StepSeed(<redacted>)")
+        f.write_str(match self {
+            StepSeed::HmacSha256(_) => "StepSeed::HmacSha256(<redacted>)",
+            StepSeed::Blake3(_) => "StepSeed::Blake3(<redacted>)",
+        })
     }
 }
 

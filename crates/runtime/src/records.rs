@@ -302,8 +302,8 @@ pub struct InstanceRecord {
     /// The last answer applied.
     #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
     pub last_answer: Option<AnswerDigestRecord>,
-    /// The step seed ([`crate::codec::seed_text`]); absent in instances stored before seeds existed, whose
-    /// steps keep `{node}-{event index}` IDs.
+    /// The step seed with its kind ([`crate::codec::seed_text`]: a seed without one is HMAC-SHA256);
+    /// absent in instances stored before seeds existed, whose steps keep `{node}-{event index}` IDs.
     #[serde(rename = "ss", default, skip_serializing_if = "Option::is_none")]
     pub step_seed: Option<String>,
 }

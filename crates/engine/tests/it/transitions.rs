@@ -1112,6 +1112,36 @@ fn step_ids_derive_from_the_seed_and_cannot_be_guessed_from_node_and_index() {
         legacy.inst
     );
 }
+
+#[test]
+fn blake3_seeds_give_their_own_step_ids_and_replay_as_recorded() {
+    let keyed = StepSeed::keyed([9; StepSeed::KEYED_LEN]);
+    // Pinned, for either kind: recorded histories hold these IDs, so neither derivation may
+    // ever change.
+    assert_eq!(keyed.step_id(3), "L2LH4QWBPCJN2JVQRMLNJOKPQU");
+    assert_eq!(STEPS.step_id(3), "THTPIK6HRGY4JD3DHYW6BEXB2I");
+    let mut run = Run::new(step_with_timer());
+    let mut start = start_input(json!({}), 5);
+    if let Input::Start { step_seed, .. } = &mut start {
+        *step_seed = Some(keyed);
+    }
+    run.input(start).unwrap();
+    let id = run.inst.current_step().unwrap().to_string();
+    assert_eq!(id, keyed.step_id(3));
+    assert_ne!(id, step(3));
+    assert_eq!(id.len(), 26, "{id}");
+    assert!(!format!("{keyed:?} {:?}", run.inst).contains("[9, 9"));
+    run.answer_to(&id, json!({})).unwrap();
+    run.complete_all();
+    assert!(matches!(
+        &run.history[0].kind,
+        EventKind::InstanceStarted { step_seed: Some(s), .. } if *s == keyed
+    ));
+    assert_eq!(
+        replay(&run.def, &run.history, &run.limits).unwrap(),
+        run.inst
+    );
+}
 #[test]
 fn cancel_and_abort_end_the_instance_and_drop_its_timers() {
     let mut run = Run::new(step_with_timer());

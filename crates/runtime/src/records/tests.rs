@@ -48,6 +48,18 @@ fn every_event_kind() -> Vec<EventKind> {
             token: json!({}),
             step_seed: Some(StepSeed::from_bytes([1; StepSeed::LEN])),
         },
+        // The kind new instances get.
+        EventKind::InstanceStarted {
+            instance_id: "Z".into(),
+            definition: DefinitionRef {
+                name: "reg".into(),
+                version: 1,
+                content_hash: String::new(),
+            },
+            token_name: None,
+            token: json!({}),
+            step_seed: Some(StepSeed::keyed([0xc3; StepSeed::KEYED_LEN])),
+        },
         // Recorded before step seeds existed.
         EventKind::InstanceStarted {
             instance_id: "Y".into(),
@@ -285,6 +297,48 @@ fn chunks_are_stored_in_the_compact_layout() {
     bytes.extend(serde_json::to_vec(&bad).expect("json"));
     let err = idflow_store::decode_record::<HistoryChunkRecord>(b"k", &bytes).expect_err("refused");
     assert!(err.to_string().contains("step seed"), "{err}");
+    // A BLAKE3 seed is written with its kind; a seed of a kind this build does not know is
+    // refused by name, without its digits.
+    let keyed =
+        HistoryChunkRecord::new(vec![started(Some(StepSeed::keyed([0x0f; 32])))]).expect("one");
+    assert_eq!(
+        serde_json::to_value(&keyed).expect("json")["e"][0],
+        json!([
+            "s",
+            "I",
+            "d",
+            1,
+            "h",
+            {},
+            null,
+            format!("blake3:{}", "0f".repeat(32))
+        ])
+    );
+    let bytes = idflow_store::encode_record(&keyed).expect("encode");
+    let back: HistoryChunkRecord = idflow_store::decode_record(b"k", &bytes).expect("decode");
+    assert_eq!(back, keyed);
+    for (seed, needle) in [
+        (
+            format!("sha3:{}", "0f".repeat(32)),
+            "the step seed's kind 'sha3' is unknown",
+        ),
+        (
+            format!(":{}", "0f".repeat(32)),
+            "the step seed's kind is unknown",
+        ),
+        (
+            format!("blake3:{}", "0f".repeat(16)),
+            "blake3 step seed is not 64",
+        ),
+    ] {
+        let bad = json!({"i": 0, "t": 1, "e": [["s", "I", "d", 1, "h", {}, null, seed]]});
+        let mut bytes = vec![2u8];
+        bytes.extend(serde_json::to_vec(&bad).expect("json"));
+        let err =
+            idflow_store::decode_record::<HistoryChunkRecord>(b"k", &bytes).expect_err("refused");
+        assert!(err.to_string().contains(needle), "{err}");
+        assert!(!err.to_string().contains("0f0f"), "{err}");
+    }
 }
 
 #[test]
@@ -421,6 +475,31 @@ fn instance_state_round_trips_through_its_record() {
     damaged.step_seed = Some("not hex".into());
     let err = damaged.to_engine(&instance.id, b"k").expect_err("refused");
     assert!(err.to_string().contains("step seed"), "{err}");
+    // The kind new instances get round-trips with its kind; an unknown kind is refused by name.
+    instance.step_seed = Some(StepSeed::keyed([0x5a; StepSeed::KEYED_LEN]));
+    let record = InstanceRecord::from_engine(&instance, &meta, 6, None, None);
+    let text = format!("blake3:{}", "5a".repeat(32));
+    assert_eq!(record.step_seed.as_deref(), Some(text.as_str()));
+    let bytes = idflow_store::encode_record(&record).expect("encode");
+    let decoded: InstanceRecord = idflow_store::decode_record(b"k", &bytes).expect("decode");
+    assert_eq!(
+        decoded.to_engine(&instance.id, b"k").expect("engine"),
+        instance
+    );
+    let mut unknown = decoded.clone();
+    unknown.step_seed = Some(format!("chacha:{}", "5a".repeat(32)));
+    match unknown.to_engine(&instance.id, b"i/I") {
+        Err(StoreError::Corrupt { key, reason }) => {
+            assert_eq!(key, "i/I");
+            assert!(
+                reason.contains("the step seed's kind 'chacha' is unknown"),
+                "{reason}"
+            );
+            assert!(!reason.contains("5a5a"), "{reason}");
+        }
+        Err(other) => panic!("expected Corrupt, got {other}"),
+        Ok(_) => panic!("an unknown seed kind was read"),
+    }
 
     for (status, other) in [
         (Status::CompletedProcessError, PathMark::ErrorPath),
