@@ -381,17 +381,17 @@ fn instance_state_round_trips_through_its_record() {
     let mut instance = Instance::new("UGIRW7QN727EIV2XLXG4YH42N4");
     instance.variables = json!({"token": {"a": 1}, "s": "secret"});
     instance.secret_paths.insert(VarPath::keys(&["s"]));
-    instance.position = Position::AtStep {
+    instance.lifecycle = Lifecycle::AtStep {
         node: "form".into(),
         step_id: "form-6".into(),
+        timers: vec![ArmedTimer {
+            timer_id: "t".into(),
+            boundary: "b".into(),
+            due_ms: 99,
+        }],
+        path_mark: PathMark::TimedOut,
     };
-    instance.timers.push(ArmedTimer {
-        timer_id: "t".into(),
-        boundary: "b".into(),
-        due_ms: 99,
-    });
     instance.next_event = 7;
-    instance.path_mark = PathMark::TimedOut;
     let meta = InstanceMeta {
         tenant: "acme".into(),
         definition: "reg".into(),
@@ -422,21 +422,107 @@ fn instance_state_round_trips_through_its_record() {
     let err = damaged.to_engine(&instance.id, b"k").expect_err("refused");
     assert!(err.to_string().contains("step seed"), "{err}");
 
-    for (status, other) in [
-        (Status::CompletedProcessError, PathMark::ErrorPath),
-        (Status::CompletedEndedSuccess, PathMark::Normal),
+    // Every other stage of the lifecycle, every ending with what its status has.
+    let error = InstanceError {
+        node: None,
+        message: "m".into(),
+    };
+    let outcome = || "Done".to_string();
+    for lifecycle in [
+        Lifecycle::NotStarted,
+        Lifecycle::AwaitingActivity {
+            node: "add".into(),
+            path_mark: PathMark::ErrorPath,
+        },
+        Lifecycle::Ended {
+            ending: Ending::ProcessError { error },
+            path_mark: PathMark::ErrorPath,
+        },
+        Lifecycle::Ended {
+            ending: Ending::EndedSuccess { outcome: outcome() },
+            path_mark: PathMark::Normal,
+        },
+        Lifecycle::Ended {
+            ending: Ending::EndedError { outcome: outcome() },
+            path_mark: PathMark::ErrorPath,
+        },
+        Lifecycle::Ended {
+            ending: Ending::Terminated {
+                outcome: Some(outcome()),
+            },
+            path_mark: PathMark::TimedOut,
+        },
+        Lifecycle::Ended {
+            ending: Ending::Terminated { outcome: None },
+            path_mark: PathMark::Normal,
+        },
     ] {
-        let mut ended = instance.clone();
-        ended.status = status;
-        ended.path_mark = other;
-        ended.position = Position::Ended;
-        ended.error = Some(InstanceError {
-            node: None,
-            message: "m".into(),
-        });
-        let r = InstanceRecord::from_engine(&ended, &meta, 6, None, None);
-        assert_eq!(r.to_engine(&ended.id, b"k").expect("engine"), ended);
+        let mut other = instance.clone();
+        other.lifecycle = lifecycle;
+        let r = InstanceRecord::from_engine(&other, &meta, 6, None, None);
+        assert_eq!(r.to_engine(&other.id, b"k").expect("engine"), other);
     }
+}
+
+/// The lifecycle is stored in the fields it always was (`s`, `p`, `tm`, `o`, `e`, `m`), each
+/// written only when it has something to say.
+#[test]
+fn the_lifecycle_is_stored_in_the_instance_record_layout() {
+    let meta = InstanceMeta {
+        tenant: "t".into(),
+        definition: "d".into(),
+        version: 1,
+        token_name: None,
+        started_ms: 0,
+    };
+    let mut instance = Instance::new("I");
+    let fields = |instance: &Instance| {
+        let record = InstanceRecord::from_engine(instance, &meta, 0, None, None);
+        let mut json = serde_json::to_value(&record).expect("json");
+        let map = json.as_object_mut().expect("object");
+        map.retain(|k, _| ["s", "p", "tm", "o", "e", "m"].contains(&k.as_str()));
+        json
+    };
+    assert_eq!(fields(&instance), json!({"s": "ACTIVE", "p": {"k": "new"}}));
+    instance.lifecycle = Lifecycle::AtStep {
+        node: "form".into(),
+        step_id: "S".into(),
+        timers: vec![ArmedTimer {
+            timer_id: "t-4".into(),
+            boundary: "t".into(),
+            due_ms: 99,
+        }],
+        path_mark: PathMark::ErrorPath,
+    };
+    assert_eq!(
+        fields(&instance),
+        json!({"s": "ACTIVE", "p": {"k": "step", "n": "form", "s": "S"},
+               "tm": [{"tm": "t-4", "b": "t", "due": 99}], "m": "e"})
+    );
+    instance.lifecycle = Lifecycle::Ended {
+        ending: Ending::ProcessError {
+            error: InstanceError {
+                node: Some("add".into()),
+                message: "boom".into(),
+            },
+        },
+        path_mark: PathMark::TimedOut,
+    };
+    assert_eq!(
+        fields(&instance),
+        json!({"s": "COMPLETED_PROCESS_ERROR", "p": {"k": "end"},
+               "e": {"n": "add", "msg": "boom"}, "m": "t"})
+    );
+    instance.lifecycle = Lifecycle::Ended {
+        ending: Ending::Terminated {
+            outcome: Some("Timed out".into()),
+        },
+        path_mark: PathMark::TimedOut,
+    };
+    assert_eq!(
+        fields(&instance),
+        json!({"s": "COMPLETED_TERMINATED", "p": {"k": "end"}, "o": "Timed out", "m": "t"})
+    );
 }
 
 #[test]
