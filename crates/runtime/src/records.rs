@@ -496,22 +496,13 @@ impl InstanceRecord {
             .iter()
             .map(|p| parse_path(key, p))
             .collect::<Result<BTreeSet<_>, _>>()?;
-        let path_mark = match self.path_mark.as_deref() {
-            None => PathMark::Normal,
-            Some("e") => PathMark::ErrorPath,
-            Some("t") => PathMark::TimedOut,
-            Some(other) => return Err(corrupt(key, format!("unknown path mark '{other}'"))),
-        };
-        let status = self.status(key)?;
-        let lifecycle = self
-            .lifecycle(status, path_mark)
-            .map_err(|e| corrupt(key, e.to_string()))?;
+        let lifecycle = self.checked_lifecycle(key)?;
         let step_seed = match &self.step_seed {
             Some(text) => Some(parse_seed(text).map_err(|e| corrupt(key, e))?),
             None => None,
         };
         let prior = Prior {
-            active: status == Status::Active,
+            active: lifecycle.status() == Status::Active,
             earliest_due: self.timers.iter().map(|t| t.due).min(),
             next_event: self.next_event,
             step: self.step,
@@ -526,6 +517,20 @@ impl InstanceRecord {
             lifecycle,
         };
         Ok((instance, prior))
+    }
+
+    /// The engine's [`Lifecycle`] from the record's lifecycle fields; a record whose fields
+    /// disagree ([`LifecycleMismatch`]) is corrupt, and the error names the field.
+    pub(crate) fn checked_lifecycle(&self, key: &[u8]) -> Result<Lifecycle, StoreError> {
+        let path_mark = match self.path_mark.as_deref() {
+            None => PathMark::Normal,
+            Some("e") => PathMark::ErrorPath,
+            Some("t") => PathMark::TimedOut,
+            Some(other) => return Err(corrupt(key, format!("unknown path mark '{other}'"))),
+        };
+        let status = self.status(key)?;
+        self.lifecycle(status, path_mark)
+            .map_err(|e| corrupt(key, e.to_string()))
     }
 
     /// The engine's [`Lifecycle`] from the record's status (`s`, parsed), position (`p`),

@@ -250,10 +250,17 @@ impl Runtime {
             }
         }
         for (key, id) in entries {
-            let record = match self
+            let instance_key = keys::instance(&id);
+            // A record whose lifecycle fields disagree is as unreadable as a damaged one: the
+            // engine cannot take it, so repairing it below would fail.
+            let read = self
                 .store
-                .get_record::<InstanceRecord>(&keys::instance(&id))
-            {
+                .get_record::<InstanceRecord>(&instance_key)
+                .and_then(|record| match record {
+                    Some(r) => r.checked_lifecycle(&instance_key).map(|_| Some(r)),
+                    None => Ok(None),
+                });
+            let record = match read {
                 Ok(record) => record,
                 Err(e @ (StoreError::Corrupt { .. } | StoreError::UnsupportedVersion { .. })) => {
                     // One unreadable record must not stop the start: take it out of the active

@@ -556,3 +556,112 @@ fn damaged_instance_records_are_named_not_guessed() {
         }
     }
 }
+
+/// A stored instance record whose lifecycle fields disagree (a record the engine cannot have
+/// written) is refused on its way into the engine, naming the field at fault, instead of
+/// becoming a state the engine cannot be in.
+#[test]
+fn an_instance_record_whose_lifecycle_fields_disagree_is_refused_naming_the_field() {
+    let timer = json!([{"tm": "t-4", "b": "t", "due": 99}]);
+    let step = json!({"k": "step", "n": "form", "s": "S"});
+    let error = json!({"n": "add", "msg": "boom"});
+    let cases = [
+        (
+            json!({"s": "COMPLETED_TERMINATED", "p": {"k": "end"}, "tm": timer}),
+            LifecycleMismatch::TimersOffStep {
+                count: 1,
+                position: "has ended",
+            },
+        ),
+        (
+            json!({"s": "ACTIVE", "p": {"k": "act", "n": "add"}, "tm": timer}),
+            LifecycleMismatch::TimersOffStep {
+                count: 1,
+                position: "awaits an activity",
+            },
+        ),
+        (
+            json!({"s": "COMPLETED_ENDED_SUCCESS", "p": {"k": "end"}, "o": "Done", "e": error}),
+            LifecycleMismatch::UnexpectedError {
+                status: Status::CompletedEndedSuccess,
+            },
+        ),
+        (
+            json!({"s": "ACTIVE", "p": step, "e": error}),
+            LifecycleMismatch::UnexpectedError {
+                status: Status::Active,
+            },
+        ),
+        (
+            json!({"s": "COMPLETED_PROCESS_ERROR", "p": {"k": "end"}}),
+            LifecycleMismatch::MissingError,
+        ),
+        (
+            json!({"s": "COMPLETED_PROCESS_ERROR", "p": {"k": "end"}, "o": "Done", "e": error}),
+            LifecycleMismatch::UnexpectedOutcome {
+                status: Status::CompletedProcessError,
+            },
+        ),
+        (
+            json!({"s": "ACTIVE", "p": step, "o": "Done"}),
+            LifecycleMismatch::UnexpectedOutcome {
+                status: Status::Active,
+            },
+        ),
+        (
+            json!({"s": "COMPLETED_ENDED_ERROR", "p": {"k": "end"}}),
+            LifecycleMismatch::MissingOutcome {
+                status: Status::CompletedEndedError,
+            },
+        ),
+        (
+            json!({"s": "ACTIVE", "p": {"k": "end"}}),
+            LifecycleMismatch::Status {
+                status: Status::Active,
+                position: "has ended",
+            },
+        ),
+        (
+            json!({"s": "COMPLETED_TERMINATED", "p": step}),
+            LifecycleMismatch::Status {
+                status: Status::CompletedTerminated,
+                position: "rests at a step",
+            },
+        ),
+        (
+            json!({"s": "ACTIVE", "p": {"k": "new"}, "m": "t"}),
+            LifecycleMismatch::PathMarkBeforeStart,
+        ),
+    ];
+    for (fields, expected) in cases {
+        let mut stored = json!({"t": "acme", "d": "reg", "v": 1, "x": {}, "n": 9, "c": 5, "u": 6});
+        for (k, v) in fields.as_object().expect("object") {
+            stored[k] = v.clone();
+        }
+        // As it lies in the store: the record's version byte, then its JSON.
+        let mut bytes = vec![InstanceRecord::VERSION];
+        bytes.extend(serde_json::to_vec(&stored).expect("json"));
+        let record: InstanceRecord = idflow_store::decode_record(b"i/I", &bytes).expect("decodes");
+
+        let status = record.status(b"i/I").expect("status");
+        let mark = match record.path_mark.as_deref() {
+            Some("t") => PathMark::TimedOut,
+            _ => PathMark::Normal,
+        };
+        assert_eq!(
+            record.lifecycle(status, mark),
+            Err(expected.clone()),
+            "{fields}"
+        );
+        match record.to_engine("I", b"i/I") {
+            Err(StoreError::Corrupt { key, reason }) => {
+                assert_eq!(key, "i/I");
+                assert_eq!(reason, expected.to_string());
+                let field = format!("field `{}`", expected.field());
+                assert!(reason.starts_with(&field), "{reason} names {field}");
+            }
+            Err(other) => panic!("{fields}: expected Corrupt, got {other}"),
+            Ok(_) => panic!("{fields}: expected Corrupt naming `{}`", expected.field()),
+        }
+    }
+}
