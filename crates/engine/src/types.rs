@@ -61,17 +61,110 @@ impl fmt::Display for Status {
     }
 }
 
-/// Where an instance is.
+/// Where an instance is in its life, with exactly what each stage has: the armed timers only
+/// while it rests at a step, the path mark only once it has started, the outcome or error only
+/// once it has ended (and which of them by [`Ending`]). The status is not stored beside it but
+/// read from it ([`Lifecycle::status`]), so an instance cannot be `ACTIVE` and ended, hold timers
+/// away from a step, or carry an error it did not end with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Position {
+pub enum Lifecycle {
     /// Created, `Input::Start` not yet applied.
     NotStarted,
     /// Waiting for the result of the activity at `node` (`Next::RunActivity` was returned).
-    AwaitingActivity { node: String },
-    /// Resting at a step until the end user answers `step_id` (or a timer fires).
-    AtStep { node: String, step_id: String },
-    /// Finished; see [`Instance::status`].
-    Ended,
+    AwaitingActivity { node: String, path_mark: PathMark },
+    /// Resting at a step until the end user answers `step_id` or one of its `timers` fires.
+    AtStep {
+        node: String,
+        step_id: String,
+        /// The timers armed by the step's timer boundary events (`Next` does not carry them: the
+        /// outside schedules them from here, also after a restart).
+        timers: Vec<ArmedTimer>,
+        path_mark: PathMark,
+    },
+    /// Finished. `path_mark` is the mark the walk ended with (what decided a plain end event's
+    /// status); nothing reads it afterwards, it is kept so an ended instance's state says what
+    /// it always said.
+    Ended { ending: Ending, path_mark: PathMark },
+}
+
+/// How an instance ended: its completed status with exactly what that status has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// `COMPLETED_ENDED_SUCCESS`, at the end event named `outcome` (else its ID).
+    EndedSuccess { outcome: String },
+    /// `COMPLETED_ENDED_ERROR`, at the end event named `outcome`: an error end, an error path,
+    /// or a FAIL decision.
+    EndedError { outcome: String },
+    /// `COMPLETED_TERMINATED`: at the end event named `outcome` after a timer fired, or with no
+    /// outcome when cancelled or when a fired timer had no outgoing flow.
+    Terminated { outcome: Option<String> },
+    /// `COMPLETED_PROCESS_ERROR`: an unhandled error, never at an end event.
+    ProcessError { error: InstanceError },
+}
+
+impl Ending {
+    /// The completed status (never [`Status::Active`]).
+    pub fn status(&self) -> Status {
+        match self {
+            Ending::EndedSuccess { .. } => Status::CompletedEndedSuccess,
+            Ending::EndedError { .. } => Status::CompletedEndedError,
+            Ending::Terminated { .. } => Status::CompletedTerminated,
+            Ending::ProcessError { .. } => Status::CompletedProcessError,
+        }
+    }
+
+    /// The end event's name (else ID), when it ended at one.
+    pub fn outcome(&self) -> Option<&str> {
+        match self {
+            Ending::EndedSuccess { outcome } | Ending::EndedError { outcome } => Some(outcome),
+            Ending::Terminated { outcome } => outcome.as_deref(),
+            Ending::ProcessError { .. } => None,
+        }
+    }
+
+    /// The error, when it ended `COMPLETED_PROCESS_ERROR`.
+    pub fn error(&self) -> Option<&InstanceError> {
+        match self {
+            Ending::ProcessError { error } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl Lifecycle {
+    /// `ACTIVE` until ended, then the ending's status.
+    pub fn status(&self) -> Status {
+        match self {
+            Lifecycle::Ended { ending, .. } => ending.status(),
+            _ => Status::Active,
+        }
+    }
+
+    /// The timers armed at the current step: none anywhere else.
+    pub fn timers(&self) -> &[ArmedTimer] {
+        match self {
+            Lifecycle::AtStep { timers, .. } => timers,
+            _ => &[],
+        }
+    }
+
+    /// The path mark (`Normal` before the start).
+    pub fn path_mark(&self) -> PathMark {
+        match self {
+            Lifecycle::NotStarted => PathMark::Normal,
+            Lifecycle::AwaitingActivity { path_mark, .. }
+            | Lifecycle::AtStep { path_mark, .. }
+            | Lifecycle::Ended { path_mark, .. } => *path_mark,
+        }
+    }
+
+    /// How it ended, once it has.
+    pub fn ending(&self) -> Option<&Ending> {
+        match self {
+            Lifecycle::Ended { ending, .. } => Some(ending),
+            _ => None,
+        }
+    }
 }
 
 /// A timer armed by a timer boundary event on the current step.
@@ -183,25 +276,21 @@ pub struct Instance {
     /// recorded before seeds existed, whose steps keep the guessable `{node}-{event index}` IDs so
     /// that they resume and replay as recorded.
     pub step_seed: Option<StepSeed>,
-    pub status: Status,
     /// The process variables: a JSON object, `processvar` in expressions. Holds real secret values
     /// (activities and forms need them); [`Instance::secret_paths`] says which.
     pub variables: Value,
     /// Variable paths whose values are secret: redacted in history and API reads.
     pub secret_paths: BTreeSet<VarPath>,
-    pub position: Position,
-    pub timers: Vec<ArmedTimer>,
     /// Index of the next history event (= number of events so far).
     pub next_event: u64,
-    /// The name (else ID) of the end event reached.
-    pub outcome: Option<String>,
-    pub error: Option<InstanceError>,
-    /// The path since the last decider ([`idflow_defs::Role::Decider`]) went through an error
-    /// boundary / a fired timer: decides between ENDED_SUCCESS, ENDED_ERROR and TERMINATED at a
-    /// plain end event.
-    pub path_mark: PathMark,
+    /// Where it is: status, position, timers, path mark, outcome and error, in one value that
+    /// cannot disagree with itself.
+    pub lifecycle: Lifecycle,
 }
 
+/// Whether the path since the last decider ([`idflow_defs::Role::Decider`]) went through an
+/// error boundary or a fired timer: decides between ENDED_SUCCESS, ENDED_ERROR and TERMINATED at
+/// a plain end event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PathMark {
     #[default]
@@ -216,24 +305,39 @@ impl Instance {
         Instance {
             id: id.into(),
             step_seed: None,
-            status: Status::Active,
             variables: Value::Object(Default::default()),
             secret_paths: BTreeSet::new(),
-            position: Position::NotStarted,
-            timers: Vec::new(),
             next_event: 0,
-            outcome: None,
-            error: None,
-            path_mark: PathMark::Normal,
+            lifecycle: Lifecycle::NotStarted,
         }
+    }
+
+    /// `ACTIVE` until ended ([`Lifecycle::status`]).
+    pub fn status(&self) -> Status {
+        self.lifecycle.status()
     }
 
     /// The current step's ID, when resting at one.
     pub fn current_step(&self) -> Option<&str> {
-        match &self.position {
-            Position::AtStep { step_id, .. } => Some(step_id),
+        match &self.lifecycle {
+            Lifecycle::AtStep { step_id, .. } => Some(step_id),
             _ => None,
         }
+    }
+
+    /// The timers armed at the current step ([`Lifecycle::timers`]).
+    pub fn timers(&self) -> &[ArmedTimer] {
+        self.lifecycle.timers()
+    }
+
+    /// The end event's name (else ID), once ended at one ([`Ending::outcome`]).
+    pub fn outcome(&self) -> Option<&str> {
+        self.lifecycle.ending().and_then(Ending::outcome)
+    }
+
+    /// The error it ended with, if it ended `COMPLETED_PROCESS_ERROR` ([`Ending::error`]).
+    pub fn error(&self) -> Option<&InstanceError> {
+        self.lifecycle.ending().and_then(Ending::error)
     }
 
     /// The variables with every secret replaced by its commitment marker under `key`: what API
@@ -248,18 +352,13 @@ impl fmt::Debug for Instance {
         f.debug_struct("Instance")
             .field("id", &self.id)
             .field("step_seed", &self.step_seed)
-            .field("status", &self.status)
             .field(
                 "variables",
                 &crate::redact::masked_variables(&self.variables, &self.secret_paths),
             )
             .field("secret_paths", &self.secret_paths)
-            .field("position", &self.position)
-            .field("timers", &self.timers)
             .field("next_event", &self.next_event)
-            .field("outcome", &self.outcome)
-            .field("error", &self.error)
-            .field("path_mark", &self.path_mark)
+            .field("lifecycle", &self.lifecycle)
             .finish()
     }
 }
