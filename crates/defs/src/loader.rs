@@ -57,31 +57,14 @@ pub fn load(source: &str, bytes: &[u8]) -> Loaded {
         Err(problems) => {
             let diagnostics = problems
                 .into_iter()
-                .map(|p| Diagnostic {
-                    severity: Severity::Error,
-                    code: p.code,
-                    message: one_line(&p.message),
-                    source: source.to_string(),
-                    line: p.line,
-                    column: p.column,
-                    element_id: None,
-                })
+                .map(|p| xml_diagnostic(source, p))
                 .collect();
             return finish(None, diagnostics);
         }
     };
     let mut ctx = Ctx::new(source, &document.lines);
-    for p in problems {
-        ctx.diagnostics.push(Diagnostic {
-            severity: Severity::Error,
-            code: p.code,
-            message: one_line(&p.message),
-            source: source.to_string(),
-            line: p.line,
-            column: p.column,
-            element_id: None,
-        });
-    }
+    ctx.diagnostics
+        .extend(problems.into_iter().map(|p| xml_diagnostic(source, p)));
     let definition = check_definitions(&mut ctx, &document.root, content_hash);
     let diagnostics = ctx.diagnostics;
     finish(definition, diagnostics)
@@ -205,12 +188,7 @@ fn check_definitions(
                 ),
             },
             Ns::Diagram => {}
-            _ => ctx.warn(
-                codes::IGNORED_ELEMENT,
-                child,
-                child.id(),
-                format!("<{}> is not BPMN; idflow reads past it", child.qname),
-            ),
+            _ => warn_not_bpmn(ctx, child),
         }
     }
 
@@ -295,6 +273,30 @@ fn collect_ids<'d>(ctx: &mut Ctx<'_>, el: &'d Element, ids: &mut HashMap<&'d str
     }
 }
 
+/// An XML problem (not well-formed, or a limit reached) as the diagnostic the loader reports.
+fn xml_diagnostic(source: &str, p: xml::XmlProblem) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        code: p.code,
+        message: one_line(&p.message),
+        source: source.to_string(),
+        line: p.line,
+        column: p.column,
+        element_id: None,
+    }
+}
+
+/// An element of another namespace (a modeler's extension) where BPMN is expected: read past,
+/// with a warning.
+fn warn_not_bpmn(ctx: &mut Ctx<'_>, child: &Element) {
+    ctx.warn(
+        codes::IGNORED_ELEMENT,
+        child,
+        child.id(),
+        format!("<{}> is not BPMN; idflow reads past it", child.qname),
+    );
+}
+
 /// Pools are fine (modelers add a collaboration when a designer draws one); message flows and
 /// conversations are not run.
 fn check_collaboration(ctx: &mut Ctx<'_>, collaboration: &Element) {
@@ -311,12 +313,7 @@ fn check_collaboration(ctx: &mut Ctx<'_>, collaboration: &Element) {
                 ),
             ),
             Ns::Diagram => {}
-            _ => ctx.warn(
-                codes::IGNORED_ELEMENT,
-                child,
-                child.id(),
-                format!("<{}> is not BPMN; idflow reads past it", child.qname),
-            ),
+            _ => warn_not_bpmn(ctx, child),
         }
     }
 }

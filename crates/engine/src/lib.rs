@@ -12,7 +12,9 @@
 //! things it needs in [`Transition::next`]: an activity to execute (`Next::RunActivity`, answered
 //! by `Input::ActivityDone`), a step to present (`Next::PresentStep`: the instance rests, with its
 //! timers armed in its state, until `Input::Answer` or `Input::TimerFired`), or nothing more
-//! (`Next::Ended`).
+//! (`Next::Ended`). The instance's [`Lifecycle`] says the same of its state (awaiting an
+//! activity, at a step with its timers, ended with its [`Ending`]), in one value whose parts
+//! cannot disagree; its status, timers, outcome and error are read from it.
 //!
 //! # Semantics in brief
 //!

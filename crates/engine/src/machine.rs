@@ -21,8 +21,8 @@ use crate::vars::{
     append_checks, check_write_path, redacted_over_limit, serialized_size, size_upper_bound, write,
 };
 use crate::{
-    ActivityResult, ArmedTimer, DefinitionRef, EngineError, EventKind, HistoryEvent, Input,
-    Instance, InstanceError, Limits, Next, PathMark, Position, RecordedWrite, Status, StepSeed,
+    ActivityResult, ArmedTimer, DefinitionRef, Ending, EngineError, EventKind, HistoryEvent, Input,
+    Instance, InstanceError, Lifecycle, Limits, Next, PathMark, RecordedWrite, Status, StepSeed,
     Transition, VarWrite,
 };
 
@@ -44,6 +44,7 @@ pub fn apply(
     let mut machine = Machine {
         def,
         now,
+        path_mark: instance.lifecycle.path_mark(),
         inst: instance,
         limits,
         key,
@@ -73,13 +74,14 @@ pub fn apply(
             data,
         } => machine.answer(node, activity, step, step_id, data)?,
         Accepted::TimerFired {
+            timer_id,
             at,
             boundary,
             attached_to,
-        } => machine.timer_fired(at, boundary, attached_to),
+        } => machine.timer_fired(timer_id, at, boundary, attached_to),
         Accepted::Cancel { reason } => {
             machine.emit(EventKind::Cancelled { reason });
-            machine.end(Status::CompletedTerminated, None, None).into()
+            machine.end(Ending::Terminated { outcome: None }).into()
         }
         Accepted::Abort { node, message } => {
             machine.emit(EventKind::Aborted {
@@ -87,11 +89,9 @@ pub fn apply(
                 message: message.clone(),
             });
             machine
-                .end(
-                    Status::CompletedProcessError,
-                    None,
-                    Some(InstanceError { node, message }),
-                )
+                .end(Ending::ProcessError {
+                    error: InstanceError { node, message },
+                })
                 .into()
         }
     };
@@ -125,9 +125,10 @@ enum Accepted<'d> {
         step_id: String,
         data: Map<String, Value>,
     },
-    /// The armed timer at index `at` of [`Instance::timers`], its boundary event and the node
-    /// the boundary is attached to.
+    /// The armed timer `timer_id`, at index `at` of [`Instance::timers`], its boundary event and
+    /// the node the boundary is attached to.
     TimerFired {
+        timer_id: String,
         at: usize,
         boundary: &'d Node,
         attached_to: &'d str,
@@ -159,7 +160,7 @@ fn validate<'d>(
             step_seed,
             ..
         } => {
-            if inst.position != Position::NotStarted {
+            if !matches!(inst.lifecycle, Lifecycle::NotStarted) {
                 return Err(EngineError::AlreadyStarted);
             }
             if definition.name != def.process_id || definition.content_hash != def.content_hash {
@@ -175,8 +176,8 @@ fn validate<'d>(
                 step_seed,
             })
         }
-        Input::ActivityDone { node, result, .. } => match &running(inst)?.position {
-            Position::AwaitingActivity { node: awaited } if *awaited == node => {
+        Input::ActivityDone { node, result, .. } => match &running(inst)?.lifecycle {
+            Lifecycle::AwaitingActivity { node: awaited, .. } if *awaited == node => {
                 match def.node(&node) {
                     Some(
                         n @ Node {
@@ -194,10 +195,11 @@ fn validate<'d>(
             }
             _ => Err(EngineError::UnexpectedActivityResult { node }),
         },
-        Input::Answer { step_id, data, .. } => match &running(inst)?.position {
-            Position::AtStep {
+        Input::Answer { step_id, data, .. } => match &running(inst)?.lifecycle {
+            Lifecycle::AtStep {
                 node,
                 step_id: current,
+                ..
             } if *current == step_id => {
                 let Value::Object(data) = data else {
                     return Err(EngineError::AnswerNotObject { step_id });
@@ -224,14 +226,11 @@ fn validate<'d>(
             _ => Err(EngineError::StaleStep { step_id }),
         },
         Input::TimerFired { timer_id, .. } => {
-            let Some(at) = running(inst)?
-                .timers
-                .iter()
-                .position(|t| t.timer_id == timer_id)
-            else {
+            let timers = running(inst)?.timers();
+            let Some(at) = timers.iter().position(|t| t.timer_id == timer_id) else {
                 return Err(EngineError::UnknownTimer { timer_id });
             };
-            let boundary = &inst.timers[at].boundary;
+            let boundary = &timers[at].boundary;
             match def.node(boundary) {
                 Some(
                     n @ Node {
@@ -239,6 +238,7 @@ fn validate<'d>(
                         ..
                     },
                 ) => Ok(Accepted::TimerFired {
+                    timer_id,
                     at,
                     boundary: n,
                     attached_to,
@@ -261,15 +261,13 @@ fn validate<'d>(
 
 /// The instance, if it has started and not ended: every input but `Start` needs one.
 fn running(inst: &Instance) -> Result<&Instance, EngineError> {
-    if inst.status.is_completed() || inst.position == Position::Ended {
-        return Err(EngineError::NotActive {
-            status: inst.status,
-        });
+    match &inst.lifecycle {
+        Lifecycle::Ended { ending, .. } => Err(EngineError::NotActive {
+            status: ending.status(),
+        }),
+        Lifecycle::NotStarted => Err(EngineError::NotStarted),
+        Lifecycle::AwaitingActivity { .. } | Lifecycle::AtStep { .. } => Ok(inst),
     }
-    if inst.position == Position::NotStarted {
-        return Err(EngineError::NotStarted);
-    }
-    Ok(inst)
 }
 
 /// How a walk stopped when it reached an end: the instance has ended with `status`. What the
@@ -294,6 +292,9 @@ struct Machine<'d, 'i> {
     /// What secrets in history are marked with.
     key: &'i MarkerKey,
     now: i64,
+    /// The path mark as the walk goes: the instance's, changed by deciders, error boundaries and
+    /// fired timers, and stored in its lifecycle where the walk stops.
+    path_mark: PathMark,
     /// The history events of this transition, in order.
     events: Vec<HistoryEvent>,
     /// Nodes entered in this transition (bounded by `limits.max_steps_per_apply`).
@@ -435,8 +436,9 @@ impl<'d> Machine<'d, '_> {
             activity: activity.activity_type,
             inputs: resolved.recorded,
         });
-        self.inst.position = Position::AwaitingActivity {
+        self.inst.lifecycle = Lifecycle::AwaitingActivity {
             node: node.id.clone(),
+            path_mark: self.path_mark,
         };
         Next::RunActivity {
             node: node.id.clone(),
@@ -459,10 +461,7 @@ impl<'d> Machine<'d, '_> {
             step_id: step_id.clone(),
             inputs: resolved.recorded,
         });
-        self.inst.position = Position::AtStep {
-            node: node.id.clone(),
-            step_id: step_id.clone(),
-        };
+        let mut timers = Vec::new();
         let def = self.def;
         for boundary in def.boundaries(&node.id) {
             if let NodeKind::TimerBoundary { duration_ms, .. } = &boundary.kind {
@@ -474,13 +473,19 @@ impl<'d> Machine<'d, '_> {
                     boundary: boundary.id.clone(),
                     due_ms,
                 });
-                self.inst.timers.push(ArmedTimer {
+                timers.push(ArmedTimer {
                     timer_id,
                     boundary: boundary.id.clone(),
                     due_ms,
                 });
             }
         }
+        self.inst.lifecycle = Lifecycle::AtStep {
+            node: node.id.clone(),
+            step_id: step_id.clone(),
+            timers,
+            path_mark: self.path_mark,
+        };
         Next::PresentStep {
             node: node.id.clone(),
             step_id,
@@ -576,24 +581,25 @@ impl<'d> Machine<'d, '_> {
     }
 
     fn reach_end(&mut self, node: &'d Node) -> Ended {
-        let status =
-            if self.def.is_error_end(&node.id) || self.inst.path_mark == PathMark::ErrorPath {
-                Status::CompletedEndedError
-            } else if self.inst.path_mark == PathMark::TimedOut {
-                Status::CompletedTerminated
-            } else if self
-                .inst
-                .variables
-                .get(DECISION_VARIABLE)
-                .and_then(Value::as_str)
-                == Some(DECISION_FAIL)
-            {
-                Status::CompletedEndedError
-            } else {
-                Status::CompletedEndedSuccess
-            };
         let outcome = node.name.clone().unwrap_or_else(|| node.id.clone());
-        self.end(status, Some(outcome), None)
+        let ending = if self.def.is_error_end(&node.id) || self.path_mark == PathMark::ErrorPath {
+            Ending::EndedError { outcome }
+        } else if self.path_mark == PathMark::TimedOut {
+            Ending::Terminated {
+                outcome: Some(outcome),
+            }
+        } else if self
+            .inst
+            .variables
+            .get(DECISION_VARIABLE)
+            .and_then(Value::as_str)
+            == Some(DECISION_FAIL)
+        {
+            Ending::EndedError { outcome }
+        } else {
+            Ending::EndedSuccess { outcome }
+        };
+        self.end(ending)
     }
 
     /// `id` is the input's copy of the node's ID (equal to `node.id`, validated), reused for the
@@ -618,7 +624,7 @@ impl<'d> Machine<'d, '_> {
                     return self.outputs_failed(node, failure).into();
                 }
                 if activity.spec().role == Role::Decider {
-                    self.inst.path_mark = PathMark::Normal;
+                    self.path_mark = PathMark::Normal;
                 }
                 self.walk_on(node)
             }
@@ -646,7 +652,7 @@ impl<'d> Machine<'d, '_> {
                             attached_to: node.id.clone(),
                             code: Some(code),
                         });
-                        self.inst.path_mark = PathMark::ErrorPath;
+                        self.path_mark = PathMark::ErrorPath;
                         self.walk_on(boundary)
                     }
                     None => self.walk_on(node),
@@ -657,14 +663,12 @@ impl<'d> Machine<'d, '_> {
                     node: id,
                     message: message.clone(),
                 });
-                self.end(
-                    Status::CompletedProcessError,
-                    None,
-                    Some(InstanceError {
+                self.end(Ending::ProcessError {
+                    error: InstanceError {
                         node: Some(node.id.clone()),
                         message,
-                    }),
-                )
+                    },
+                })
                 .into()
             }
         }
@@ -878,15 +882,26 @@ impl<'d> Machine<'d, '_> {
         .into()
     }
 
-    /// The armed timer at index `at` fired.
-    fn timer_fired(&mut self, at: usize, boundary: &'d Node, attached_to: &str) -> Next {
+    /// The armed timer `timer_id`, at index `at`, fired.
+    fn timer_fired(
+        &mut self,
+        timer_id: String,
+        at: usize,
+        boundary: &'d Node,
+        attached_to: &str,
+    ) -> Next {
         let def = self.def;
-        let timer = self.inst.timers.remove(at);
-        self.emit(EventKind::TimerFired {
-            timer_id: timer.timer_id,
-        });
-        self.cancel_timers();
-        self.inst.path_mark = PathMark::TimedOut;
+        let mut others = self.take_timers();
+        if at < others.len() {
+            others.remove(at);
+        }
+        self.emit(EventKind::TimerFired { timer_id });
+        for timer in others {
+            self.emit(EventKind::TimerCancelled {
+                timer_id: timer.timer_id,
+            });
+        }
+        self.path_mark = PathMark::TimedOut;
         self.emit(EventKind::BoundaryTaken {
             boundary: boundary.id.clone(),
             attached_to: attached_to.to_string(),
@@ -902,12 +917,20 @@ impl<'d> Machine<'d, '_> {
                 Ok(next) => self.run_from(next),
                 Err(ended) => ended.into(),
             },
-            None => self.end(Status::CompletedTerminated, None, None).into(),
+            None => self.end(Ending::Terminated { outcome: None }).into(),
+        }
+    }
+
+    /// Takes the timers armed at the current step out of the instance (none anywhere else).
+    fn take_timers(&mut self) -> Vec<ArmedTimer> {
+        match &mut self.inst.lifecycle {
+            Lifecycle::AtStep { timers, .. } => std::mem::take(timers),
+            _ => Vec::new(),
         }
     }
 
     fn cancel_timers(&mut self) {
-        for timer in std::mem::take(&mut self.inst.timers) {
+        for timer in self.take_timers() {
             self.emit(EventKind::TimerCancelled {
                 timer_id: timer.timer_id,
             });
@@ -915,24 +938,20 @@ impl<'d> Machine<'d, '_> {
     }
 
     fn process_error(&mut self, node: Option<String>, message: String) -> Ended {
-        self.end(
-            Status::CompletedProcessError,
-            None,
-            Some(InstanceError { node, message }),
-        )
+        self.end(Ending::ProcessError {
+            error: InstanceError { node, message },
+        })
     }
 
-    fn end(
-        &mut self,
-        status: Status,
-        outcome: Option<String>,
-        error: Option<InstanceError>,
-    ) -> Ended {
+    fn end(&mut self, ending: Ending) -> Ended {
         self.cancel_timers();
-        self.inst.status = status;
-        self.inst.position = Position::Ended;
-        self.inst.outcome = outcome.clone();
-        self.inst.error = error.clone();
+        let status = ending.status();
+        let outcome = ending.outcome().map(str::to_string);
+        let error = ending.error().cloned();
+        self.inst.lifecycle = Lifecycle::Ended {
+            ending,
+            path_mark: self.path_mark,
+        };
         self.emit(EventKind::InstanceEnded {
             status,
             outcome,

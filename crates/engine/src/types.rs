@@ -61,17 +61,110 @@ impl fmt::Display for Status {
     }
 }
 
-/// Where an instance is.
+/// Where an instance is in its life, with exactly what each stage has: the armed timers only
+/// while it rests at a step, the path mark only once it has started, the outcome or error only
+/// once it has ended (and which of them by [`Ending`]). The status is not stored beside it but
+/// read from it ([`Lifecycle::status`]), so an instance cannot be `ACTIVE` and ended, hold timers
+/// away from a step, or carry an error it did not end with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Position {
+pub enum Lifecycle {
     /// Created, `Input::Start` not yet applied.
     NotStarted,
     /// Waiting for the result of the activity at `node` (`Next::RunActivity` was returned).
-    AwaitingActivity { node: String },
-    /// Resting at a step until the end user answers `step_id` (or a timer fires).
-    AtStep { node: String, step_id: String },
-    /// Finished; see [`Instance::status`].
-    Ended,
+    AwaitingActivity { node: String, path_mark: PathMark },
+    /// Resting at a step until the end user answers `step_id` or one of its `timers` fires.
+    AtStep {
+        node: String,
+        step_id: String,
+        /// The timers armed by the step's timer boundary events (`Next` does not carry them: the
+        /// outside schedules them from here, also after a restart).
+        timers: Vec<ArmedTimer>,
+        path_mark: PathMark,
+    },
+    /// Finished. `path_mark` is the mark the walk ended with (what decided a plain end event's
+    /// status); nothing reads it afterwards, it is kept so an ended instance's state says what
+    /// it always said.
+    Ended { ending: Ending, path_mark: PathMark },
+}
+
+/// How an instance ended: its completed status with exactly what that status has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// `COMPLETED_ENDED_SUCCESS`, at the end event named `outcome` (else its ID).
+    EndedSuccess { outcome: String },
+    /// `COMPLETED_ENDED_ERROR`, at the end event named `outcome`: an error end, an error path,
+    /// or a FAIL decision.
+    EndedError { outcome: String },
+    /// `COMPLETED_TERMINATED`: at the end event named `outcome` after a timer fired, or with no
+    /// outcome when cancelled or when a fired timer had no outgoing flow.
+    Terminated { outcome: Option<String> },
+    /// `COMPLETED_PROCESS_ERROR`: an unhandled error, never at an end event.
+    ProcessError { error: InstanceError },
+}
+
+impl Ending {
+    /// The completed status (never [`Status::Active`]).
+    pub fn status(&self) -> Status {
+        match self {
+            Ending::EndedSuccess { .. } => Status::CompletedEndedSuccess,
+            Ending::EndedError { .. } => Status::CompletedEndedError,
+            Ending::Terminated { .. } => Status::CompletedTerminated,
+            Ending::ProcessError { .. } => Status::CompletedProcessError,
+        }
+    }
+
+    /// The end event's name (else ID), when it ended at one.
+    pub fn outcome(&self) -> Option<&str> {
+        match self {
+            Ending::EndedSuccess { outcome } | Ending::EndedError { outcome } => Some(outcome),
+            Ending::Terminated { outcome } => outcome.as_deref(),
+            Ending::ProcessError { .. } => None,
+        }
+    }
+
+    /// The error, when it ended `COMPLETED_PROCESS_ERROR`.
+    pub fn error(&self) -> Option<&InstanceError> {
+        match self {
+            Ending::ProcessError { error } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl Lifecycle {
+    /// `ACTIVE` until ended, then the ending's status.
+    pub fn status(&self) -> Status {
+        match self {
+            Lifecycle::Ended { ending, .. } => ending.status(),
+            _ => Status::Active,
+        }
+    }
+
+    /// The timers armed at the current step: none anywhere else.
+    pub fn timers(&self) -> &[ArmedTimer] {
+        match self {
+            Lifecycle::AtStep { timers, .. } => timers,
+            _ => &[],
+        }
+    }
+
+    /// The path mark (`Normal` before the start).
+    pub fn path_mark(&self) -> PathMark {
+        match self {
+            Lifecycle::NotStarted => PathMark::Normal,
+            Lifecycle::AwaitingActivity { path_mark, .. }
+            | Lifecycle::AtStep { path_mark, .. }
+            | Lifecycle::Ended { path_mark, .. } => *path_mark,
+        }
+    }
+
+    /// How it ended, once it has.
+    pub fn ending(&self) -> Option<&Ending> {
+        match self {
+            Lifecycle::Ended { ending, .. } => Some(ending),
+            _ => None,
+        }
+    }
 }
 
 /// A timer armed by a timer boundary event on the current step.
@@ -92,46 +185,83 @@ pub struct InstanceError {
     pub message: String,
 }
 
-/// 128 bits drawn by the runtime when an instance starts (`Input::Start`), from which the
-/// engine derives the IDs of the instance's steps ([`StepSeed::step_id`]): unguessable to anyone
-/// who has not seen the seed or the step, yet reproduced exactly by a replay (the seed is
+/// Drawn by the runtime when an instance starts (`Input::Start`), from which the engine derives
+/// the IDs of the instance's steps ([`StepSeed::step_id`]): unguessable to anyone who has not
+/// seen the seed or the step, yet reproduced exactly by a replay (the seed, with its kind, is
 /// recorded in `InstanceStarted`). `Debug` does not show it: it predicts every step ID.
+///
+/// Two kinds, told apart by how they derive step IDs. New instances get [`StepSeed::Blake3`];
+/// [`StepSeed::HmacSha256`] stays for instances and histories recorded before it, whose step IDs
+/// must come out as recorded.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct StepSeed([u8; StepSeed::LEN]);
+pub enum StepSeed {
+    /// 128 bits; a step ID is the first 128 bits of HMAC-SHA256(seed, `"step"` ‖ index as 8
+    /// big-endian bytes).
+    HmacSha256([u8; StepSeed::LEN]),
+    /// 256 bits, a BLAKE3 key; a step ID is the first 128 bits of BLAKE3's keyed hash of
+    /// `"step"` ‖ index as 8 big-endian bytes. BLAKE3's keyed mode is a PRF (a MAC) under a
+    /// 256-bit key, at 128-bit security, so a step ID is unpredictable from other step IDs of the
+    /// instance without the seed; it costs one compression instead of HMAC-SHA256's four.
+    Blake3([u8; StepSeed::KEYED_LEN]),
+}
 
 impl StepSeed {
-    /// Length of a seed, in bytes.
+    /// Length of an [`StepSeed::HmacSha256`] seed, in bytes.
     pub const LEN: usize = 16;
+    /// Length of a [`StepSeed::Blake3`] seed (a BLAKE3 key), in bytes.
+    pub const KEYED_LEN: usize = 32;
 
+    /// A seed of the kind recorded before [`StepSeed::Blake3`] existed.
     pub const fn from_bytes(bytes: [u8; StepSeed::LEN]) -> StepSeed {
-        StepSeed(bytes)
+        StepSeed::HmacSha256(bytes)
     }
 
-    pub fn as_bytes(&self) -> &[u8; StepSeed::LEN] {
-        &self.0
+    /// A seed of the kind new instances get.
+    pub const fn keyed(key: [u8; StepSeed::KEYED_LEN]) -> StepSeed {
+        StepSeed::Blake3(key)
     }
 
-    /// The ID of the step presented as event `index`: the first 128 bits of
-    /// HMAC-SHA256(seed, `"step"` ‖ index as 8 big-endian bytes), written like the product's IDs
-    /// (26 characters of RFC 4648 base32 without padding; URL-safe). Distinct events give
-    /// distinct IDs, so a revisited step gets a fresh one.
+    /// The seed's bytes (16 or 32, by kind).
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            StepSeed::HmacSha256(bytes) => bytes,
+            StepSeed::Blake3(key) => key,
+        }
+    }
+
+    /// The ID of the step presented as event `index`, derived as the seed's kind says, written
+    /// like the product's IDs (26 characters of RFC 4648 base32 without padding; URL-safe).
+    /// Distinct events give distinct IDs, so a revisited step gets a fresh one.
     pub fn step_id(&self, index: u64) -> String {
-        use hmac::{Hmac, Mac};
-        let mut block = [0u8; 64];
-        block[..StepSeed::LEN].copy_from_slice(&self.0);
-        // A key shorter than the block is zero-padded by HMAC itself: this is the same MAC,
-        // through the constructor that cannot fail.
-        let mut mac = <Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new(&block.into());
-        mac.update(b"step");
-        mac.update(&index.to_be_bytes());
-        let digest = mac.finalize().into_bytes();
-        data_encoding::BASE32_NOPAD.encode(&digest[..16])
+        let mut message = [0u8; 12];
+        message[..4].copy_from_slice(b"step");
+        message[4..].copy_from_slice(&index.to_be_bytes());
+        match self {
+            StepSeed::HmacSha256(seed) => {
+                use hmac::{Hmac, Mac};
+                let mut block = [0u8; 64];
+                block[..StepSeed::LEN].copy_from_slice(seed);
+                // A key shorter than the block is zero-padded by HMAC itself: this is the same
+                // MAC, through the constructor that cannot fail.
+                let mut mac = <Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new(&block.into());
+                mac.update(&message);
+                let digest = mac.finalize().into_bytes();
+                data_encoding::BASE32_NOPAD.encode(&digest[..16])
+            }
+            StepSeed::Blake3(key) => {
+                let digest = blake3::keyed_hash(key, &message);
+                data_encoding::BASE32_NOPAD.encode(&digest.as_bytes()[..16])
+            }
+        }
     }
 }
 
 impl fmt::Debug for StepSeed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("StepSeed(<redacted>)")
+        f.write_str(match self {
+            StepSeed::HmacSha256(_) => "StepSeed::HmacSha256(<redacted>)",
+            StepSeed::Blake3(_) => "StepSeed::Blake3(<redacted>)",
+        })
     }
 }
 
@@ -146,25 +276,21 @@ pub struct Instance {
     /// recorded before seeds existed, whose steps keep the guessable `{node}-{event index}` IDs so
     /// that they resume and replay as recorded.
     pub step_seed: Option<StepSeed>,
-    pub status: Status,
     /// The process variables: a JSON object, `processvar` in expressions. Holds real secret values
     /// (activities and forms need them); [`Instance::secret_paths`] says which.
     pub variables: Value,
     /// Variable paths whose values are secret: redacted in history and API reads.
     pub secret_paths: BTreeSet<VarPath>,
-    pub position: Position,
-    pub timers: Vec<ArmedTimer>,
     /// Index of the next history event (= number of events so far).
     pub next_event: u64,
-    /// The name (else ID) of the end event reached.
-    pub outcome: Option<String>,
-    pub error: Option<InstanceError>,
-    /// The path since the last decider ([`idflow_defs::Role::Decider`]) went through an error
-    /// boundary / a fired timer: decides between ENDED_SUCCESS, ENDED_ERROR and TERMINATED at a
-    /// plain end event.
-    pub path_mark: PathMark,
+    /// Where it is: status, position, timers, path mark, outcome and error, in one value that
+    /// cannot disagree with itself.
+    pub lifecycle: Lifecycle,
 }
 
+/// Whether the path since the last decider ([`idflow_defs::Role::Decider`]) went through an
+/// error boundary or a fired timer: decides between ENDED_SUCCESS, ENDED_ERROR and TERMINATED at
+/// a plain end event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PathMark {
     #[default]
@@ -179,24 +305,39 @@ impl Instance {
         Instance {
             id: id.into(),
             step_seed: None,
-            status: Status::Active,
             variables: Value::Object(Default::default()),
             secret_paths: BTreeSet::new(),
-            position: Position::NotStarted,
-            timers: Vec::new(),
             next_event: 0,
-            outcome: None,
-            error: None,
-            path_mark: PathMark::Normal,
+            lifecycle: Lifecycle::NotStarted,
         }
+    }
+
+    /// `ACTIVE` until ended ([`Lifecycle::status`]).
+    pub fn status(&self) -> Status {
+        self.lifecycle.status()
     }
 
     /// The current step's ID, when resting at one.
     pub fn current_step(&self) -> Option<&str> {
-        match &self.position {
-            Position::AtStep { step_id, .. } => Some(step_id),
+        match &self.lifecycle {
+            Lifecycle::AtStep { step_id, .. } => Some(step_id),
             _ => None,
         }
+    }
+
+    /// The timers armed at the current step ([`Lifecycle::timers`]).
+    pub fn timers(&self) -> &[ArmedTimer] {
+        self.lifecycle.timers()
+    }
+
+    /// The end event's name (else ID), once ended at one ([`Ending::outcome`]).
+    pub fn outcome(&self) -> Option<&str> {
+        self.lifecycle.ending().and_then(Ending::outcome)
+    }
+
+    /// The error it ended with, if it ended `COMPLETED_PROCESS_ERROR` ([`Ending::error`]).
+    pub fn error(&self) -> Option<&InstanceError> {
+        self.lifecycle.ending().and_then(Ending::error)
     }
 
     /// The variables with every secret replaced by its commitment marker under `key`: what API
@@ -211,18 +352,13 @@ impl fmt::Debug for Instance {
         f.debug_struct("Instance")
             .field("id", &self.id)
             .field("step_seed", &self.step_seed)
-            .field("status", &self.status)
             .field(
                 "variables",
                 &crate::redact::masked_variables(&self.variables, &self.secret_paths),
             )
             .field("secret_paths", &self.secret_paths)
-            .field("position", &self.position)
-            .field("timers", &self.timers)
             .field("next_event", &self.next_event)
-            .field("outcome", &self.outcome)
-            .field("error", &self.error)
-            .field("path_mark", &self.path_mark)
+            .field("lifecycle", &self.lifecycle)
             .finish()
     }
 }

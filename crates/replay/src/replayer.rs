@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use idflow_defs::{Definition, NodeKind};
 use idflow_engine::redact::MarkerKey;
 use idflow_engine::{
-    apply, inputs_from_history, EventKind, HistoryEvent, Instance, Limits, Position,
+    apply, inputs_from_history, EventKind, HistoryEvent, Instance, Lifecycle, Limits,
 };
 use idflow_runtime::ExportedEvent;
 use serde_json::Value;
@@ -248,7 +248,7 @@ impl Replayer {
         match idflow_engine::replay(target, &prepared, &self.limits) {
             Ok(instance) => Outcome::Replayed(Replayed {
                 events: prepared.len(),
-                status: instance.status,
+                status: instance.status(),
                 end_node: end_node(&prepared),
             }),
             Err(divergence) => Outcome::Diverged(Box::new(self.explain(
@@ -537,12 +537,12 @@ fn node_of(event: &HistoryEvent, before: &[HistoryEvent], defs: &[&Definition]) 
 
 /// Where a re-run rests when it produced no event at the divergence.
 fn position_node(state: &RunState, defs: &[&Definition]) -> Option<NodeRef> {
-    match &state.instance.position {
-        Position::AtStep { node, .. } | Position::AwaitingActivity { node } => {
+    match &state.instance.lifecycle {
+        Lifecycle::AtStep { node, .. } | Lifecycle::AwaitingActivity { node, .. } => {
             Some(node_ref(node, defs))
         }
-        Position::Ended => last_entered(&state.produced).map(|n| node_ref(n, defs)),
-        Position::NotStarted => None,
+        Lifecycle::Ended { .. } => last_entered(&state.produced).map(|n| node_ref(n, defs)),
+        Lifecycle::NotStarted => None,
     }
 }
 

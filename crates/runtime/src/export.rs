@@ -37,7 +37,7 @@
 //!
 //! | `k` | fields | meaning |
 //! |---|---|---|
-//! | `started` | `id` instance ID, `def` {`n` name, `v` version, `h` content SHA-256}, `tok` token name (optional), `par` the token's parameters, `ss` step seed (32 hex digits; absent in histories recorded before seeds, whose step IDs are `{node}-{event index}`) | the instance started |
+//! | `started` | `id` instance ID, `def` {`n` name, `v` version, `h` content SHA-256}, `tok` token name (optional), `par` the token's parameters, `ss` step seed (`blake3:` and 64 hex digits; 32 hex digits alone for an HMAC-SHA256 seed, the kind recorded before BLAKE3 seeds; absent in histories recorded before seeds, whose step IDs are `{node}-{event index}`) | the instance started |
 //! | `entered` | `n` node ID | a node was entered |
 //! | `chose` | `gw` gateway ID, `f` flow ID, `dflt` true when the default flow was taken | an exclusive gateway chose a flow |
 //! | `scheduled` | `n` node, `a` activity type key, `in` resolved inputs | an activity was asked for |
@@ -62,6 +62,8 @@
 //! are already redacted by the engine, so an export never holds a secret.
 //!
 //! A reader refuses a `version` it does not know; a later version adds an upgrade path here.
+//! (`ss` with its kind, `blake3:`, came within version 1: a build from before it refuses such a
+//! history's seed by name rather than misreading it.)
 
 use idflow_defs::ActivityType;
 use idflow_engine::{

@@ -48,11 +48,11 @@ impl RandomSource {
         idflow_ids::id_from_bytes(&bytes)
     }
 
-    /// A fresh step seed: where a new instance's step IDs come from.
+    /// A fresh step seed, of the kind new instances get: where their step IDs come from.
     pub(crate) fn step_seed(&self) -> StepSeed {
-        let mut bytes = [0u8; StepSeed::LEN];
-        self.fill(&mut bytes);
-        StepSeed::from_bytes(bytes)
+        let mut key = [0u8; StepSeed::KEYED_LEN];
+        self.fill(&mut key);
+        StepSeed::keyed(key)
     }
 }
 

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use idflow_defs::ActivityType;
-use idflow_engine::{ArmedTimer, Instance, PathMark, Position, Status};
+use idflow_engine::{ArmedTimer, Ending, Instance, Lifecycle, PathMark, Status};
 use idflow_expr::VarPath;
 use idflow_store::{render_key, Record, StoreError};
 use serde::{Deserialize, Serialize};
@@ -186,31 +186,70 @@ pub enum PositionRecord {
 }
 
 impl PositionRecord {
-    pub fn from_engine(p: &Position) -> PositionRecord {
-        match p {
-            Position::NotStarted => PositionRecord::NotStarted,
-            Position::AwaitingActivity { node } => {
+    pub fn from_engine(lifecycle: &Lifecycle) -> PositionRecord {
+        match lifecycle {
+            Lifecycle::NotStarted => PositionRecord::NotStarted,
+            Lifecycle::AwaitingActivity { node, .. } => {
                 PositionRecord::AwaitingActivity { node: node.clone() }
             }
-            Position::AtStep { node, step_id } => PositionRecord::AtStep {
+            Lifecycle::AtStep { node, step_id, .. } => PositionRecord::AtStep {
                 node: node.clone(),
                 step_id: step_id.clone(),
             },
-            Position::Ended => PositionRecord::Ended,
+            Lifecycle::Ended { .. } => PositionRecord::Ended,
         }
     }
 
-    pub fn to_engine(&self) -> Position {
+    /// Where the instance is, in words, for [`LifecycleMismatch`]'s messages.
+    fn describe(&self) -> &'static str {
         match self {
-            PositionRecord::NotStarted => Position::NotStarted,
-            PositionRecord::AwaitingActivity { node } => {
-                Position::AwaitingActivity { node: node.clone() }
-            }
-            PositionRecord::AtStep { node, step_id } => Position::AtStep {
-                node: node.clone(),
-                step_id: step_id.clone(),
-            },
-            PositionRecord::Ended => Position::Ended,
+            PositionRecord::NotStarted => "has not started",
+            PositionRecord::AwaitingActivity { .. } => "awaits an activity",
+            PositionRecord::AtStep { .. } => "rests at a step",
+            PositionRecord::Ended => "has ended",
+        }
+    }
+}
+
+/// How a stored instance record's lifecycle fields (`s`, `p`, `tm`, `o`, `e`, `m`) disagree: a
+/// record the engine cannot have written, refused rather than turned into an impossible
+/// [`Lifecycle`]. Each names the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LifecycleMismatch {
+    #[error(
+        "field `s` (status) is {status}, but field `p` (position) says the instance {position}"
+    )]
+    Status {
+        status: Status,
+        position: &'static str,
+    },
+    #[error("field `tm` (timers) holds {count} timer(s), but the instance {position}: timers are armed only at a step")]
+    TimersOffStep {
+        count: usize,
+        position: &'static str,
+    },
+    #[error("field `o` (outcome) is set, but a {status} instance has none")]
+    UnexpectedOutcome { status: Status },
+    #[error("field `o` (outcome) is missing, but a {status} instance ended at an end event, whose name is its outcome")]
+    MissingOutcome { status: Status },
+    #[error("field `e` (error) is set, but a {status} instance has none: only COMPLETED_PROCESS_ERROR has an error")]
+    UnexpectedError { status: Status },
+    #[error("field `e` (error) is missing, but a COMPLETED_PROCESS_ERROR instance has one")]
+    MissingError,
+    #[error("field `m` (path mark) is set, but the instance has not started")]
+    PathMarkBeforeStart,
+}
+
+impl LifecycleMismatch {
+    /// The record field at fault (its short name, as stored).
+    pub fn field(&self) -> &'static str {
+        match self {
+            LifecycleMismatch::Status { .. } => "s",
+            LifecycleMismatch::TimersOffStep { .. } => "tm",
+            LifecycleMismatch::UnexpectedOutcome { .. }
+            | LifecycleMismatch::MissingOutcome { .. } => "o",
+            LifecycleMismatch::UnexpectedError { .. } | LifecycleMismatch::MissingError => "e",
+            LifecycleMismatch::PathMarkBeforeStart => "m",
         }
     }
 }
@@ -303,8 +342,8 @@ pub struct InstanceRecord {
     /// The last answer applied.
     #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
     pub last_answer: Option<AnswerDigestRecord>,
-    /// The step seed ([`crate::codec::seed_text`]); absent in instances stored before seeds existed, whose
-    /// steps keep `{node}-{event index}` IDs.
+    /// The step seed with its kind ([`crate::codec::seed_text`]: a seed without one is HMAC-SHA256);
+    /// absent in instances stored before seeds existed, whose steps keep `{node}-{event index}` IDs.
     #[serde(rename = "ss", default, skip_serializing_if = "Option::is_none")]
     pub step_seed: Option<String>,
     /// History held in the record (version 2): one chunk per transition chain, in order, the
@@ -440,32 +479,50 @@ impl InstanceRecord {
         step: Option<StepViewRecord>,
         last_answer: Option<AnswerDigestRecord>,
     ) -> InstanceRecord {
+        let status = instance.status().as_str().to_string();
+        let position = PositionRecord::from_engine(&instance.lifecycle);
+        let path_mark = instance.lifecycle.path_mark();
+        let (timers, outcome, error) = match instance.lifecycle {
+            Lifecycle::NotStarted | Lifecycle::AwaitingActivity { .. } => (Vec::new(), None, None),
+            Lifecycle::AtStep { timers, .. } => {
+                let timers = timers
+                    .into_iter()
+                    .map(|t| TimerRecord {
+                        timer_id: t.timer_id,
+                        boundary: t.boundary,
+                        due: t.due_ms,
+                    })
+                    .collect();
+                (timers, None, None)
+            }
+            Lifecycle::Ended { ending, .. } => match ending {
+                Ending::EndedSuccess { outcome } | Ending::EndedError { outcome } => {
+                    (Vec::new(), Some(outcome), None)
+                }
+                Ending::Terminated { outcome } => (Vec::new(), outcome, None),
+                Ending::ProcessError { error } => {
+                    (Vec::new(), None, Some(ErrorRecord::from_engine(&error)))
+                }
+            },
+        };
         InstanceRecord {
             tenant: meta.tenant.clone(),
             definition: meta.definition.clone(),
             version: meta.version,
             token_name: meta.token_name.clone(),
-            status: instance.status.as_str().to_string(),
+            status,
             variables: instance.variables,
             secret_paths: instance
                 .secret_paths
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
-            position: PositionRecord::from_engine(&instance.position),
-            timers: instance
-                .timers
-                .into_iter()
-                .map(|t| TimerRecord {
-                    timer_id: t.timer_id,
-                    boundary: t.boundary,
-                    due: t.due_ms,
-                })
-                .collect(),
+            position,
+            timers,
             next_event: instance.next_event,
-            outcome: instance.outcome,
-            error: instance.error.as_ref().map(ErrorRecord::from_engine),
-            path_mark: match instance.path_mark {
+            outcome,
+            error,
+            path_mark: match path_mark {
                 PathMark::Normal => None,
                 PathMark::ErrorPath => Some("e".to_string()),
                 PathMark::TimedOut => Some("t".to_string()),
@@ -486,26 +543,21 @@ impl InstanceRecord {
     }
 
     /// [`InstanceRecord::to_engine`], moving the variables out, with what the runtime keeps
-    /// of the record besides.
+    /// of the record besides. A record whose lifecycle fields disagree is corrupt
+    /// ([`InstanceRecord::lifecycle`]).
     pub(crate) fn into_engine(self, id: &str, key: &[u8]) -> Result<(Instance, Prior), StoreError> {
         let secret_paths = self
             .secret_paths
             .iter()
             .map(|p| parse_path(key, p))
             .collect::<Result<BTreeSet<_>, _>>()?;
-        let path_mark = match self.path_mark.as_deref() {
-            None => PathMark::Normal,
-            Some("e") => PathMark::ErrorPath,
-            Some("t") => PathMark::TimedOut,
-            Some(other) => return Err(corrupt(key, format!("unknown path mark '{other}'"))),
-        };
-        let status = self.status(key)?;
+        let lifecycle = self.checked_lifecycle(key)?;
         let step_seed = match &self.step_seed {
             Some(text) => Some(parse_seed(text).map_err(|e| corrupt(key, e))?),
             None => None,
         };
         let prior = Prior {
-            active: status == Status::Active,
+            active: lifecycle.status() == Status::Active,
             earliest_due: self.timers.iter().map(|t| t.due).min(),
             next_event: self.next_event,
             step: self.step,
@@ -514,25 +566,115 @@ impl InstanceRecord {
         let instance = Instance {
             id: id.to_string(),
             step_seed,
-            status,
             variables: self.variables,
             secret_paths,
-            position: self.position.to_engine(),
-            timers: self
-                .timers
-                .into_iter()
-                .map(|t| ArmedTimer {
-                    timer_id: t.timer_id,
-                    boundary: t.boundary,
-                    due_ms: t.due,
-                })
-                .collect(),
             next_event: self.next_event,
-            outcome: self.outcome,
-            error: self.error.as_ref().map(ErrorRecord::to_engine),
-            path_mark,
+            lifecycle,
         };
         Ok((instance, prior))
+    }
+
+    /// The engine's [`Lifecycle`] from the record's lifecycle fields; a record whose fields
+    /// disagree ([`LifecycleMismatch`]) is corrupt, and the error names the field.
+    pub(crate) fn checked_lifecycle(&self, key: &[u8]) -> Result<Lifecycle, StoreError> {
+        let path_mark = match self.path_mark.as_deref() {
+            None => PathMark::Normal,
+            Some("e") => PathMark::ErrorPath,
+            Some("t") => PathMark::TimedOut,
+            Some(other) => return Err(corrupt(key, format!("unknown path mark '{other}'"))),
+        };
+        let status = self.status(key)?;
+        self.lifecycle(status, path_mark)
+            .map_err(|e| corrupt(key, e.to_string()))
+    }
+
+    /// The engine's [`Lifecycle`] from the record's status (`s`, parsed), position (`p`),
+    /// timers (`tm`), outcome (`o`), error (`e`) and path mark (`m`, parsed), refused when they
+    /// disagree: timers away from a step, an outcome or error the status does not have, an
+    /// ended position with an `ACTIVE` status, ...
+    pub(crate) fn lifecycle(
+        &self,
+        status: Status,
+        path_mark: PathMark,
+    ) -> Result<Lifecycle, LifecycleMismatch> {
+        let ended = matches!(self.position, PositionRecord::Ended);
+        if ended == (status == Status::Active) {
+            return Err(LifecycleMismatch::Status {
+                status,
+                position: self.position.describe(),
+            });
+        }
+        if !self.timers.is_empty() && !matches!(self.position, PositionRecord::AtStep { .. }) {
+            return Err(LifecycleMismatch::TimersOffStep {
+                count: self.timers.len(),
+                position: self.position.describe(),
+            });
+        }
+        let outcome = || {
+            self.outcome
+                .clone()
+                .ok_or(LifecycleMismatch::MissingOutcome { status })
+        };
+        let ending = match status {
+            Status::Active => None,
+            Status::CompletedEndedSuccess => Some(Ending::EndedSuccess {
+                outcome: outcome()?,
+            }),
+            Status::CompletedEndedError => Some(Ending::EndedError {
+                outcome: outcome()?,
+            }),
+            Status::CompletedTerminated => Some(Ending::Terminated {
+                outcome: self.outcome.clone(),
+            }),
+            Status::CompletedProcessError => Some(Ending::ProcessError {
+                error: self
+                    .error
+                    .as_ref()
+                    .ok_or(LifecycleMismatch::MissingError)?
+                    .to_engine(),
+            }),
+        };
+        let has_outcome = ending.as_ref().and_then(Ending::outcome).is_some();
+        if self.outcome.is_some() && !has_outcome {
+            return Err(LifecycleMismatch::UnexpectedOutcome { status });
+        }
+        if self.error.is_some() && status != Status::CompletedProcessError {
+            return Err(LifecycleMismatch::UnexpectedError { status });
+        }
+        Ok(match (&self.position, ending) {
+            (PositionRecord::Ended, Some(ending)) => Lifecycle::Ended { ending, path_mark },
+            (PositionRecord::NotStarted, None) => {
+                if path_mark != PathMark::Normal {
+                    return Err(LifecycleMismatch::PathMarkBeforeStart);
+                }
+                Lifecycle::NotStarted
+            }
+            (PositionRecord::AwaitingActivity { node }, None) => Lifecycle::AwaitingActivity {
+                node: node.clone(),
+                path_mark,
+            },
+            (PositionRecord::AtStep { node, step_id }, None) => Lifecycle::AtStep {
+                node: node.clone(),
+                step_id: step_id.clone(),
+                timers: self
+                    .timers
+                    .iter()
+                    .map(|t| ArmedTimer {
+                        timer_id: t.timer_id.clone(),
+                        boundary: t.boundary.clone(),
+                        due_ms: t.due,
+                    })
+                    .collect(),
+                path_mark,
+            },
+            // Checked above: an ended position has a completed status, any other `ACTIVE`.
+            (position, _) => {
+                return Err(LifecycleMismatch::Status {
+                    status,
+                    position: position.describe(),
+                })
+            }
+        })
     }
 
     pub(crate) fn status(&self, key: &[u8]) -> Result<Status, StoreError> {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use idflow_engine::{Input, Position, Status};
+use idflow_engine::{Input, Status};
 use idflow_ids::log_tag;
 
 use idflow_store::StoreError;
@@ -19,7 +19,7 @@ use crate::chains::Action;
 use crate::error::RuntimeError;
 use crate::instances::active_key;
 use crate::keys;
-use crate::records::InstanceRecord;
+use crate::records::{InstanceRecord, PositionRecord};
 use crate::runtime::Runtime;
 
 /// What one [`Runtime::fire_due_timers`] pass did. `Debug` (which the server logs) shows the
@@ -253,10 +253,17 @@ impl Runtime {
             }
         }
         for (key, id) in entries {
-            let record = match self
+            let instance_key = keys::instance(&id);
+            // A record whose lifecycle fields disagree is as unreadable as a damaged one: the
+            // engine cannot take it, so repairing it below would fail.
+            let read = self
                 .store
-                .get_record::<InstanceRecord>(&keys::instance(&id))
-            {
+                .get_record::<InstanceRecord>(&instance_key)
+                .and_then(|record| match record {
+                    Some(r) => r.checked_lifecycle(&instance_key).map(|_| Some(r)),
+                    None => Ok(None),
+                });
+            let record = match read {
                 Ok(record) => record,
                 Err(e @ (StoreError::Corrupt { .. } | StoreError::UnsupportedVersion { .. })) => {
                     // One unreadable record must not stop the start: take it out of the active
@@ -296,9 +303,9 @@ impl Runtime {
             }
             let Some(record) = record else { continue };
             report.active += 1;
-            match record.position.to_engine() {
-                Position::AtStep { .. } => report.at_step += 1,
-                Position::AwaitingActivity { node } => {
+            match &record.position {
+                PositionRecord::AtStep { .. } => report.at_step += 1,
+                PositionRecord::AwaitingActivity { node } => {
                     let message = format!(
                         "the runtime stopped while activity '{node}' was running; its result is unknown"
                     );

@@ -80,13 +80,7 @@ pub(crate) fn start(run: &Run<'_, '_>, session: Session) -> Flow<ActivityResult>
     };
     match run.op(started)? {
         Ok(answer) => {
-            let mut value = wire::to_value(&answer);
-            if let Value::Object(map) = &mut value {
-                map.insert("storeName".into(), Value::String(store));
-                map.insert("policyName".into(), Value::String(policy));
-                map.insert("userId".into(), Value::String(user.id.clone()));
-                map.insert("status".into(), Value::String("STARTED".into()));
-            }
+            let value = started_session_value(wire::to_value(&answer), store, policy, &user.id);
             let mut writes = writes;
             writes.push(put(&[&key], value));
             Ok(ActivityResult::Completed {
@@ -96,6 +90,40 @@ pub(crate) fn start(run: &Run<'_, '_>, session: Session) -> Flow<ActivityResult>
         }
         Err(refusal) => Err(run.refused(refusal, writes)),
     }
+}
+
+/// The user and the server's proof `M2` from a completed authentication or renewal.
+fn user_and_m2(proof: wire::PasscodeProofResponse) -> (wire::User, Option<String>) {
+    (proof.user, Some(proof.algorithm_info.parameters.m2))
+}
+
+/// What a Start activity writes under `processvar.<key>`: the identity store's answer with
+/// `storeName`, `policyName`, `userId` and `status: STARTED` added, for the Complete activity
+/// ([`started_session`] reads it back) and the UI.
+pub(crate) fn started_session_value(
+    mut answer: Value,
+    store: String,
+    policy: String,
+    user_id: &str,
+) -> Value {
+    if let Value::Object(map) = &mut answer {
+        map.insert("storeName".into(), Value::String(store));
+        map.insert("policyName".into(), Value::String(policy));
+        map.insert("userId".into(), Value::String(user_id.to_owned()));
+        map.insert("status".into(), Value::String("STARTED".into()));
+    }
+    answer
+}
+
+/// The policy a Start activity wrote under `processvar.<key>`, for a Complete activity's
+/// message (`(unknown)` if the variable was changed since).
+pub(crate) fn started_policy(run: &Run<'_, '_>, key: &str) -> String {
+    run.variables()
+        .get(key)
+        .and_then(|h| h.get("policyName"))
+        .and_then(Value::as_str)
+        .unwrap_or("(unknown)")
+        .to_string()
 }
 
 /// The session a Start activity wrote under `processvar.<key>`: its ID and store.
@@ -169,16 +197,12 @@ pub(crate) fn complete(run: &Run<'_, '_>, session: Session) -> Flow<ActivityResu
     let unusable = |code: RefusalCode, reason: String| {
         run.refused_at(Refusal::new(code, reason), Vec::new(), Some(&key))
     };
-    let (user, m2) = match session {
+    let done = match session {
         Session::Registration => {
             let request = browser::registration(answer, param)
                 .map_err(|r| unusable(RefusalCode::InvalidRegistrationData, r))?;
-            let done =
-                ops::complete_passcode_registration(tx, tenant, &store, &session_id, &request, now);
-            match run.op(done)? {
-                Ok(envelope) => (envelope.user, None),
-                Err(refusal) => return Err(run.refused_at(refusal, Vec::new(), Some(&key))),
-            }
+            ops::complete_passcode_registration(tx, tenant, &store, &session_id, &request, now)
+                .map(|done| done.map(|envelope| (envelope.user, None)))
         }
         Session::Renewal => {
             let request = browser::renewal(answer, param).map_err(|problem| match problem {
@@ -187,7 +211,7 @@ pub(crate) fn complete(run: &Run<'_, '_>, session: Session) -> Flow<ActivityResu
                 }
                 RenewalProblem::Verification(r) => unusable(RefusalCode::VerificationFailed, r),
             })?;
-            let done = ops::complete_passcode_renewal_prepared(
+            ops::complete_passcode_renewal_prepared(
                 tx,
                 tenant,
                 &store,
@@ -195,16 +219,13 @@ pub(crate) fn complete(run: &Run<'_, '_>, session: Session) -> Flow<ActivityResu
                 &request,
                 now,
                 run.ctx.prepared::<PreparedProof>(),
-            );
-            match run.op(done)? {
-                Ok(proof) => (proof.user, Some(proof.algorithm_info.parameters.m2)),
-                Err(refusal) => return Err(run.refused_at(refusal, Vec::new(), Some(&key))),
-            }
+            )
+            .map(|done| done.map(user_and_m2))
         }
         Session::Authentication => {
             let request = browser::authentication(answer, param)
                 .map_err(|r| unusable(RefusalCode::VerificationFailed, r))?;
-            let done = ops::complete_passcode_authentication_prepared(
+            ops::complete_passcode_authentication_prepared(
                 tx,
                 tenant,
                 &store,
@@ -212,20 +233,15 @@ pub(crate) fn complete(run: &Run<'_, '_>, session: Session) -> Flow<ActivityResu
                 &request,
                 now,
                 run.ctx.prepared::<PreparedProof>(),
-            );
-            match run.op(done)? {
-                Ok(proof) => (proof.user, Some(proof.algorithm_info.parameters.m2)),
-                Err(refusal) => return Err(run.refused_at(refusal, Vec::new(), Some(&key))),
-            }
+            )
+            .map(|done| done.map(user_and_m2))
         }
     };
-    let policy = run
-        .variables()
-        .get(&key)
-        .and_then(|h| h.get("policyName"))
-        .and_then(Value::as_str)
-        .unwrap_or("(unknown)")
-        .to_string();
+    let (user, m2) = match run.op(done)? {
+        Ok(done) => done,
+        Err(refusal) => return Err(run.refused_at(refusal, Vec::new(), Some(&key))),
+    };
+    let policy = started_policy(run, &key);
     let detail = match session {
         Session::Registration => format!(
             "passcode registered under policy {policy:?} for user {}",

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::browser;
 use super::common::{put, put_secret, Flow, Run};
-use super::passcode::started_session;
+use super::passcode::{started_policy, started_session, started_session_value};
 
 /// The fields of a TOTP view that carry the seed.
 const SECRET_FIELDS: [&str; 3] = ["secret", "qrCodeString", "qrCodeSvg"];
@@ -54,13 +54,7 @@ pub(crate) fn start_registration(run: &Run<'_, '_>) -> Flow<ActivityResult> {
     );
     match run.op(started)? {
         Ok(answer) => {
-            let mut value = wire::to_value(&answer);
-            if let Value::Object(map) = &mut value {
-                map.insert("storeName".into(), Value::String(store));
-                map.insert("policyName".into(), Value::String(policy));
-                map.insert("userId".into(), Value::String(user.id.clone()));
-                map.insert("status".into(), Value::String("STARTED".into()));
-            }
+            let value = started_session_value(wire::to_value(&answer), store, policy, &user.id);
             writes.extend(secret_view_writes(&[&key], value));
             Ok(ActivityResult::Completed {
                 writes,
@@ -94,13 +88,7 @@ pub(crate) fn complete_registration(run: &Run<'_, '_>) -> Flow<ActivityResult> {
     );
     match run.op(done)? {
         Ok(envelope) => {
-            let policy = run
-                .variables()
-                .get(&key)
-                .and_then(|h| h.get("policyName"))
-                .and_then(Value::as_str)
-                .unwrap_or("(unknown)")
-                .to_string();
+            let policy = started_policy(run, &key);
             let detail = format!(
                 "TOTP registered under policy {policy:?} for user {}",
                 envelope.user.id

@@ -81,7 +81,7 @@ impl Doubles {
             },
             token: json!({"storeName": "people", "externalId": "alice"}),
             key: MarkerKey::from_bytes([7; MarkerKey::LEN]),
-            step_seed: StepSeed::from_bytes([7; StepSeed::LEN]),
+            step_seed: StepSeed::keyed([7; StepSeed::KEYED_LEN]),
             get_user: get_user_result(),
             decide: decide_result(),
             answer: json!({"colour": "blue", "newsletter": true}),

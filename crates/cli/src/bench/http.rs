@@ -381,8 +381,13 @@ fn split<T: Clone>(items: &[T], parts: usize) -> Vec<Vec<T>> {
     out
 }
 
-/// One whole registration flow; returns the registered user's ID.
-async fn registration_flow(http: &mut Http, token_id: &str) -> anyhow::Result<String> {
+/// Starts an instance of `token_id` whose first step is an SRP form: the step's session and the
+/// path its answer goes to.
+async fn start_at_srp_step(
+    http: &mut Http,
+    token_id: &str,
+    kind: &str,
+) -> anyhow::Result<(wire::PasscodeSessionStart, String)> {
     let (status, started) = http
         .post(
             "/api/process-manager/process-instances",
@@ -394,14 +399,20 @@ async fn registration_flow(http: &mut Http, token_id: &str) -> anyhow::Result<St
         bail!("start answered {status}: {started}");
     }
     let step = &started["currentStep"];
-    let session: wire::PasscodeSessionStart = serde_json::from_value(step["data"].clone())
-        .context("the registration step carries no SRP parameters")?;
-    let request = client::register(&session, PASSCODE)?;
+    let session = serde_json::from_value(step["data"].clone())
+        .with_context(|| format!("the {kind} step carries no SRP parameters"))?;
     let path = format!(
         "/api/process-manager/process-instances/{}/steps/{}",
         started["instanceId"].as_str().unwrap_or_default(),
         step["stepId"].as_str().unwrap_or_default()
     );
+    Ok((session, path))
+}
+
+/// One whole registration flow; returns the registered user's ID.
+async fn registration_flow(http: &mut Http, token_id: &str) -> anyhow::Result<String> {
+    let (session, path) = start_at_srp_step(http, token_id, "registration").await?;
+    let request = client::register(&session, PASSCODE)?;
     let (status, done) = http
         .post(&path, None, &json!({ "browserResponse": request }))
         .await?;
@@ -414,25 +425,8 @@ async fn registration_flow(http: &mut Http, token_id: &str) -> anyhow::Result<St
 /// One whole authentication flow (`passcode-authentication`: Get User, Start Passcode
 /// Authentication, the form, Complete Passcode Authentication); returns the token ID.
 async fn authentication_flow(http: &mut Http, token_id: &str) -> anyhow::Result<String> {
-    let (status, started) = http
-        .post(
-            "/api/process-manager/process-instances",
-            None,
-            &json!({ "processToken": token_id }),
-        )
-        .await?;
-    if status != 201 {
-        bail!("start answered {status}: {started}");
-    }
-    let step = &started["currentStep"];
-    let session: wire::PasscodeSessionStart = serde_json::from_value(step["data"].clone())
-        .context("the authentication step carries no SRP parameters")?;
+    let (session, path) = start_at_srp_step(http, token_id, "authentication").await?;
     let proof = client::authenticate(&session, PASSCODE, &mut rand::rngs::OsRng)?;
-    let path = format!(
-        "/api/process-manager/process-instances/{}/steps/{}",
-        started["instanceId"].as_str().unwrap_or_default(),
-        step["stepId"].as_str().unwrap_or_default()
-    );
     let (status, done) = http
         .post(&path, None, &json!({ "browserResponse": proof.request() }))
         .await?;

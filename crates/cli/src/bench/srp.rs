@@ -313,19 +313,13 @@ pub fn run_srp_bench(iterations: usize) -> anyhow::Result<SrpBenchReport> {
     let user = UserRef::Id(&user_id);
     let passcodes = ["correct horse 1", "battery staple 2"];
     let entropy = Entropy::draw(&mut rng);
-    let start = store
-        .transact(|tx| {
-            ops::start_passcode_registration(tx, TENANT, STORE, user, POLICY, now, &entropy)
-                .map_err(Error::Failed)
-        })?
-        .map_err(Error::Refused)?;
+    let start = commit(&store, |tx| {
+        ops::start_passcode_registration(tx, TENANT, STORE, user, POLICY, now, &entropy)
+    })?;
     let request = client::register(&start, passcodes[0]).context("registering the passcode")?;
-    store
-        .transact(|tx| {
-            ops::complete_passcode_registration(tx, TENANT, STORE, &start.session_id, &request, now)
-                .map_err(Error::Failed)
-        })?
-        .map_err(Error::Refused)?;
+    commit(&store, |tx| {
+        ops::complete_passcode_registration(tx, TENANT, STORE, &start.session_id, &request, now)
+    })?;
 
     let watch = Stopwatch::new();
     let mut auth_start = 0u128;
@@ -333,29 +327,23 @@ pub fn run_srp_bench(iterations: usize) -> anyhow::Result<SrpBenchReport> {
     for _ in 0..iterations {
         let entropy = Entropy::draw(&mut rng);
         let t0 = watch.now_ns();
-        let start = store
-            .transact(|tx| {
-                ops::start_passcode_authentication(tx, TENANT, STORE, user, POLICY, now, &entropy)
-                    .map_err(Error::Failed)
-            })?
-            .map_err(Error::Refused)?;
+        let start = commit(&store, |tx| {
+            ops::start_passcode_authentication(tx, TENANT, STORE, user, POLICY, now, &entropy)
+        })?;
         auth_start += watch.now_ns() - t0;
         let pending =
             client::authenticate(&start, passcodes[0], &mut rng).context("authenticating")?;
         let t1 = watch.now_ns();
-        let answer = store
-            .transact(|tx| {
-                ops::complete_passcode_authentication(
-                    tx,
-                    TENANT,
-                    STORE,
-                    &start.session_id,
-                    pending.request(),
-                    now,
-                )
-                .map_err(Error::Failed)
-            })?
-            .map_err(Error::Refused)?;
+        let answer = commit(&store, |tx| {
+            ops::complete_passcode_authentication(
+                tx,
+                TENANT,
+                STORE,
+                &start.session_id,
+                pending.request(),
+                now,
+            )
+        })?;
         auth_complete += watch.now_ns() - t1;
         pending
             .verify_server(&answer)
@@ -368,28 +356,22 @@ pub fn run_srp_bench(iterations: usize) -> anyhow::Result<SrpBenchReport> {
         let (old, new) = (passcodes[i % 2], passcodes[(i + 1) % 2]);
         let entropy = Entropy::draw(&mut rng);
         let t0 = watch.now_ns();
-        let start = store
-            .transact(|tx| {
-                ops::start_passcode_renewal(tx, TENANT, STORE, user, POLICY, now, &entropy)
-                    .map_err(Error::Failed)
-            })?
-            .map_err(Error::Refused)?;
+        let start = commit(&store, |tx| {
+            ops::start_passcode_renewal(tx, TENANT, STORE, user, POLICY, now, &entropy)
+        })?;
         renew_start += watch.now_ns() - t0;
         let pending = client::renew(&start, old, new, &mut rng).context("renewing")?;
         let t1 = watch.now_ns();
-        store
-            .transact(|tx| {
-                ops::complete_passcode_renewal(
-                    tx,
-                    TENANT,
-                    STORE,
-                    &start.session_id,
-                    pending.request(),
-                    now,
-                )
-                .map_err(Error::Failed)
-            })?
-            .map_err(Error::Refused)?;
+        commit(&store, |tx| {
+            ops::complete_passcode_renewal(
+                tx,
+                TENANT,
+                STORE,
+                &start.session_id,
+                pending.request(),
+                now,
+            )
+        })?;
         renew_complete += watch.now_ns() - t1;
     }
 
@@ -566,4 +548,14 @@ mod tests {
             "{text}"
         );
     }
+}
+
+/// One identity operation in a transaction of its own; a refusal is an error here.
+fn commit<T>(
+    store: &Store,
+    op: impl Fn(&idflow_store::Tx<'_>) -> idflow_identity::OpResult<T>,
+) -> Result<T, Error> {
+    store
+        .transact(|tx| op(tx).map_err(Error::Failed))?
+        .map_err(Error::Refused)
 }

@@ -289,6 +289,23 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `nodes` runtimes on the database at `url`, each with its own store handle (its own
+/// connection pool), as several `idflow serve` processes on one database have.
+fn postgres_nodes(
+    url: &str,
+    nodes: usize,
+    config: RuntimeConfig,
+) -> anyhow::Result<Vec<Arc<Runtime>>> {
+    (0..nodes)
+        .map(|_| -> anyhow::Result<Arc<Runtime>> {
+            let store = Store::open_at(&idflow_store::StoreLocation::Postgres(url.to_string()))
+                .with_context(|| format!("opening {}", crate::store_arg::shown(url)))?;
+            let handler: Arc<dyn ActivityHandler> = Arc::new(scripted_activities());
+            Ok(Arc::new(Runtime::new(store, handler, config.clone())))
+        })
+        .collect()
+}
+
 /// Due timers in the backlog scenario.
 const BACKLOG_TIMERS: u64 = 2_000;
 
@@ -301,21 +318,14 @@ fn measure_timer_backlog(url: &str, nodes: usize, timers: u64) -> anyhow::Result
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0));
     let clock = Arc::new(idflow_runtime::ManualClock::new(now));
-    let runtimes = (0..nodes)
-        .map(|_| -> anyhow::Result<Arc<Runtime>> {
-            let store = Store::open_at(&idflow_store::StoreLocation::Postgres(url.to_string()))
-                .with_context(|| format!("opening {}", crate::store_arg::shown(url)))?;
-            let handler: Arc<dyn ActivityHandler> = Arc::new(scripted_activities());
-            Ok(Arc::new(Runtime::new(
-                store,
-                handler,
-                RuntimeConfig {
-                    clock: clock.clone(),
-                    ..RuntimeConfig::default()
-                },
-            )))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let runtimes = postgres_nodes(
+        url,
+        nodes,
+        RuntimeConfig {
+            clock: clock.clone(),
+            ..RuntimeConfig::default()
+        },
+    )?;
     runtimes[0]
         .deploy(&tenant, "tests/bench/engine-flow.bpmn", FLOW)
         .context("the benchmark flow does not deploy")?;
@@ -391,18 +401,7 @@ fn measure_postgres(
     clients: usize,
 ) -> anyhow::Result<Value> {
     let tenant = format!("bench-pg-{nodes}-{}", std::process::id());
-    let runtimes = (0..nodes)
-        .map(|_| -> anyhow::Result<Arc<Runtime>> {
-            let store = Store::open_at(&idflow_store::StoreLocation::Postgres(url.to_string()))
-                .with_context(|| format!("opening {}", crate::store_arg::shown(url)))?;
-            let handler: Arc<dyn ActivityHandler> = Arc::new(scripted_activities());
-            Ok(Arc::new(Runtime::new(
-                store,
-                handler,
-                RuntimeConfig::default(),
-            )))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let runtimes = postgres_nodes(url, nodes, RuntimeConfig::default())?;
     runtimes[0]
         .deploy(&tenant, "tests/bench/engine-flow.bpmn", FLOW)
         .context("the benchmark flow does not deploy")?;

@@ -36,7 +36,7 @@ use idflow_defs::Definition;
 use idflow_engine::redact::MarkerKey;
 use idflow_engine::{
     apply, replay, ActivityResult, Check, CheckResult, DefinitionRef, EventKind, HistoryEvent,
-    Input, Instance, InstanceError, Limits, Position, RecordedWrite, StepSeed, VarPath, VarWrite,
+    Input, Instance, InstanceError, Lifecycle, Limits, RecordedWrite, StepSeed, VarPath, VarWrite,
 };
 use serde_json::{json, Map, Value};
 
@@ -238,8 +238,8 @@ fn drive(case: &mut Case, script: &Value, visits: &mut Visits) {
     let name = case.name.clone();
     // Bounded so a script that loops forever fails instead of hanging.
     for _ in 0..1_000 {
-        let input = match case.inst.position.clone() {
-            Position::AwaitingActivity { node } => {
+        let input = match case.inst.lifecycle.clone() {
+            Lifecycle::AwaitingActivity { node, .. } => {
                 let visit = visits.activities.entry(node.clone()).or_default();
                 let scripted = &script["activities"][&node];
                 let result = if scripted.is_null() {
@@ -260,7 +260,7 @@ fn drive(case: &mut Case, script: &Value, visits: &mut Visits) {
                     now_ms: case.tick(),
                 }
             }
-            Position::AtStep { node, step_id } => {
+            Lifecycle::AtStep { node, step_id, .. } => {
                 let visit = visits.steps.entry(node.clone()).or_default();
                 let Some(action) = script["steps"][&node].get(*visit) else {
                     return;
@@ -272,7 +272,7 @@ fn drive(case: &mut Case, script: &Value, visits: &mut Visits) {
                     None => return,
                 }
             }
-            Position::Ended | Position::NotStarted => return,
+            Lifecycle::Ended { .. } | Lifecycle::NotStarted => return,
         };
         case.apply(input);
     }
@@ -295,7 +295,7 @@ fn step_input(
     }
     if let Some(boundary) = action.get("fire").and_then(Value::as_str) {
         let timer = inst
-            .timers
+            .timers()
             .iter()
             .find(|t| t.boundary == boundary)
             .unwrap_or_else(|| panic!("{name}: no timer armed for {boundary}"));
@@ -311,8 +311,8 @@ fn step_input(
         });
     }
     if let Some(message) = action.get("abort").and_then(Value::as_str) {
-        let node = match &inst.position {
-            Position::AtStep { node, .. } => Some(node.clone()),
+        let node = match &inst.lifecycle {
+            Lifecycle::AtStep { node, .. } => Some(node.clone()),
             _ => None,
         };
         return Some(Input::Abort {
@@ -413,9 +413,9 @@ fn output(case: &Case, with_history: bool) -> Value {
     out.insert("activities".into(), Value::Array(activities));
     out.insert("steps".into(), Value::Array(steps));
     out.insert("refused_inputs".into(), json!(case.refused));
-    out.insert("status".into(), json!(case.inst.status.as_str()));
-    out.insert("outcome".into(), json!(case.inst.outcome));
-    out.insert("error".into(), error_json(case.inst.error.as_ref()));
+    out.insert("status".into(), json!(case.inst.status().as_str()));
+    out.insert("outcome".into(), json!(case.inst.outcome()));
+    out.insert("error".into(), error_json(case.inst.error()));
     out.insert("variables".into(), case.inst.redacted_variables(&case.key));
     out.insert(
         "secret_paths".into(),

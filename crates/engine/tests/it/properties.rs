@@ -11,7 +11,7 @@ use idflow_defs::Definition;
 use idflow_engine::redact::MarkerKey;
 use idflow_engine::{
     apply, replay, ActivityResult, Check, CheckResult, DefinitionRef, HistoryEvent, Input,
-    Instance, Limits, Position, StepSeed, VarPath, VarWrite,
+    Instance, Lifecycle, Limits, StepSeed, VarPath, VarWrite,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -134,8 +134,8 @@ fn writes(specs: &[(usize, Value, bool)]) -> Vec<VarWrite> {
 }
 
 fn input_for(m: &Move, inst: &Instance, now_ms: i64) -> Input {
-    let awaited = match &inst.position {
-        Position::AwaitingActivity { node } => node.clone(),
+    let awaited = match &inst.lifecycle {
+        Lifecycle::AwaitingActivity { node, .. } => node.clone(),
         _ => "nowhere".into(),
     };
     match m {
@@ -195,7 +195,7 @@ fn input_for(m: &Move, inst: &Instance, now_ms: i64) -> Input {
         },
         Move::FireArmed => Input::TimerFired {
             timer_id: inst
-                .timers
+                .timers()
                 .first()
                 .map_or_else(|| "none".to_string(), |t| t.timer_id.clone()),
             now_ms,

@@ -283,16 +283,12 @@ impl Run {
     }
 
     fn error_message(&self) -> &str {
-        self.inst
-            .error
-            .as_ref()
-            .map(|e| e.message.as_str())
-            .unwrap_or("")
+        self.inst.error().map(|e| e.message.as_str()).unwrap_or("")
     }
 
     fn awaiting(&self) -> Option<&str> {
-        match &self.inst.position {
-            Position::AwaitingActivity { node } => Some(node),
+        match &self.inst.lifecycle {
+            Lifecycle::AwaitingActivity { node, .. } => Some(node),
             _ => None,
         }
     }
@@ -369,9 +365,9 @@ fn start_copies_the_token_and_schedules_the_first_activity() {
             status: Status::CompletedEndedSuccess
         }
     );
-    assert_eq!(run.inst.status, Status::CompletedEndedSuccess);
-    assert_eq!(run.inst.outcome.as_deref(), Some("Registered"));
-    assert_eq!(run.inst.position, Position::Ended);
+    assert_eq!(run.inst.status(), Status::CompletedEndedSuccess);
+    assert_eq!(run.inst.outcome(), Some("Registered"));
+    assert!(matches!(run.inst.lifecycle, Lifecycle::Ended { .. }));
     assert_eq!(run.inst.variables["user1"], json!({"id": "U1"}));
 }
 
@@ -517,9 +513,9 @@ fn gateways_take_the_first_true_condition_else_the_default() {
         });
         assert_eq!(choice, chosen, "{token}");
         match chosen {
-            Some(_) => assert_eq!(run.inst.outcome.as_deref(), Some(want), "{token}"),
+            Some(_) => assert_eq!(run.inst.outcome(), Some(want), "{token}"),
             None => {
-                assert_eq!(run.inst.status, Status::CompletedProcessError, "{token}");
+                assert_eq!(run.inst.status(), Status::CompletedProcessError, "{token}");
                 let msg = run.error_message();
                 assert!(msg.contains(want), "{token}: {msg}");
                 assert!(msg.contains("gateway 'gw'"), "{token}: {msg}");
@@ -548,11 +544,11 @@ fn a_gateway_falls_back_to_its_default_flow_and_errors_without_one() {
             flow: "f_default".into(),
             by_default: true
         }));
-    assert_eq!(run.inst.outcome.as_deref(), Some("Fallback"));
+    assert_eq!(run.inst.outcome(), Some("Fallback"));
 
     let mut run = Run::new(gateway_def(false));
     run.start(json!({"n": null}));
-    assert_eq!(run.inst.status, Status::CompletedProcessError);
+    assert_eq!(run.inst.status(), Status::CompletedProcessError);
     let mut run = Run::new(
         Graph::default()
             .start("start")
@@ -563,10 +559,10 @@ fn a_gateway_falls_back_to_its_default_flow_and_errors_without_one() {
             .build(),
     );
     run.start(json!({}));
-    assert_eq!(run.inst.status, Status::CompletedProcessError);
+    assert_eq!(run.inst.status(), Status::CompletedProcessError);
     assert_eq!(
-        run.inst.error,
-        Some(InstanceError {
+        run.inst.error(),
+        Some(&InstanceError {
             node: Some("gw".into()),
             message: "exclusive gateway 'gw' (Decide): no outgoing flow's condition holds and there is no default flow".into()
         })
@@ -586,7 +582,7 @@ fn a_flow_without_condition_out_of_a_gateway_holds() {
         .build();
     let mut run = Run::new(def);
     run.start(json!({}));
-    assert_eq!(run.inst.outcome.as_deref(), Some("B"));
+    assert_eq!(run.inst.outcome(), Some("B"));
 }
 
 fn with_boundaries() -> Definition {
@@ -659,8 +655,8 @@ fn refusals_take_the_matching_error_boundary() {
             _ => None,
         });
         assert_eq!(taken, boundary, "{code}");
-        assert_eq!(run.inst.status, status, "{code}");
-        assert_eq!(run.inst.outcome.as_deref(), Some(outcome), "{code}");
+        assert_eq!(run.inst.status(), status, "{code}");
+        assert_eq!(run.inst.outcome(), Some(outcome), "{code}");
         // The refusal's writes and checks are applied before the boundary is taken.
         assert_eq!(run.inst.variables["user1"]["tried"], json!(true));
         assert_eq!(
@@ -695,13 +691,13 @@ fn a_refusal_without_boundary_continues_and_the_decider_judges() {
         run.start(json!({}));
         run.done("add", refused("EXT_ID_NOT_UNIQUE"));
         assert_eq!(run.awaiting(), Some("decide"), "the normal flow goes on");
-        assert_eq!(run.inst.path_mark, PathMark::Normal);
+        assert_eq!(run.inst.lifecycle.path_mark(), PathMark::Normal);
         run.done(
             "decide",
             completed(vec![set("processvar._decision", json!(decision))]),
         );
-        assert_eq!(run.inst.status, status, "{decision}");
-        assert_eq!(run.inst.outcome.as_deref(), Some("Done"));
+        assert_eq!(run.inst.status(), status, "{decision}");
+        assert_eq!(run.inst.outcome(), Some("Done"));
     }
 }
 
@@ -726,13 +722,13 @@ fn the_simple_decider_resets_the_error_path() {
     let mut run = Run::new(def);
     run.start(json!({}));
     run.done("add", refused("FAILED_TO_ADD_USER"));
-    assert_eq!(run.inst.path_mark, PathMark::ErrorPath);
+    assert_eq!(run.inst.lifecycle.path_mark(), PathMark::ErrorPath);
     run.done(
         "decide",
         completed(vec![set("processvar._decision", json!("PASS"))]),
     );
-    assert_eq!(run.inst.path_mark, PathMark::Normal);
-    assert_eq!(run.inst.status, Status::CompletedEndedSuccess);
+    assert_eq!(run.inst.lifecycle.path_mark(), PathMark::Normal);
+    assert_eq!(run.inst.status(), Status::CompletedEndedSuccess);
     assert_eq!(run.visited(), ["start", "add", "on_any", "decide", "ok"]);
 }
 
@@ -746,15 +742,15 @@ fn a_failed_activity_ends_the_instance_with_a_process_error() {
             message: "store unreachable".into(),
         },
     );
-    assert_eq!(run.inst.status, Status::CompletedProcessError);
+    assert_eq!(run.inst.status(), Status::CompletedProcessError);
     assert_eq!(
-        run.inst.error,
-        Some(InstanceError {
+        run.inst.error(),
+        Some(&InstanceError {
             node: Some("add".into()),
             message: "store unreachable".into()
         })
     );
-    assert_eq!(run.inst.outcome, None);
+    assert_eq!(run.inst.outcome(), None);
     assert!(matches!(
         t.events[0].kind,
         EventKind::ActivityFailed { ref node, .. } if node == "add"
@@ -876,8 +872,8 @@ fn unresolved_paths_and_bad_coercions_name_the_path_and_the_activity() {
     for (version, token, wants) in cases {
         let mut run = Run::new(def(version));
         run.start(token);
-        assert_eq!(run.inst.status, Status::CompletedProcessError);
-        let error = run.inst.error.clone().unwrap();
+        assert_eq!(run.inst.status(), Status::CompletedProcessError);
+        let error = run.inst.error().cloned().unwrap();
         assert_eq!(error.node.as_deref(), Some("form"));
         for want in wants {
             assert!(error.message.contains(want), "{}: {want}", error.message);
@@ -917,7 +913,7 @@ fn a_step_rests_with_its_timers_armed_until_answered() {
     let now = run.now;
     assert!(matches!(&t.next, Next::PresentStep { node, .. } if node == "form"));
     assert_eq!(
-        run.inst.timers,
+        run.inst.timers(),
         [
             ArmedTimer {
                 timer_id: "slow-4".into(),
@@ -946,14 +942,11 @@ fn a_step_rests_with_its_timers_armed_until_answered() {
             },
         ]
     );
-    assert_eq!(
-        run.inst.position,
-        Position::AtStep {
-            node: "form".into(),
-            step_id: step(3)
-        }
-    );
-    assert_eq!(run.inst.timers.len(), 2);
+    assert!(matches!(
+        &run.inst.lifecycle,
+        Lifecycle::AtStep { node, step_id, .. } if node == "form" && *step_id == step(3)
+    ));
+    assert_eq!(run.inst.timers().len(), 2);
     assert_eq!(
         run.answer(json!("not an object")).unwrap_err(),
         EngineError::AnswerNotObject { step_id: step(3) }
@@ -974,14 +967,14 @@ fn a_step_rests_with_its_timers_armed_until_answered() {
             },
         ]
     );
-    assert!(run.inst.timers.is_empty());
+    assert!(run.inst.timers().is_empty());
     assert_eq!(run.inst.variables["customForm1"], json!({"colour": "blue"}));
     assert!(matches!(
         &t.events[0].kind,
         EventKind::StepAnswered { step_id, data } if *step_id == step(3) && data == &json!({"colour": "blue"})
     ));
     run.complete_all();
-    assert_eq!(run.inst.status, Status::CompletedEndedSuccess);
+    assert_eq!(run.inst.status(), Status::CompletedEndedSuccess);
     // A late firing of a cancelled timer is refused.
     assert!(matches!(
         run.fire("slow-4").unwrap_err(),
@@ -1010,7 +1003,7 @@ fn a_fired_timer_takes_its_path_and_terminates() {
             status: Status::CompletedTerminated
         }
     );
-    assert_eq!(run.inst.outcome.as_deref(), Some("Too late"));
+    assert_eq!(run.inst.outcome(), Some("Too late"));
     assert_eq!(run.visited(), ["start", "form", "slow", "late"]);
     // The step is gone: answering it now is refused.
     assert!(matches!(
@@ -1022,8 +1015,8 @@ fn a_fired_timer_takes_its_path_and_terminates() {
     let mut run = Run::new(step_with_timer());
     run.start(json!({}));
     run.fire("slower-5").unwrap();
-    assert_eq!(run.inst.status, Status::CompletedTerminated);
-    assert_eq!(run.inst.outcome, None);
+    assert_eq!(run.inst.status(), Status::CompletedTerminated);
+    assert_eq!(run.inst.outcome(), None);
 }
 
 #[test]
@@ -1049,15 +1042,15 @@ fn a_timer_path_leading_to_another_step_makes_the_old_step_stale() {
     // The revisited step gets a fresh ID and a fresh timer.
     let second = run.inst.current_step().unwrap().to_string();
     assert_ne!(first, second);
-    assert_eq!(run.inst.timers.len(), 1);
+    assert_eq!(run.inst.timers().len(), 1);
     assert!(matches!(
         run.answer_to(&first, json!({})).unwrap_err(),
         EngineError::StaleStep { .. }
     ));
     // The timed-out path ends TERMINATED even through a plain end.
     run.answer(json!({})).unwrap();
-    assert_eq!(run.inst.status, Status::CompletedTerminated);
-    assert_eq!(run.inst.outcome.as_deref(), Some("Answered"));
+    assert_eq!(run.inst.status(), Status::CompletedTerminated);
+    assert_eq!(run.inst.outcome(), Some("Answered"));
 }
 
 #[test]
@@ -1112,6 +1105,36 @@ fn step_ids_derive_from_the_seed_and_cannot_be_guessed_from_node_and_index() {
         legacy.inst
     );
 }
+
+#[test]
+fn blake3_seeds_give_their_own_step_ids_and_replay_as_recorded() {
+    let keyed = StepSeed::keyed([9; StepSeed::KEYED_LEN]);
+    // Pinned, for either kind: recorded histories hold these IDs, so neither derivation may
+    // ever change.
+    assert_eq!(keyed.step_id(3), "L2LH4QWBPCJN2JVQRMLNJOKPQU");
+    assert_eq!(STEPS.step_id(3), "THTPIK6HRGY4JD3DHYW6BEXB2I");
+    let mut run = Run::new(step_with_timer());
+    let mut start = start_input(json!({}), 5);
+    if let Input::Start { step_seed, .. } = &mut start {
+        *step_seed = Some(keyed);
+    }
+    run.input(start).unwrap();
+    let id = run.inst.current_step().unwrap().to_string();
+    assert_eq!(id, keyed.step_id(3));
+    assert_ne!(id, step(3));
+    assert_eq!(id.len(), 26, "{id}");
+    assert!(!format!("{keyed:?} {:?}", run.inst).contains("[9, 9"));
+    run.answer_to(&id, json!({})).unwrap();
+    run.complete_all();
+    assert!(matches!(
+        &run.history[0].kind,
+        EventKind::InstanceStarted { step_seed: Some(s), .. } if *s == keyed
+    ));
+    assert_eq!(
+        replay(&run.def, &run.history, &run.limits).unwrap(),
+        run.inst
+    );
+}
 #[test]
 fn cancel_and_abort_end_the_instance_and_drop_its_timers() {
     let mut run = Run::new(step_with_timer());
@@ -1134,8 +1157,8 @@ fn cancel_and_abort_end_the_instance_and_drop_its_timers() {
             status: Status::CompletedTerminated
         }
     );
-    assert_eq!(run.inst.status, Status::CompletedTerminated);
-    assert!(run.inst.timers.is_empty());
+    assert_eq!(run.inst.status(), Status::CompletedTerminated);
+    assert!(run.inst.timers().is_empty());
 
     let mut run = Run::new(step_with_timer());
     run.start(json!({}));
@@ -1145,15 +1168,15 @@ fn cancel_and_abort_end_the_instance_and_drop_its_timers() {
         now_ms: 78,
     })
     .unwrap();
-    assert_eq!(run.inst.status, Status::CompletedProcessError);
+    assert_eq!(run.inst.status(), Status::CompletedProcessError);
     assert_eq!(
-        run.inst.error,
-        Some(InstanceError {
+        run.inst.error(),
+        Some(&InstanceError {
             node: Some("form".into()),
             message: "form 'ask' is not deployed".into()
         })
     );
-    assert!(run.inst.timers.is_empty());
+    assert!(run.inst.timers().is_empty());
 }
 
 #[test]
@@ -1187,7 +1210,7 @@ fn activity_writes_create_objects_and_checks_accumulate() {
     let mut run = Run::new(with_boundaries());
     run.start(json!({}));
     run.done("add", completed(vec![set("processvar.token[0]", json!(1))]));
-    assert_eq!(run.inst.status, Status::CompletedProcessError);
+    assert_eq!(run.inst.status(), Status::CompletedProcessError);
     assert!(
         run.error_message().contains("array index"),
         "{}",
@@ -1214,7 +1237,7 @@ fn the_variables_size_limit_refuses_answers_and_fails_writes() {
         "decide",
         completed(vec![set("processvar.huge", json!("y".repeat(500)))]),
     );
-    assert_eq!(run.inst.status, Status::CompletedProcessError);
+    assert_eq!(run.inst.status(), Status::CompletedProcessError);
     assert!(
         run.error_message().contains("over the limit of 200 bytes"),
         "{}",
@@ -1261,7 +1284,7 @@ fn a_loop_without_a_step_is_stopped() {
     let mut run = Run::new(def);
     run.limits.max_steps_per_apply = 50;
     run.start(json!({}));
-    assert_eq!(run.inst.status, Status::CompletedProcessError);
+    assert_eq!(run.inst.status(), Status::CompletedProcessError);
     assert!(run.error_message().contains("more than 50 nodes"));
     assert_eq!(run.visited().len(), 50);
 }
@@ -1277,7 +1300,7 @@ fn a_node_with_several_outgoing_flows_takes_the_first() {
         .build();
     let mut run = Run::new(def);
     run.start(json!({}));
-    assert_eq!(run.inst.outcome.as_deref(), Some("One"));
+    assert_eq!(run.inst.outcome(), Some("One"));
     // An end's ID is the outcome when it has no name.
     let def = Graph::default()
         .start("start")
@@ -1286,7 +1309,7 @@ fn a_node_with_several_outgoing_flows_takes_the_first() {
         .build();
     let mut run = Run::new(def);
     run.start(json!({}));
-    assert_eq!(run.inst.outcome.as_deref(), Some("bare"));
+    assert_eq!(run.inst.outcome(), Some("bare"));
 }
 
 /// Registration-like flow: a secret write, a secret answer read whole and in a template.
@@ -1382,7 +1405,7 @@ fn secrets_are_usable_but_never_reach_history() {
     // A text template around a secret records its text with the secret's marker in it.
     assert_eq!(presented["Data form name"], json!(shown));
     run.answer(json!({})).unwrap();
-    assert_eq!(run.inst.status, Status::CompletedEndedSuccess);
+    assert_eq!(run.inst.status(), Status::CompletedEndedSuccess);
 
     // Nothing secret anywhere in the history, nor in Debug output.
     let dump = format!("{:?}", run.history);
@@ -1416,7 +1439,7 @@ fn secrets_are_usable_but_never_reach_history() {
 
     // Replay re-runs the redacted inputs and gets the very same events.
     let replayed = replay(&run.def, &run.history, &run.limits).unwrap();
-    assert_eq!(replayed.status, Status::CompletedEndedSuccess);
+    assert_eq!(replayed.status(), Status::CompletedEndedSuccess);
     assert_eq!(replayed.variables, run.inst.redacted_variables(&run.key));
     assert_eq!(replayed.secret_paths, run.inst.secret_paths);
 }
@@ -1524,7 +1547,7 @@ fn a_condition_on_a_secret_does_not_quote_it_in_errors() {
     let mut run = Run::new(def);
     run.start(json!({}));
     run.answer(json!({"pin": "s3cr3t-pin"})).unwrap();
-    assert_eq!(run.inst.status, Status::CompletedProcessError);
+    assert_eq!(run.inst.status(), Status::CompletedProcessError);
     let message = run.error_message();
     assert!(message.contains("on a secret value"), "{message}");
     assert!(!message.contains("s3cr3t-pin"), "{message}");
@@ -1571,10 +1594,11 @@ fn end_status_follows_error_ends_paths_and_decisions() {
             None => run.done("add", completed(writes)),
         };
         assert_eq!(
-            run.inst.status, status,
+            run.inst.status(),
+            status,
             "{error_end} {refusal:?} {decision:?}"
         );
-        assert_eq!(run.inst.outcome.as_deref(), Some("Finished"));
+        assert_eq!(run.inst.outcome(), Some("Finished"));
     }
 }
 
@@ -1623,7 +1647,7 @@ fn writes_into_secret_objects_replay_exactly() {
         },
     );
     run.done("finish", completed(Vec::new()));
-    assert_eq!(run.inst.status, Status::CompletedEndedSuccess);
+    assert_eq!(run.inst.status(), Status::CompletedEndedSuccess);
     let dump = format!("{:?}", run.history);
     for s in ["SEED1", "MORE1", "DETAIL1"] {
         assert!(!dump.contains(s), "{s} leaked");

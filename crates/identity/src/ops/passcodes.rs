@@ -496,6 +496,28 @@ enum ProofOutcome {
     Failed(Refusal),
 }
 
+/// The part an authentication and a renewal share once the session is loaded and not expired:
+/// checks `A` and `M1`'s form, consumes the session, and verifies the proof (counting a
+/// failure) for the session's user under its policy.
+fn prove(
+    place: Place<'_, '_>,
+    session_id: &str,
+    session: &SessionRecord,
+    data: &wire::SrpVerificationData,
+    now_ms: i64,
+    prepared: Option<&PreparedProof>,
+) -> Result<(PasscodePolicy, UserRecord, ProofOutcome), Step> {
+    let Place { tx, tenant, store } = place;
+    let proof = check_client_proof(data, session, session_id)?;
+    remove_session(tx, tenant, store, session_id)?;
+    let policy = load_passcode_policy(tx, tenant, store, &session.policy_name)?;
+    let mut user = resolve_user(tx, tenant, store, UserRef::Id(&session.user_id))?;
+    let outcome = verify_proof(
+        place, session_id, session, &proof, &policy, &mut user, now_ms, prepared,
+    )?;
+    Ok((policy, user, outcome))
+}
+
 /// Consumes the session, checks the user may still prove, and checks `M1` (counting a failure).
 #[allow(clippy::too_many_arguments)]
 fn verify_proof(
@@ -638,20 +660,15 @@ pub fn complete_passcode_authentication_prepared(
             SessionKind::PasscodeAuthentication,
         )?;
         check_not_expired(tx, tenant, store, session_id, &session, now_ms)?;
-        let proof = check_client_proof(&request.srp_verification_data, &session, session_id)?;
-        remove_session(tx, tenant, store, session_id)?;
-        let policy = load_passcode_policy(tx, tenant, store, &session.policy_name)?;
-        let mut user = resolve_user(tx, tenant, store, UserRef::Id(&session.user_id))?;
-        match verify_proof(
+        let (_, mut user, outcome) = prove(
             Place { tx, tenant, store },
             session_id,
             &session,
-            &proof,
-            &policy,
-            &mut user,
+            &request.srp_verification_data,
             now_ms,
             prepared,
-        )? {
+        )?;
+        match outcome {
             ProofOutcome::Failed(refusal) => Err(Step::Refused(refusal)),
             ProofOutcome::Verified(keys) => {
                 settle_status(&mut user, now_ms)?;
@@ -708,20 +725,15 @@ pub fn complete_passcode_renewal_prepared(
                 e,
             )
         })?;
-        let proof = check_client_proof(&request.srp_verification_data, &session, session_id)?;
-        remove_session(tx, tenant, store, session_id)?;
-        let policy = load_passcode_policy(tx, tenant, store, &session.policy_name)?;
-        let mut user = resolve_user(tx, tenant, store, UserRef::Id(&session.user_id))?;
-        let keys = match verify_proof(
+        let (policy, mut user, outcome) = prove(
             Place { tx, tenant, store },
             session_id,
             &session,
-            &proof,
-            &policy,
-            &mut user,
+            &request.srp_verification_data,
             now_ms,
             prepared,
-        )? {
+        )?;
+        let keys = match outcome {
             ProofOutcome::Failed(refusal) => return Err(Step::Refused(refusal)),
             ProofOutcome::Verified(keys) => keys,
         };

@@ -234,6 +234,84 @@ fn an_unreadable_instance_record_is_set_aside_and_the_rest_resumes() {
     assert!(report.set_aside.is_empty(), "{report:?}");
 }
 
+/// An instance record whose lifecycle fields disagree (timers while awaiting an activity, an
+/// outcome on an active instance) is one the engine cannot take: the start sets it aside naming
+/// the field, as it does an unreadable one, instead of failing on it, and the rest resumes.
+#[test]
+fn an_instance_record_whose_fields_disagree_is_set_aside_naming_the_field() {
+    use idflow_runtime::records::{InstanceRecord, PositionRecord};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (timed, answered, healthy) = {
+        let h = on_disk(dir.path(), flows::six_node_script(true));
+        deploy_all(&h.runtime);
+        let start = |name: &str| {
+            h.runtime
+                .start_definition(TENANT, name, None, json!({}))
+                .expect("starts")
+        };
+        (start("timed-step"), start("two-steps"), start("two-steps"))
+    };
+    {
+        let store = store_at(dir.path());
+        let key = |id: &str| idflow_store::key(&["i", id]);
+        let read = |id: &str| -> InstanceRecord {
+            store.get_record(&key(id)).expect("read").expect("exists")
+        };
+        let mut timers_off_step = read(&timed.id);
+        assert!(!timers_off_step.timers.is_empty(), "the step armed a timer");
+        timers_off_step.position = PositionRecord::AwaitingActivity { node: "ask".into() };
+        let mut outcome_while_active = read(&answered.id);
+        outcome_while_active.outcome = Some("Done".into());
+        store
+            .commit(|tx| {
+                tx.put_record(&key(&timed.id), &timers_off_step)?;
+                tx.put_record(&key(&answered.id), &outcome_while_active)
+            })
+            .expect("damaged");
+    }
+
+    let h = on_disk(dir.path(), flows::six_node_script(true));
+    let report = h
+        .runtime
+        .resume()
+        .expect("records that disagree do not stop the start");
+    assert_eq!(report.active, 1, "{report:?}");
+    assert_eq!(report.set_aside.len(), 2, "{report:?}");
+    for (id, field) in [
+        (&timed.id, "field `tm` (timers)"),
+        (&answered.id, "field `o` (outcome)"),
+    ] {
+        let (_, why) = report
+            .set_aside
+            .iter()
+            .find(|(aside, _)| aside == id)
+            .expect("set aside");
+        assert!(why.contains("corrupt") && why.contains(field), "{why}");
+        assert!(h
+            .runtime
+            .store()
+            .get(&idflow_store::key(&["iq", id]))
+            .expect("reads")
+            .is_some());
+    }
+    let step = healthy.step.expect("at a step").step_id;
+    h.runtime
+        .answer(&healthy.id, &step, json!({"k": 1}))
+        .expect("the healthy instance answers");
+    // Answering a set-aside instance is refused as a store failure naming the field, not a panic.
+    let step = answered.step.expect("at a step").step_id;
+    let refused = h
+        .runtime
+        .answer(&answered.id, &step, json!({"k": 1}))
+        .expect_err("refused");
+    assert!(refused.is_failure(), "{refused}");
+    assert!(
+        refused.to_string().contains("field `o` (outcome)"),
+        "{refused}"
+    );
+}
+
 /// A store written before records were compressed (every value its version byte and plain
 /// JSON) opens and reads as it did, and its instances go on; what is written from then on is
 /// compressed beside the old values.

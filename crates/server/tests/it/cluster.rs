@@ -2,11 +2,9 @@
 //! core and connection pool, share one store; what must happen once happens once whichever
 //! nodes the requests reach.
 
-use std::sync::{Arc, Barrier};
-
 use serde_json::json;
 
-use crate::common::{race_starts, TestServer};
+use crate::common::{race_starts, send_at_once, TestServer};
 use crate::flows::{deploy_two_steps, history_kinds, start};
 
 /// Three servers on one fresh database; the first seeds nothing, the others find its keys.
@@ -93,36 +91,21 @@ fn one_step_answered_on_two_nodes_at_once_is_applied_once() {
             .to_string();
         // The two answers differ: the same answer sent twice is a replayed request, which the
         // server answers again without applying it twice.
-        let barrier = Arc::new(Barrier::new(2));
-        let statuses: Vec<u16> = std::thread::scope(|scope| {
-            let handles: Vec<_> = nodes[..2]
+        let statuses = send_at_once(
+            nodes[..2]
                 .iter()
                 .enumerate()
                 .map(|(n, node)| {
-                    let barrier = Arc::clone(&barrier);
-                    let url = node.url(&format!(
-                        "/api/process-manager/process-instances/{id}/steps/{step}"
-                    ));
-                    let client = node.client.clone();
-                    scope.spawn(move || {
-                        barrier.wait();
-                        client
-                            .post(&url)
-                            .json(&json!({"note": format!("from node {n}, round {round}")}))
-                            .send()
-                            .expect("answered")
-                            .status()
-                            .as_u16()
-                    })
+                    node.client
+                        .post(node.url(&format!(
+                            "/api/process-manager/process-instances/{id}/steps/{step}"
+                        )))
+                        .json(&json!({"note": format!("from node {n}, round {round}")}))
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("thread"))
-                .collect()
-        });
+                .collect(),
+        );
         assert_eq!(
-            statuses.iter().filter(|s| **s == 200).count(),
+            statuses.iter().filter(|(s, _)| *s == 200).count(),
             1,
             "round {round}: {statuses:?}"
         );
@@ -153,39 +136,22 @@ fn one_srp_session_completed_on_two_nodes_at_once_succeeds_once() {
             idflow_identity::client::authenticate(&start, "Aa1!aaaa", &mut rand::rngs::OsRng)
                 .expect("proof");
         let body = serde_json::to_value(proof.request()).expect("json");
-        let barrier = Arc::new(Barrier::new(2));
-        let statuses: Vec<u16> = std::thread::scope(|scope| {
-            let handles: Vec<_> = nodes[1..]
+        let statuses = send_at_once(
+            nodes[1..]
                 .iter()
                 .map(|node| {
-                    let barrier = Arc::clone(&barrier);
-                    let url = node.url(&format!(
-                        "/api/identity-store/tenants/acme/stores/main/passcodes/authentications/sessions/{}",
-                        start.session_id
-                    ));
-                    let client = node.client.clone();
-                    let token = node.admin("acme");
-                    let body = body.clone();
-                    scope.spawn(move || {
-                        barrier.wait();
-                        client
-                            .post(&url)
-                            .bearer_auth(token)
-                            .json(&body)
-                            .send()
-                            .expect("answered")
-                            .status()
-                            .as_u16()
-                    })
+                    node.client
+                        .post(node.url(&format!(
+                            "/api/identity-store/tenants/acme/stores/main/passcodes/authentications/sessions/{}",
+                            start.session_id
+                        )))
+                        .bearer_auth(node.admin("acme"))
+                        .json(&body)
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("thread"))
-                .collect()
-        });
+                .collect(),
+        );
         assert_eq!(
-            statuses.iter().filter(|s| **s == 200).count(),
+            statuses.iter().filter(|(s, _)| *s == 200).count(),
             1,
             "round {round}: {statuses:?}"
         );

@@ -351,25 +351,18 @@ impl Drop for TestServer {
     }
 }
 
-/// `racers` starts on the process token `token_id`, all released at once by a barrier, spread
-/// round-robin over `nodes` (one server, or several sharing a store): each start's status and
-/// error code, in racer order.
-pub fn race_starts(nodes: &[&TestServer], token_id: &str, racers: usize) -> Vec<(u16, String)> {
-    let barrier = std::sync::Arc::new(std::sync::Barrier::new(racers));
+/// Sends `requests` at the same moment (each from a thread of its own, released together by a
+/// barrier): each response's status and error code (`""` when none), in request order.
+pub fn send_at_once(requests: Vec<reqwest::blocking::RequestBuilder>) -> Vec<(u16, String)> {
+    let barrier = std::sync::Barrier::new(requests.len());
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..racers)
-            .map(|i| {
-                let barrier = std::sync::Arc::clone(&barrier);
-                let node = nodes[i % nodes.len()];
-                let url = node.url("/api/process-manager/process-instances");
-                let client = node.client.clone();
+        let handles: Vec<_> = requests
+            .into_iter()
+            .map(|request| {
+                let barrier = &barrier;
                 scope.spawn(move || {
                     barrier.wait();
-                    let response = client
-                        .post(&url)
-                        .json(&json!({ "processToken": token_id }))
-                        .send()
-                        .expect("answered");
+                    let response = request.send().expect("answered");
                     let status = response.status().as_u16();
                     let body: Value = response.json().unwrap_or_default();
                     (status, body["code"].as_str().unwrap_or("").to_string())
@@ -378,7 +371,23 @@ pub fn race_starts(nodes: &[&TestServer], token_id: &str, racers: usize) -> Vec<
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("racer thread"))
+            .map(|h| h.join().expect("request thread"))
             .collect()
     })
+}
+
+/// `racers` starts on the process token `token_id`, all sent at once, spread round-robin over
+/// `nodes` (one server, or several sharing a store): each start's status and error code, in
+/// racer order.
+pub fn race_starts(nodes: &[&TestServer], token_id: &str, racers: usize) -> Vec<(u16, String)> {
+    send_at_once(
+        (0..racers)
+            .map(|i| {
+                let node = nodes[i % nodes.len()];
+                node.client
+                    .post(node.url("/api/process-manager/process-instances"))
+                    .json(&json!({ "processToken": token_id }))
+            })
+            .collect(),
+    )
 }
