@@ -475,6 +475,16 @@ fn parse_openssl_output(stdout: &str) -> Result<OpenSslBaseline, String> {
     })
 }
 
+/// One identity operation in a transaction of its own; a refusal is an error here.
+fn commit<T>(
+    store: &Store,
+    op: impl Fn(&idflow_store::Tx<'_>) -> idflow_identity::OpResult<T>,
+) -> Result<T, Error> {
+    store
+        .transact(|tx| op(tx).map_err(Error::Failed))?
+        .map_err(Error::Refused)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -548,14 +558,4 @@ mod tests {
             "{text}"
         );
     }
-}
-
-/// One identity operation in a transaction of its own; a refusal is an error here.
-fn commit<T>(
-    store: &Store,
-    op: impl Fn(&idflow_store::Tx<'_>) -> idflow_identity::OpResult<T>,
-) -> Result<T, Error> {
-    store
-        .transact(|tx| op(tx).map_err(Error::Failed))?
-        .map_err(Error::Refused)
 }
