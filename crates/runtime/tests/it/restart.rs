@@ -321,16 +321,7 @@ fn a_store_written_before_compression_reads_and_continues() {
     let (resting, done, done_export) = {
         let h = on_disk(dir.path(), flows::six_node_script(true));
         deploy_all(&h.runtime);
-        let resting = h
-            .runtime
-            .start_definition(TENANT, "two-steps", None, json!({}))
-            .expect("starts");
-        let other = h
-            .runtime
-            .start_definition(TENANT, "two-steps", None, json!({}))
-            .expect("starts");
-        let done = answer_to_the_end(&h.runtime, &other, json!({"k": 1}));
-        let done_export = h.runtime.export_history(&done.id).expect("export");
+        let (resting, done, done_export) = one_resting_one_done(&h.runtime);
 
         // Rewrite every record in the old encoding, as the build before compression wrote it.
         let store = h.runtime.store();
@@ -400,16 +391,7 @@ fn a_store_written_before_records_held_their_history_reads_and_continues() {
     let (resting, done, done_export, resting_events) = {
         let h = on_disk(dir.path(), flows::six_node_script(true));
         deploy_all(&h.runtime);
-        let resting = h
-            .runtime
-            .start_definition(TENANT, "two-steps", None, json!({}))
-            .expect("starts");
-        let other = h
-            .runtime
-            .start_definition(TENANT, "two-steps", None, json!({}))
-            .expect("starts");
-        let done = answer_to_the_end(&h.runtime, &other, json!({"k": 1}));
-        let done_export = h.runtime.export_history(&done.id).expect("export");
+        let (resting, done, done_export) = one_resting_one_done(&h.runtime);
         let resting_events = h.runtime.history(&resting.id).expect("history");
 
         let store = h.runtime.store();
@@ -509,4 +491,24 @@ fn a_store_written_before_records_held_their_history_reads_and_continues() {
     assert_eq!(report.instances, 2);
     assert_eq!(report.history_chunks, chunk_keys + held);
     assert_eq!(store.scan_prefix(&history_keys).count(), 0);
+}
+
+/// Two `two-steps` instances: one resting at its first step, one answered to its end (with its
+/// history's export), as a store written by an older build would hold them.
+fn one_resting_one_done(
+    runtime: &idflow_runtime::Runtime,
+) -> (
+    idflow_runtime::InstanceView,
+    idflow_runtime::InstanceView,
+    idflow_runtime::HistoryExport,
+) {
+    let start = || {
+        runtime
+            .start_definition(TENANT, "two-steps", None, json!({}))
+            .expect("starts")
+    };
+    let resting = start();
+    let done = answer_to_the_end(runtime, &start(), json!({"k": 1}));
+    let done_export = runtime.export_history(&done.id).expect("export");
+    (resting, done, done_export)
 }
