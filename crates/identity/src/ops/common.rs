@@ -120,12 +120,15 @@ pub(super) fn save_user(
     Ok(())
 }
 
-pub(super) fn load_session(
+/// The open session `session_id` of `kind`, refused as not found (unknown, or of another
+/// kind) or as expired (and then closed).
+pub(super) fn open_session(
     tx: &Tx<'_>,
     tenant: &str,
     store: &str,
     session_id: &str,
     kind: SessionKind,
+    now_ms: i64,
 ) -> Result<SessionRecord, Step> {
     let not_found = || {
         refuse(
@@ -139,31 +142,11 @@ pub(super) fn load_session(
     if !ids::is_id(session_id) {
         return not_found();
     }
-    match tx.get_record::<SessionRecord>(&records::session_key(tenant, store, session_id))? {
-        Some(session) if session.kind == kind => Ok(session),
-        _ => not_found(),
-    }
-}
-
-pub(super) fn remove_session(
-    tx: &Tx<'_>,
-    tenant: &str,
-    store: &str,
-    session_id: &str,
-) -> Result<(), Step> {
-    tx.remove(&records::session_key(tenant, store, session_id))?;
-    Ok(())
-}
-
-/// Refuses (and closes) an expired session.
-pub(super) fn check_not_expired(
-    tx: &Tx<'_>,
-    tenant: &str,
-    store: &str,
-    session_id: &str,
-    session: &SessionRecord,
-    now_ms: i64,
-) -> Result<(), Step> {
+    let session =
+        match tx.get_record::<SessionRecord>(&records::session_key(tenant, store, session_id))? {
+            Some(session) if session.kind == kind => session,
+            _ => return not_found(),
+        };
     if now_ms >= session.expires_at_ms {
         remove_session(tx, tenant, store, session_id)?;
         return refuse(
@@ -175,6 +158,16 @@ pub(super) fn check_not_expired(
             ),
         );
     }
+    Ok(session)
+}
+
+pub(super) fn remove_session(
+    tx: &Tx<'_>,
+    tenant: &str,
+    store: &str,
+    session_id: &str,
+) -> Result<(), Step> {
+    tx.remove(&records::session_key(tenant, store, session_id))?;
     Ok(())
 }
 

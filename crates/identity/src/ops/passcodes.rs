@@ -6,10 +6,9 @@ use idflow_store::{Store, Tx};
 use subtle::ConstantTimeEq;
 
 use super::common::{
-    activate_if_pending, check_not_expired, corrupt, decode_field, ensure_may_authenticate,
-    ensure_not_disabled, expires_at, load_passcode_policy, load_session, load_store,
-    record_failure, record_success, remove_session, resolve_user, save_user, settle_status,
-    srp_refusal, to_user,
+    activate_if_pending, corrupt, decode_field, ensure_may_authenticate, ensure_not_disabled,
+    expires_at, load_passcode_policy, load_store, open_session, record_failure, record_success,
+    remove_session, resolve_user, save_user, settle_status, srp_refusal, to_user,
 };
 use super::Entropy;
 use crate::encoding;
@@ -136,14 +135,14 @@ pub fn complete_passcode_registration(
 ) -> OpResult<wire::UserEnvelope> {
     Step::split((|| {
         load_store(tx, tenant, store)?;
-        let session = load_session(
+        let session = open_session(
             tx,
             tenant,
             store,
             session_id,
             SessionKind::PasscodeRegistration,
+            now_ms,
         )?;
-        check_not_expired(tx, tenant, store, session_id, &session, now_ms)?;
         let raw = decode_field(
             "srpRegistrationData.verifier",
             &request.srp_registration_data.verifier,
@@ -652,14 +651,14 @@ pub fn complete_passcode_authentication_prepared(
 ) -> OpResult<wire::PasscodeProofResponse> {
     Step::split((|| {
         load_store(tx, tenant, store)?;
-        let session = load_session(
+        let session = open_session(
             tx,
             tenant,
             store,
             session_id,
             SessionKind::PasscodeAuthentication,
+            now_ms,
         )?;
-        check_not_expired(tx, tenant, store, session_id, &session, now_ms)?;
         let (_, mut user, outcome) = prove(
             Place { tx, tenant, store },
             session_id,
@@ -712,8 +711,14 @@ pub fn complete_passcode_renewal_prepared(
 ) -> OpResult<wire::PasscodeProofResponse> {
     Step::split((|| {
         load_store(tx, tenant, store)?;
-        let session = load_session(tx, tenant, store, session_id, SessionKind::PasscodeRenewal)?;
-        check_not_expired(tx, tenant, store, session_id, &session, now_ms)?;
+        let session = open_session(
+            tx,
+            tenant,
+            store,
+            session_id,
+            SessionKind::PasscodeRenewal,
+            now_ms,
+        )?;
         let raw = decode_field(
             "srpRegistrationData.verifier",
             &request.srp_registration_data.verifier,

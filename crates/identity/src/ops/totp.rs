@@ -3,9 +3,9 @@
 use idflow_store::Tx;
 
 use super::common::{
-    activate_if_pending, check_not_expired, corrupt, ensure_may_authenticate, ensure_not_disabled,
-    expires_at, load_session, load_store, load_totp_policy, record_failure, record_success,
-    remove_session, resolve_user, save_user, settle_status, to_user,
+    activate_if_pending, corrupt, ensure_may_authenticate, ensure_not_disabled, expires_at,
+    load_store, load_totp_policy, open_session, record_failure, record_success, remove_session,
+    resolve_user, save_user, settle_status, to_user,
 };
 use super::Entropy;
 use crate::error::{refuse, OpResult, Refusal, RefusalCode, Step};
@@ -127,9 +127,14 @@ pub fn complete_totp_registration(
 ) -> OpResult<wire::UserEnvelope> {
     Step::split((|| {
         load_store(tx, tenant, store)?;
-        let mut session =
-            load_session(tx, tenant, store, session_id, SessionKind::TotpRegistration)?;
-        check_not_expired(tx, tenant, store, session_id, &session, now_ms)?;
+        let mut session = open_session(
+            tx,
+            tenant,
+            store,
+            session_id,
+            SessionKind::TotpRegistration,
+            now_ms,
+        )?;
         let policy = load_totp_policy(tx, tenant, store, &session.policy_name)?;
         let mut user = resolve_user(tx, tenant, store, UserRef::Id(&session.user_id))?;
         ensure_not_disabled(&user, now_ms)?;
