@@ -485,13 +485,82 @@ fn json_depth_ignores_brackets_in_strings() {
     assert_eq!(json_depth(b"1"), 0);
     assert_eq!(json_depth(br#"{"a":[1,{"b":"[[[{{"}]}"#), 3);
     assert_eq!(json_depth(br#"["\"[", ["x"]]"#), 2);
+    // A backslash as the last byte, an unterminated string: nothing after the quote counts.
+    assert_eq!(json_depth(br#"[["\"#), 2);
+    assert_eq!(json_depth(br#"[{"a\"[[[["#), 2);
+}
+
+/// The plain reading of the rule `json_depth` implements, a byte at a time: strings skipped,
+/// a backslash escaping the byte after it, an unterminated string running to the end.
+fn depth_byte_by_byte(json: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in json {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// The nesting of a parsed value, counted on the tree.
+fn value_depth(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Array(items) => 1 + items.iter().map(value_depth).max().unwrap_or(0),
+        serde_json::Value::Object(map) => 1 + map.values().map(value_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+mod depth {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// On any bytes, valid JSON or not, the skipping scan agrees with the byte-at-a-time one.
+        #[test]
+        fn json_depth_agrees_with_a_byte_at_a_time_scan(
+            bytes in prop::collection::vec(
+                prop_oneof![
+                    4 => prop::sample::select(b"\"\\[]{}".to_vec()),
+                    1 => any::<u8>(),
+                ],
+                0..200,
+            )
+        ) {
+            prop_assert_eq!(json_depth(&bytes), depth_byte_by_byte(&bytes));
+        }
+
+        /// On JSON serde_json writes, it is the depth of the tree.
+        #[test]
+        fn json_depth_is_the_nesting_of_the_value(body in round_trip::value()) {
+            let text = serde_json::to_vec(&body).unwrap();
+            prop_assert_eq!(json_depth(&text), value_depth(&body));
+        }
+    }
 }
 
 mod round_trip {
     use super::*;
     use proptest::prelude::*;
 
-    fn value() -> impl Strategy<Value = serde_json::Value> {
+    pub(super) fn value() -> impl Strategy<Value = serde_json::Value> {
         let leaf = prop_oneof![
             Just(serde_json::Value::Null),
             any::<bool>().prop_map(serde_json::Value::from),

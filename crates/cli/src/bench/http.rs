@@ -17,6 +17,12 @@
 //! 3. **SRP authentications on the identity routes** of the same users: start (bearer token),
 //!    client proof, complete; the server's `M2` is checked. Two HTTP requests.
 //!
+//! 4. **The HTTP stack alone**: two JSON POSTs of an answer's size to a path no route serves,
+//!    each answered 404 by the router's fallback after the same middleware (body limit and
+//!    buffering, tracing, metrics, panic catcher): a registration flow's two requests without
+//!    the store, the engine, the activities or the step. Its server CPU per pair, divided by the
+//!    engine's CPU per instance, is the least the ratio can be over HTTP/1.1.
+//!
 //! For each phase: operations per second, p50/p99/max latency of a whole operation, and the
 //! server's CPU split between SRP math and everything else. The server's CPU is the CPU time of
 //! every thread of the process but the main thread and the load generator's (each client thread
@@ -280,6 +286,8 @@ enum Phase {
     Authenticate { admin: String },
     /// Items are process token IDs of the authentication flow; each runs one.
     AuthenticateInFlow,
+    /// Items are only counted; each is two requests the router answers without a handler.
+    HttpAlone,
 }
 
 fn run_clients(
@@ -315,6 +323,7 @@ fn run_clients(
                                 Phase::AuthenticateInFlow => {
                                     authentication_flow(&mut http, &item).await
                                 }
+                                Phase::HttpAlone => http_alone(&mut http, &item).await,
                             }
                         })?;
                         latencies_ms.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -458,6 +467,23 @@ async fn authentication_flow(http: &mut Http, token_id: &str) -> anyhow::Result<
     Ok(token_id.to_string())
 }
 
+/// Two JSON POSTs of a registration answer's size that no route serves: the router's fallback
+/// answers each 404 after the whole middleware stack, with no store, engine or step behind it.
+async fn http_alone(http: &mut Http, item: &str) -> anyhow::Result<String> {
+    // An answer's shape and size (a base64 verifier of a 2048-bit group, a salt).
+    let body = json!({"browserResponse": {
+        "salt": "gaWNCW5ixeZapQQfpEOooQ",
+        "verifier": "A".repeat(344),
+    }});
+    for _ in 0..2 {
+        let (status, answer) = http.post("/api/bench/no-such-route", None, &body).await?;
+        if status != 404 {
+            bail!("a path no route serves answered {status}: {answer}");
+        }
+    }
+    Ok(item.to_string())
+}
+
 /// One SRP authentication of `user_id` under the demo policy, M2 checked.
 async fn authentication(http: &mut Http, admin: &str, user_id: &str) -> anyhow::Result<String> {
     let store = format!("/api/identity-store/tenants/{DEMO_TENANT}/stores/demo");
@@ -518,6 +544,7 @@ struct ServerRun {
     registration: PhaseReport,
     flow_authentication: PhaseReport,
     route_authentication: PhaseReport,
+    http_alone: PhaseReport,
 }
 
 /// Creates `count` single-use process tokens of `definition`, token `i` for `bench-user-{i}`.
@@ -634,6 +661,10 @@ fn run_server(
         srp_per_authentication,
     )?;
 
+    eprintln!("[{threads} server thread(s)] {count} pairs of requests no route serves over {CLIENTS} clients...");
+    let pairs: Vec<String> = (0..count).map(|i| i.to_string()).collect();
+    let (http_alone, _) = measured_phase(addr, &pairs, Phase::HttpAlone, 0.0)?;
+
     let _ = stop.send(());
     server_rt
         .block_on(served)
@@ -644,6 +675,7 @@ fn run_server(
         registration,
         flow_authentication,
         route_authentication,
+        http_alone,
     })
 }
 
@@ -678,6 +710,8 @@ fn run_in(args: &Args, count: usize, dir: &std::path::Path) -> anyhow::Result<Ex
                 "registration_cpu_per_flow_over_engine": ratio(&s.registration),
                 "authentication_flows": s.flow_authentication,
                 "route_authentications": s.route_authentication,
+                "http_alone_pairs": s.http_alone,
+                "http_alone_cpu_per_pair_over_engine": ratio(&s.http_alone),
             })).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&figures)?);
@@ -734,6 +768,13 @@ fn run_in(args: &Args, count: usize, dir: &std::path::Path) -> anyhow::Result<Ex
         println!(
             "registration flow server CPU / engine CPU per instance: {:.1}x (goal <= 25x)",
             ratio(&s.registration)
+        );
+        let alone = &s.http_alone;
+        println!(
+            "the HTTP stack alone (two POSTs the router answers 404): {:.0} us server CPU per pair, {:.1}x the engine; {:.0} pairs/s",
+            alone.server_cpu_ms_per_op * 1000.0,
+            ratio(alone),
+            alone.per_second
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -7,7 +7,9 @@
 //! to the step and arms its timer; the answer runs to the end and disarms it), each one durable
 //! commit. Reported: completed instances per second, p50/p99 latency of a transition as its
 //! client sees it, flushes per transition (group commit), and bytes per completed instance with
-//! its history — on disk (sled's files, growth over the run) and logical (keys and values).
+//! its history — on disk (sled's files, growth over the run) and logical (keys and values) —
+//! and the process's CPU per completed instance (every thread, the clients' included) over the
+//! in-memory engine's CPU per instance, measured first in the same run.
 //!
 //! It runs twice on fresh stores: as the server runs (every flush followed by a device sync, so
 //! an acknowledged transition survives power loss) and with sled's own flush alone (survives a
@@ -31,6 +33,7 @@ use idflow_store::{Durability, Store};
 use serde_json::{json, Value};
 
 use super::engine::{decide_result, get_user_result, FLOW};
+use super::thread_clock::process_cpu_ns;
 use super::Args;
 
 const FLOW_NAME: &str = "bench-engine";
@@ -38,6 +41,8 @@ const TENANT: &str = "bench";
 const DEFAULT_INSTANCES: u64 = 20_000;
 const DEFAULT_CLIENTS: usize = 96;
 const WARM_UP: u64 = 200;
+/// Instances the in-memory engine runs for the CPU ratio (after its warm-up).
+const ENGINE_INSTANCES: u64 = 50_000;
 const GOAL_PER_SECOND: f64 = 5_000.0;
 const GOAL_BYTES: f64 = 4_096.0;
 
@@ -182,6 +187,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
     // Both durabilities in one run, so the cost of the device sync is a ratio on one machine:
     // sled's own flush (survives a crash of the process), then the default (survives power loss).
+    // The in-memory engine's CPU per instance, the yardstick of `bench http`'s ratio: the CPU
+    // figure below over it is what the runtime and a durable store cost around it, without HTTP.
+    let engine_us = super::engine::microseconds_per_instance(ENGINE_INSTANCES)?;
     let crash_only = measure(instances, clients, Durability::ProcessCrash)?;
     let power_loss = measure(instances, clients, Durability::PowerLoss)?;
     let postgres = match &args.store {
@@ -209,6 +217,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         "process_crash_safe": crash_only,
         "postgres": postgres,
         "timer_backlog": backlogs,
+        "engine_cpu_us_per_instance": engine_us,
         "power_loss_cost": crash_only["completed_per_second"].as_f64().unwrap_or(0.0) / per_second.max(f64::EPSILON),
         "goals": {
             "completed_per_second": GOAL_PER_SECOND,
@@ -256,6 +265,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             get("compacted_bytes_per_instance"),
             get("logical_bytes_per_instance"),
             get("keys_per_instance")
+        );
+        println!(
+            "    CPU per completed instance (every thread of the process, clients included): {:.0} us, {:.0}x the in-memory engine's {engine_us:.2} us",
+            get("cpu_us_per_instance"),
+            get("cpu_us_per_instance") / engine_us.max(1e-9)
         );
         println!("    run time: {:.2} s", get("seconds"));
     }
@@ -483,6 +497,7 @@ fn measure(instances: u64, clients: usize, durability: Durability) -> anyhow::Re
     let syncs_before = runtime.store().device_syncs();
 
     let next = Arc::new(AtomicU64::new(0));
+    let cpu_before = process_cpu_ns();
     let started = Instant::now();
     let workers: Vec<_> = (0..clients)
         .map(|_| {
@@ -506,6 +521,9 @@ fn measure(instances: u64, clients: usize, durability: Durability) -> anyhow::Re
         }
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu_ns = process_cpu_ns()
+        .zip(cpu_before)
+        .map_or(0, |(after, before)| after.saturating_sub(before));
     let (flushes_after, flush_time_after) = runtime.flush_stats();
     let flushes = flushes_after - flushes_before;
     let flush_seconds = (flush_time_after - flush_time_before).as_secs_f64();
@@ -532,6 +550,7 @@ fn measure(instances: u64, clients: usize, durability: Durability) -> anyhow::Re
         "durability": format!("{durability:?}"),
         "seconds": seconds,
         "completed_per_second": n / seconds.max(f64::EPSILON),
+        "cpu_us_per_instance": cpu_ns as f64 / 1e3 / n,
         "transitions_per_second": transitions / seconds.max(f64::EPSILON),
         "transition_latency_ms": {"p50": ms(p50), "p99": ms(p99), "max": ms(latencies.last().copied().unwrap_or_default())},
         "flushes": flushes,

@@ -1,5 +1,6 @@
-//! The clock of `idflow bench srp`: this thread's CPU time (Unix, through libc), so other load on
-//! a shared machine does not inflate the figures; wall time where the OS has no such clock.
+//! The CPU clocks of the benchmarks (Unix, through libc): this thread's for `idflow bench srp`, so
+//! other load on a shared machine does not inflate the figures (wall time where the OS has no such
+//! clock), and the whole process's for `idflow bench store`.
 
 /// CPU time of this thread in nanoseconds (wall time where the OS has no such clock).
 pub struct Stopwatch {
@@ -33,17 +34,36 @@ impl Stopwatch {
     }
 }
 
-#[cfg(unix)]
-// The one unsafe call of the CLI outside its allocator: std has no per-thread CPU clock, and
-// libc's is one call.
-#[allow(unsafe_code)]
+/// CPU time of every thread of this process, in nanoseconds (`None` where the OS has no such
+/// clock).
+pub fn process_cpu_ns() -> Option<u128> {
+    cpu_clock_ns(Clock::Process)
+}
+
 fn thread_cpu_ns() -> Option<u128> {
+    cpu_clock_ns(Clock::Thread)
+}
+
+enum Clock {
+    Thread,
+    Process,
+}
+
+#[cfg(unix)]
+// The one unsafe call of the CLI outside its allocator: std has no CPU clock, and libc's is one
+// call.
+#[allow(unsafe_code)]
+fn cpu_clock_ns(clock: Clock) -> Option<u128> {
+    let id = match clock {
+        Clock::Thread => libc::CLOCK_THREAD_CPUTIME_ID,
+        Clock::Process => libc::CLOCK_PROCESS_CPUTIME_ID,
+    };
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: clock_gettime writes one timespec through a valid pointer.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    let rc = unsafe { libc::clock_gettime(id, &mut ts) };
     if rc != 0 {
         return None;
     }
@@ -51,6 +71,6 @@ fn thread_cpu_ns() -> Option<u128> {
 }
 
 #[cfg(not(unix))]
-fn thread_cpu_ns() -> Option<u128> {
+fn cpu_clock_ns(_clock: Clock) -> Option<u128> {
     None
 }
