@@ -244,7 +244,7 @@ impl Runtime {
         let mut report = ResumeReport {
             index_keys_moved: upgrade.moved,
             index_keys_left: upgrade.left,
-            // First: the chains below count themselves on top of what this counts.
+            // Before any chain below: those count themselves on top of what this counts.
             statistics_counted: self.count_statistics_once()?,
             ..ResumeReport::default()
         };
