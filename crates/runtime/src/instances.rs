@@ -927,19 +927,37 @@ impl Runtime {
     }
 
     /// The IDs of every instance, of one tenant or of all, in key order (a full scan: for tools
-    /// such as `idflow history export`).
+    /// such as `idflow history export`, which read a data directory without resuming it: a
+    /// tenant's instances still listed in the text layout, which resume would move, come after
+    /// those in the compact one).
     pub fn instance_ids(&self, tenant: Option<&str>) -> Result<Vec<String>, RuntimeError> {
         let mut ids = Vec::new();
-        let prefix = match tenant {
-            Some(t) => keys::instances_of_tenant(t),
-            None => keys::instance_records(),
+        let Some(tenant) = tenant else {
+            for row in self.store.scan_prefix(&keys::instance_records()) {
+                let (key, _) = row?;
+                let id = String::from_utf8(idflow_store::last_segment(&key)).map_err(|_| {
+                    RuntimeError::Store(StoreError::Corrupt {
+                        key: idflow_store::render_key(&key),
+                        reason: "instance ID is not UTF-8".to_string(),
+                    })
+                })?;
+                ids.push(id);
+            }
+            return Ok(ids);
         };
-        for row in self.store.scan_prefix(&prefix) {
+        for row in self.store.scan_prefix(&keys::instances_of_tenant(tenant)) {
             let (key, _) = row?;
-            let id = String::from_utf8(idflow_store::last_segment(&key)).map_err(|_| {
+            ids.push(listed_id(&key)?.1);
+        }
+        for row in self
+            .store
+            .scan_prefix(&keys::text::instances_of_tenant(tenant))
+        {
+            let (key, _) = row?;
+            let (_, _, id) = keys::text::parse_tenant_entry("it", &key).map_err(|why| {
                 RuntimeError::Store(StoreError::Corrupt {
                     key: idflow_store::render_key(&key),
-                    reason: "instance ID is not UTF-8".to_string(),
+                    reason: format!("not a listing key of the text layout: {why}"),
                 })
             })?;
             ids.push(id);
@@ -996,12 +1014,7 @@ impl Runtime {
             let rows = self.store.scan_from(&prefix, &start, batch)?;
             let exhausted = rows.len() < batch;
             for (key, _) in &rows {
-                let id = String::from_utf8(idflow_store::last_segment(key)).map_err(|_| {
-                    RuntimeError::Store(StoreError::Corrupt {
-                        key: idflow_store::render_key(key),
-                        reason: "instance ID is not UTF-8".to_string(),
-                    })
-                })?;
+                let (_, id) = listed_id(key)?;
                 let record_key = keys::instance(&id);
                 let readable = self
                     .store
@@ -1087,6 +1100,17 @@ impl Runtime {
             .definition(&record.tenant, &record.definition, Some(record.version))?
             .0)
     }
+}
+
+/// The start time and instance ID a listing key holds.
+fn listed_id(key: &[u8]) -> Result<(i64, String), RuntimeError> {
+    let (_, started, id) = keys::parse_tenant_instance(key).ok_or_else(|| {
+        RuntimeError::Store(StoreError::Corrupt {
+            key: keys::render(key),
+            reason: "not a listing key".to_string(),
+        })
+    })?;
+    Ok((started, id))
 }
 
 fn parse_cursor(cursor: &str) -> Result<(i64, &str), RuntimeError> {

@@ -29,8 +29,10 @@
 //! [`records`] holds every persisted shape and documents the history export format;
 //! the store key layout is documented in the private `keys` module:
 //! `dep/`, `dsrc/`, `dhash/`, `dlast/` deployments, `tok/`, `tokid/` tokens, `i/` instances,
-//! `h/` history, `st/` statistics counters (the private `statistics` module), `ia/` active instances by next timer, `it/` per-tenant listing, `ie/` ended
-//! instances for the retention purge (the private `retention` module).
+//! `h/` history, `st/` statistics counters (the private `statistics` module), `xa/` active
+//! instances by next timer, `xt/` per-tenant listing, `xe/` ended instances for the retention
+//! purge (the private `retention` module); the private `upgrade` module moves the text-layout
+//! index keys of older stores (`ia/`, `it/`, `ie/`) to these once.
 
 mod chains;
 mod codec;
@@ -49,6 +51,7 @@ mod runtime;
 mod statistics;
 mod timers;
 mod tokens;
+mod upgrade;
 
 pub use deployments::{Deployment, DeploymentInfo};
 pub use error::{Diagnostics, RuntimeError, TokenRefusal};

@@ -2,12 +2,19 @@
 //! the purge that removes instances (state and history) once their retention has passed.
 //!
 //! Anyone holding an unlimited process token can start instances, each a durable record: without
-//! a bound the store grows for ever. An instance that ends gets an `ie/{tenant}/{ended}/{id}`
+//! a bound the store grows for ever. An instance that ends gets an `xe/{tenant}/{ended}{id}`
 //! entry in the same transaction that ends it, so the purge reads the oldest ended instances of
 //! each tenant first and stops at the first one still inside the tenant's retention. Active
 //! instances are never purged.
+//!
+//! Why an index of its own, when the listing (`xt/`, in start order, and an instance starts
+//! before it ends) could be scanned up to the cut-off instead: every pass would then read again
+//! every instance that started before the cut-off and has not ended before it, and an instance
+//! resting at a step without a timer stays active for ever. Without the ended index the
+//! benchmark's growth on disk is about 1.1 KB per instance instead of 1.6 (BENCHMARKS.md,
+//! "Compact index keys"); the purge's cost would grow with every instance ever abandoned.
 
-use idflow_store::{after_prefix, segments, Record, StoreError};
+use idflow_store::{after_prefix, Record, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::error::RuntimeError;
@@ -105,10 +112,7 @@ impl Runtime {
             let Some((first, _)) = self.store.scan_from(&all, &start, 1)?.into_iter().next() else {
                 break;
             };
-            let Some(tenant) = segments(&first)
-                .get(1)
-                .and_then(|t| String::from_utf8(t.clone()).ok())
-            else {
+            let Some((tenant, _, _)) = keys::parse_ended(&first) else {
                 return Err(corrupt(&first, "not an ended-instance key"));
             };
             let group = keys::ended_of_tenant(&tenant);
@@ -122,7 +126,7 @@ impl Runtime {
                 let rows = self.store.scan_from(&group, &group, want)?;
                 let mut expired = Vec::with_capacity(rows.len());
                 for (key, _) in &rows {
-                    let (ended, id) = keys::parse_ended(key)
+                    let (_, ended, id) = keys::parse_ended(key)
                         .ok_or_else(|| corrupt(key, "not an ended-instance key"))?;
                     if ended >= cutoff {
                         break;
@@ -173,7 +177,8 @@ impl Runtime {
                 None => {
                     for row in self.store.scan_prefix(&keys::instances_of_tenant(tenant)) {
                         let (key, _) = row?;
-                        if idflow_store::last_segment(&key) == id.as_bytes() {
+                        let listed = keys::parse_tenant_instance(&key);
+                        if listed.is_some_and(|(_, _, listed)| listed == *id) {
                             doomed.push(key);
                             break;
                         }
@@ -207,7 +212,11 @@ impl Runtime {
         let mut batch = Vec::new();
         for row in self.store.scan_prefix(&keys::all_tenant_instances()) {
             let (key, _) = row?;
-            let id = String::from_utf8_lossy(&idflow_store::last_segment(&key)).into_owned();
+            let Some((_, _, id)) = keys::parse_tenant_instance(&key) else {
+                // As with an unreadable record: nothing to index, and the start goes on.
+                tracing::warn!(key = %keys::render(&key), "not a listing key: not indexed");
+                continue;
+            };
             let record = match self
                 .store
                 .get_record::<InstanceRecord>(&keys::instance(&id))
@@ -245,7 +254,7 @@ impl Runtime {
 
 fn corrupt(key: &[u8], reason: &str) -> RuntimeError {
     RuntimeError::Store(StoreError::Corrupt {
-        key: idflow_store::render_key(key),
+        key: keys::render(key),
         reason: reason.to_string(),
     })
 }

@@ -200,8 +200,8 @@ impl Runtime {
 pub struct InstanceStorage {
     /// Instance records.
     pub instances: u64,
-    /// Keys that belong to instances: records, history chunks, the tenant listing and the
-    /// active index.
+    /// Keys that belong to instances: records, history chunks, the tenant listing, the active
+    /// index and the ended index.
     pub keys: u64,
     /// Their key and value bytes.
     pub bytes: u64,
@@ -215,7 +215,8 @@ impl Runtime {
             (crate::keys::instance_records(), true),
             (crate::keys::history_all(), false),
             (crate::keys::active_instances(), false),
-            (crate::keys::tenant_listings(), false),
+            (crate::keys::all_tenant_instances(), false),
+            (crate::keys::ended_instances(), false),
         ] {
             for row in self.store.scan_prefix(&prefix) {
                 let (key, value) = row?;

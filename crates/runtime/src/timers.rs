@@ -1,7 +1,7 @@
 //! Timers and restarts: firing due timers (each its own durable chain), the polling thread, and
 //! [`Runtime::resume`] after opening a store.
 //!
-//! Both read the active index (`ia/{earliest due}/{instance}`, see the `keys` module), which is
+//! Both read the active index (`xa/{earliest due}{instance}`, see the `keys` module), which is
 //! written in the same transaction as the state that armed or disarmed a timer: after a restart
 //! it already orders every active instance by its next timer, so nothing needs re-arming;
 //! `resume` still checks every active instance against it and repairs any difference.
@@ -56,6 +56,12 @@ pub struct ResumeReport {
     /// Instances counted into the statistics counters now (once per data directory written
     /// before the counters existed).
     pub statistics_counted: usize,
+    /// Index keys of the text layout moved to the compact one (once per data directory
+    /// written before it; see the private `upgrade` module).
+    pub index_keys_moved: usize,
+    /// Index keys of the text layout that do not parse (rendered for messages, with why): left
+    /// where they were, which nothing reads any more.
+    pub index_keys_left: Vec<(String, String)>,
     /// Timers that were due and fired during resume.
     pub timers_fired: FiredTimers,
 }
@@ -79,7 +85,7 @@ const DUE_PAGE: usize = 64;
 fn parse_active_key(key: &[u8]) -> Result<(Option<i64>, String), RuntimeError> {
     keys::parse_active(key).ok_or_else(|| {
         RuntimeError::Store(StoreError::Corrupt {
-            key: idflow_store::render_key(key),
+            key: keys::render(key),
             reason: "not an active-index key".to_string(),
         })
     })
@@ -233,8 +239,12 @@ impl Runtime {
     /// committed whole, so anything else means the store was damaged) and have the one index
     /// entry its state calls for; then due timers fire.
     pub fn resume(&self) -> Result<ResumeReport, RuntimeError> {
+        // First: everything below reads the indexes in the compact layout.
+        let upgrade = self.compact_index_keys()?;
         let mut report = ResumeReport {
-            // First: the chains below count themselves on top of what this counts.
+            index_keys_moved: upgrade.moved,
+            index_keys_left: upgrade.left,
+            // Before any chain below: those count themselves on top of what this counts.
             statistics_counted: self.count_statistics_once()?,
             ..ResumeReport::default()
         };
@@ -244,10 +254,9 @@ impl Runtime {
             match keys::parse_active(&key) {
                 Some((_, id)) => entries.push((key, id)),
                 None => {
-                    report.repaired.push((
-                        idflow_store::render_key(&key),
-                        "not an active-index key".into(),
-                    ));
+                    report
+                        .repaired
+                        .push((keys::render(&key), "not an active-index key".into()));
                     self.commit(|tx| tx.remove(&key).map_err(RuntimeError::from))?;
                 }
             }
@@ -457,6 +466,8 @@ impl std::fmt::Debug for ResumeReport {
             set_aside,
             ended_indexed,
             statistics_counted,
+            index_keys_moved,
+            index_keys_left,
             timers_fired,
         } = self;
         f.debug_struct("ResumeReport")
@@ -466,6 +477,8 @@ impl std::fmt::Debug for ResumeReport {
             .field("set_aside", &Tagged(set_aside))
             .field("ended_indexed", ended_indexed)
             .field("statistics_counted", statistics_counted)
+            .field("index_keys_moved", index_keys_moved)
+            .field("index_keys_left", index_keys_left)
             .field("timers_fired", timers_fired)
             .finish()
     }

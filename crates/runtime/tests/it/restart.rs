@@ -120,11 +120,11 @@ fn resume_repairs_what_atomic_commits_should_never_leave() {
             node: "decide".into(),
         };
         record.step = None;
-        let index = |due: &str, id: &str| key(&["ia", due, id]);
-        let timed_due = format!("{:016x}", T0 + 5 * 60 * 1000);
+        let index = index_keys::active;
+        let timed_due = Some(T0 + 5 * 60 * 1000);
         assert!(
             store
-                .get(&index(&timed_due, &timed.id))
+                .get(&index(timed_due, &timed.id))
                 .expect("read")
                 .is_some(),
             "the timed instance is indexed by its timer"
@@ -132,12 +132,9 @@ fn resume_repairs_what_atomic_commits_should_never_leave() {
         store
             .commit(|tx| {
                 tx.put_record(&instance_key, &record)?;
-                tx.remove(&index(&timed_due, &timed.id))?;
-                tx.insert(&index("ffffffffffffffff", &timed.id), Vec::new())?;
-                tx.insert(
-                    &index("0000000000000001", "AAAAAAAAAAAAAAAAAAAAAAAAAA"),
-                    Vec::new(),
-                )
+                tx.remove(&index(timed_due, &timed.id))?;
+                tx.insert(&index(None, &timed.id), Vec::new())?;
+                tx.insert(&index(Some(1), "AAAAAAAAAAAAAAAAAAAAAAAAAA"), Vec::new())
             })
             .expect("damaged");
     }
