@@ -5,6 +5,7 @@
 //! types and converts (see the runtime crate's `records` module), so the engine can change its
 //! internals without breaking stored data.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -604,6 +605,53 @@ impl Inputs {
     }
 }
 
+/// An activity's parameters as history records them (redacted: a secret is its commitment
+/// marker), by name in the order they were resolved; written out as one JSON object of those
+/// names (the runtime's records and exports).
+///
+/// A list rather than a JSON object: the names are the catalogue's own (`&'static str`, borrowed)
+/// when the engine resolved them, and a history read back gives them owned. Equality ignores the
+/// order, as a JSON object's does, so a history recorded when the catalogue listed parameters
+/// otherwise still compares equal.
+#[derive(Debug, Clone, Default)]
+pub struct RecordedInputs(pub Vec<(Cow<'static, str>, Value)>);
+
+impl RecordedInputs {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// As the JSON object history exports show (in order, the last of a name winning).
+    pub fn to_json(&self) -> Value {
+        Value::Object(
+            self.0
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    /// From the JSON object a history recorded; `None` when `value` is not an object.
+    pub fn from_json(value: Value) -> Option<RecordedInputs> {
+        match value {
+            Value::Object(map) => Some(RecordedInputs(
+                map.into_iter().map(|(n, v)| (Cow::Owned(n), v)).collect(),
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl PartialEq for RecordedInputs {
+    fn eq(&self, other: &RecordedInputs) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .all(|(n, v)| other.get(n).is_some_and(|o| o == v))
+    }
+}
+
 /// The one thing the outside must do after a transition: every transition ends in exactly one of
 /// these, so the outside never has two things to do at once, nor nothing.
 ///
@@ -661,7 +709,7 @@ pub enum EventKind {
     ActivityScheduled {
         node: String,
         activity: ActivityType,
-        inputs: Value,
+        inputs: RecordedInputs,
     },
     ActivityCompleted {
         node: String,
@@ -687,7 +735,7 @@ pub enum EventKind {
     StepPresented {
         node: String,
         step_id: String,
-        inputs: Value,
+        inputs: RecordedInputs,
     },
     StepAnswered {
         step_id: String,

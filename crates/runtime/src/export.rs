@@ -67,7 +67,8 @@
 
 use idflow_defs::ActivityType;
 use idflow_engine::{
-    Check, CheckResult, DefinitionRef, EventKind, HistoryEvent, RecordedWrite, Status,
+    Check, CheckResult, DefinitionRef, EventKind, HistoryEvent, RecordedInputs, RecordedWrite,
+    Status,
 };
 use idflow_expr::VarPath;
 use serde::{Deserialize, Serialize};
@@ -149,6 +150,17 @@ fn writes_to_engine(writes: &[WriteRecord]) -> Result<Vec<RecordedWrite>, String
             })
         })
         .collect()
+}
+
+/// An activity's recorded parameters from the export's JSON object (the engine never recorded
+/// anything else).
+fn recorded_inputs(inputs: &Value) -> Result<RecordedInputs, String> {
+    RecordedInputs::from_json(inputs.clone()).ok_or_else(|| {
+        format!(
+            "the recorded inputs are {}, not an object",
+            idflow_expr::json_kind(inputs)
+        )
+    })
 }
 
 fn checks_to_engine(checks: &[CheckRecord]) -> Result<Vec<Check>, String> {
@@ -282,7 +294,7 @@ impl EventKindRecord {
             } => EventKindRecord::Scheduled {
                 n: node.clone(),
                 a: activity.key().to_string(),
-                inputs: inputs.clone(),
+                inputs: inputs.to_json(),
             },
             EventKind::ActivityCompleted {
                 node,
@@ -326,7 +338,7 @@ impl EventKindRecord {
             } => EventKindRecord::Presented {
                 n: node.clone(),
                 s: step_id.clone(),
-                inputs: inputs.clone(),
+                inputs: inputs.to_json(),
             },
             EventKind::StepAnswered { step_id, data } => EventKindRecord::Answered {
                 s: step_id.clone(),
@@ -396,7 +408,7 @@ impl EventKindRecord {
                 node: n.clone(),
                 activity: ActivityType::from_key(a)
                     .ok_or_else(|| format!("unknown activity type '{a}'"))?,
-                inputs: inputs.clone(),
+                inputs: recorded_inputs(inputs)?,
             },
             EventKindRecord::Completed { n, w, c } => EventKind::ActivityCompleted {
                 node: n.clone(),
@@ -422,7 +434,7 @@ impl EventKindRecord {
             EventKindRecord::Presented { n, s, inputs } => EventKind::StepPresented {
                 node: n.clone(),
                 step_id: s.clone(),
-                inputs: inputs.clone(),
+                inputs: recorded_inputs(inputs)?,
             },
             EventKindRecord::Answered { s, data } => EventKind::StepAnswered {
                 step_id: s.clone(),

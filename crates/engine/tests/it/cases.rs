@@ -396,14 +396,14 @@ fn output(case: &Case, with_history: bool) -> Value {
                 node,
                 activity,
                 inputs,
-            } => {
-                activities.push(json!({"node": node, "activity": activity.key(), "inputs": inputs}))
-            }
+            } => activities.push(
+                json!({"node": node, "activity": activity.key(), "inputs": inputs.to_json()}),
+            ),
             EventKind::StepPresented {
                 node,
                 step_id,
                 inputs,
-            } => steps.push(json!({"node": node, "step_id": step_id, "inputs": inputs})),
+            } => steps.push(json!({"node": node, "step_id": step_id, "inputs": inputs.to_json()})),
             _ => {}
         }
     }
@@ -485,7 +485,7 @@ fn events_json(events: &[HistoryEvent]) -> Value {
                     inputs,
                 } => (
                     "ActivityScheduled",
-                    json!({"node": node, "activity": activity.key(), "inputs": inputs}),
+                    json!({"node": node, "activity": activity.key(), "inputs": inputs.to_json()}),
                 ),
                 EventKind::ActivityCompleted {
                     node,
@@ -524,7 +524,7 @@ fn events_json(events: &[HistoryEvent]) -> Value {
                     inputs,
                 } => (
                     "StepPresented",
-                    json!({"node": node, "step_id": step_id, "inputs": inputs}),
+                    json!({"node": node, "step_id": step_id, "inputs": inputs.to_json()}),
                 ),
                 EventKind::StepAnswered { step_id, data } => {
                     ("StepAnswered", json!({"step_id": step_id, "data": data}))

@@ -39,8 +39,8 @@
 
 use idflow_defs::ActivityType;
 use idflow_engine::{
-    Check, CheckResult, DefinitionRef, EventKind, HistoryEvent, InstanceError, RecordedWrite,
-    Status,
+    Check, CheckResult, DefinitionRef, EventKind, HistoryEvent, InstanceError, RecordedInputs,
+    RecordedWrite, Status,
 };
 use idflow_expr::VarPath;
 use idflow_store::Record;
@@ -99,6 +99,20 @@ struct Text<'a, T: std::fmt::Display>(&'a T);
 impl<T: std::fmt::Display> Serialize for Text<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self.0)
+    }
+}
+
+/// An activity's recorded parameters, written as the JSON object they always were (name → value,
+/// in order).
+struct Inputs<'a>(&'a RecordedInputs);
+
+impl Serialize for Inputs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0 .0.len()))?;
+        for (name, value) in &self.0 .0 {
+            map.serialize_entry(name.as_ref(), value)?;
+        }
+        map.end()
     }
 }
 
@@ -197,7 +211,7 @@ impl Serialize for Event<'_> {
                 seq.serialize_element("a")?;
                 seq.serialize_element(node)?;
                 seq.serialize_element(activity.key())?;
-                seq.serialize_element(inputs)?;
+                seq.serialize_element(&Inputs(inputs))?;
             }
             EventKind::ActivityCompleted {
                 node,
@@ -256,7 +270,7 @@ impl Serialize for Event<'_> {
                 seq.serialize_element("p")?;
                 seq.serialize_element(node)?;
                 seq.serialize_element(step_id)?;
-                seq.serialize_element(inputs)?;
+                seq.serialize_element(&Inputs(inputs))?;
             }
             EventKind::StepAnswered { step_id, data } => {
                 seq.serialize_element("q")?;
@@ -366,6 +380,18 @@ impl<'a> Fields<'a> {
 
     fn optional(&mut self) -> Option<&'a Value> {
         self.items.next()
+    }
+
+    /// An activity's recorded parameters: a JSON object (the engine never recorded anything else).
+    fn inputs(&mut self) -> Result<RecordedInputs, String> {
+        let value = self.next("inputs")?;
+        RecordedInputs::from_json(value.clone()).ok_or_else(|| {
+            format!(
+                "`{}` event: the inputs are {}, not an object",
+                self.tag,
+                idflow_expr::json_kind(value)
+            )
+        })
     }
 
     fn string(&mut self, what: &str) -> Result<String, String> {
@@ -509,7 +535,7 @@ fn parse_event(value: &Value) -> Result<EventKind, String> {
                 node,
                 activity: ActivityType::from_key(&key)
                     .ok_or_else(|| format!("unknown activity type '{key}'"))?,
-                inputs: f.next("inputs")?.clone(),
+                inputs: f.inputs()?,
             }
         }
         "c" => EventKind::ActivityCompleted {
@@ -536,7 +562,7 @@ fn parse_event(value: &Value) -> Result<EventKind, String> {
         "p" => EventKind::StepPresented {
             node: f.string("node")?,
             step_id: f.string("step ID")?,
-            inputs: f.next("inputs")?.clone(),
+            inputs: f.inputs()?,
         },
         "q" => EventKind::StepAnswered {
             step_id: f.string("step ID")?,
