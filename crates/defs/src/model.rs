@@ -10,11 +10,12 @@ use std::collections::{HashMap, HashSet};
 use idflow_expr::{Condition, ParamExpr};
 
 use crate::catalogue::{ActivitySpec, ActivityType};
+use crate::Id;
 
 /// The definition's maps from BPMN IDs, hashed with foldhash rather than SipHash: the engine
 /// looks nodes and flows up by ID at every node it walks, ~270 instructions a lookup with SipHash
 /// and ~110 with foldhash (`idflow bench engine`, BENCHMARKS.md). Still randomly seeded.
-type IdMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
+type IdMap<V> = HashMap<Id, V, foldhash::fast::RandomState>;
 
 /// A position in a definition file (1-based line and column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,7 +49,7 @@ pub struct Definition {
 /// One executable element.
 #[derive(Debug, Clone)]
 pub struct Node {
-    pub id: String,
+    pub id: Id,
     pub name: Option<String>,
     pub kind: NodeKind,
     pub location: Location,
@@ -109,7 +110,7 @@ impl Activity {
 /// A sequence flow.
 #[derive(Debug, Clone)]
 pub struct Flow {
-    pub id: String,
+    pub id: Id,
     pub name: Option<String>,
     pub source: String,
     pub target: String,
@@ -136,13 +137,15 @@ impl Definition {
         let mut flow_index = IdMap::with_capacity_and_hasher(flows.len(), Default::default());
         let mut outgoing = vec![Vec::new(); nodes.len()];
         for (i, f) in flows.iter().enumerate() {
-            if flow_index.insert(f.id.clone(), i).is_some() || node_index.contains_key(&f.id) {
+            if flow_index.insert(f.id.clone(), i).is_some()
+                || node_index.contains_key(f.id.as_str())
+            {
                 return Err(format!("duplicate id '{}'", f.id));
             }
             let src = *node_index
-                .get(&f.source)
+                .get(f.source.as_str())
                 .ok_or_else(|| format!("flow '{}' has unknown source '{}'", f.id, f.source))?;
-            if !node_index.contains_key(&f.target) {
+            if !node_index.contains_key(f.target.as_str()) {
                 return Err(format!("flow '{}' has unknown target '{}'", f.id, f.target));
             }
             outgoing[src].push(i);
@@ -153,7 +156,7 @@ impl Definition {
             match &n.kind {
                 NodeKind::ErrorBoundary { attached_to, .. }
                 | NodeKind::TimerBoundary { attached_to, .. } => {
-                    let host = *node_index.get(attached_to).ok_or_else(|| {
+                    let host = *node_index.get(attached_to.as_str()).ok_or_else(|| {
                         format!("boundary '{}' attached to unknown '{}'", n.id, attached_to)
                     })?;
                     boundaries[host].push(i);

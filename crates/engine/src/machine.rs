@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use idflow_defs::{
-    Activity, Definition, Node, NodeKind, Role, StepSpec, DECISION_FAIL, DECISION_VARIABLE,
+    Activity, Definition, Id, Node, NodeKind, Role, StepSpec, DECISION_FAIL, DECISION_VARIABLE,
 };
 use idflow_expr::{EvalError, ParamExpr, Segment, VarPath};
 use serde_json::{Map, Value};
@@ -114,7 +114,7 @@ enum Accepted<'d> {
     ActivityDone {
         node: &'d Node,
         activity: &'d Activity,
-        id: String,
+        id: Id,
         result: ActivityResult,
     },
     /// An answer (a JSON object) to the current step.
@@ -193,7 +193,7 @@ fn validate<'d>(
                     _ => Err(mismatch(format!("it has no activity '{node}'"))),
                 }
             }
-            _ => Err(EngineError::UnexpectedActivityResult { node }),
+            _ => Err(EngineError::UnexpectedActivityResult { node: node.into() }),
         },
         Input::Answer { step_id, data, .. } => match &running(inst)?.lifecycle {
             Lifecycle::AtStep {
@@ -364,7 +364,9 @@ impl<'d> Machine<'d, '_> {
                      (a loop without a step?); stopped at '{}'",
                     self.limits.max_steps_per_apply, node.id
                 );
-                return self.process_error(Some(node.id.clone()), message).into();
+                return self
+                    .process_error(Some(node.id.to_string()), message)
+                    .into();
             }
             self.emit(EventKind::NodeEntered {
                 node: node.id.clone(),
@@ -400,7 +402,7 @@ impl<'d> Machine<'d, '_> {
         let def = self.def;
         let Some(flow) = def.outgoing(&node.id).next() else {
             return Err(self.process_error(
-                Some(node.id.clone()),
+                Some(node.id.to_string()),
                 format!("{} has no outgoing flow", describe_node(node)),
             ));
         };
@@ -412,7 +414,7 @@ impl<'d> Machine<'d, '_> {
         match def.node(target) {
             Some(next) => Ok(next),
             None => Err(self.process_error(
-                Some(from.id.clone()),
+                Some(from.id.to_string()),
                 format!("flow '{flow}' leads to unknown node '{target}'"),
             )),
         }
@@ -509,7 +511,7 @@ impl<'d> Machine<'d, '_> {
             Ok(resolved) => Ok(resolved),
             Err(ParamError { param, reason }) => {
                 let message = format!("{}: parameter '{param}' {reason}", describe_node(node));
-                Err(self.process_error(Some(node.id.clone()), message))
+                Err(self.process_error(Some(node.id.to_string()), message))
             }
         }
     }
@@ -548,7 +550,7 @@ impl<'d> Machine<'d, '_> {
                         other => other.to_string(),
                     };
                     return Err(self.process_error(
-                        Some(node.id.clone()),
+                        Some(node.id.to_string()),
                         format!(
                             "{}: the condition of flow '{}' cannot be evaluated: {reason}",
                             describe_node(node),
@@ -565,7 +567,7 @@ impl<'d> Machine<'d, '_> {
         }
         let Some((flow, by_default)) = chosen else {
             return Err(self.process_error(
-                Some(node.id.clone()),
+                Some(node.id.to_string()),
                 format!(
                     "{}: no outgoing flow's condition holds and there is no default flow",
                     describe_node(node)
@@ -581,7 +583,7 @@ impl<'d> Machine<'d, '_> {
     }
 
     fn reach_end(&mut self, node: &'d Node) -> Ended {
-        let outcome = node.name.clone().unwrap_or_else(|| node.id.clone());
+        let outcome = node.name.clone().unwrap_or_else(|| node.id.to_string());
         let ending = if self.def.is_error_end(&node.id) || self.path_mark == PathMark::ErrorPath {
             Ending::EndedError { outcome }
         } else if self.path_mark == PathMark::TimedOut {
@@ -608,7 +610,7 @@ impl<'d> Machine<'d, '_> {
         &mut self,
         node: &'d Node,
         activity: &'d Activity,
-        id: String,
+        id: Id,
         result: ActivityResult,
     ) -> Next {
         let def = self.def;
@@ -665,7 +667,7 @@ impl<'d> Machine<'d, '_> {
                 });
                 self.end(Ending::ProcessError {
                     error: InstanceError {
-                        node: Some(node.id.clone()),
+                        node: Some(node.id.to_string()),
                         message,
                     },
                 })
@@ -766,7 +768,7 @@ impl<'d> Machine<'d, '_> {
     /// Ends the instance for an activity whose outputs could not be taken in.
     fn outputs_failed(&mut self, node: &'d Node, failure: String) -> Ended {
         self.process_error(
-            Some(node.id.clone()),
+            Some(node.id.to_string()),
             format!("{}: {failure}", describe_node(node)),
         )
     }
@@ -876,7 +878,7 @@ impl<'d> Machine<'d, '_> {
             data: recorded,
         });
         self.process_error(
-            Some(node.id.clone()),
+            Some(node.id.to_string()),
             format!("{}: {reason}", describe_node(node)),
         )
         .into()
@@ -904,7 +906,7 @@ impl<'d> Machine<'d, '_> {
         self.path_mark = PathMark::TimedOut;
         self.emit(EventKind::BoundaryTaken {
             boundary: boundary.id.clone(),
-            attached_to: attached_to.to_string(),
+            attached_to: Id::from(attached_to),
             code: None,
         });
         // A timer without an outgoing flow simply terminates the instance.

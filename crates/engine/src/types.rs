@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 
-use idflow_defs::ActivityType;
+use idflow_defs::{ActivityType, Id};
 use idflow_expr::VarPath;
 use serde_json::Value;
 
@@ -72,10 +72,10 @@ pub enum Lifecycle {
     /// Created, `Input::Start` not yet applied.
     NotStarted,
     /// Waiting for the result of the activity at `node` (`Next::RunActivity` was returned).
-    AwaitingActivity { node: String, path_mark: PathMark },
+    AwaitingActivity { node: Id, path_mark: PathMark },
     /// Resting at a step until the end user answers `step_id` or one of its `timers` fires.
     AtStep {
-        node: String,
+        node: Id,
         step_id: String,
         /// The timers armed by the step's timer boundary events (`Next` does not carry them: the
         /// outside schedules them from here, also after a restart).
@@ -173,7 +173,7 @@ impl Lifecycle {
 pub struct ArmedTimer {
     pub timer_id: String,
     /// The timer boundary event's ID.
-    pub boundary: String,
+    pub boundary: Id,
     /// When it is due (Unix ms): arm-time `now_ms` plus the boundary's duration.
     pub due_ms: i64,
 }
@@ -389,7 +389,7 @@ pub enum Input {
     },
     /// The result of the activity the engine asked for.
     ActivityDone {
-        node: String,
+        node: Id,
         result: ActivityResult,
         now_ms: i64,
     },
@@ -662,14 +662,14 @@ impl PartialEq for RecordedInputs {
 pub enum Next {
     /// Execute this activity and feed back `Input::ActivityDone { node, .. }`.
     RunActivity {
-        node: String,
+        node: Id,
         activity: ActivityType,
         inputs: Inputs,
     },
     /// The instance now rests at this step (with its timers, if any, armed): show it to the end
     /// user, whose answer comes back as `Input::Answer { step_id, .. }`.
     PresentStep {
-        node: String,
+        node: Id,
         step_id: String,
         activity: ActivityType,
         inputs: Inputs,
@@ -698,42 +698,42 @@ pub enum EventKind {
         step_seed: Option<StepSeed>,
     },
     NodeEntered {
-        node: String,
+        node: Id,
     },
     /// An exclusive gateway chose `flow` (the default flow when `by_default`).
     GatewayChose {
-        gateway: String,
-        flow: String,
+        gateway: Id,
+        flow: Id,
         by_default: bool,
     },
     ActivityScheduled {
-        node: String,
+        node: Id,
         activity: ActivityType,
         inputs: RecordedInputs,
     },
     ActivityCompleted {
-        node: String,
+        node: Id,
         writes: Vec<RecordedWrite>,
         checks: Vec<Check>,
     },
     ActivityRefused {
-        node: String,
+        node: Id,
         code: String,
         message: String,
         writes: Vec<RecordedWrite>,
         checks: Vec<Check>,
     },
     ActivityFailed {
-        node: String,
+        node: Id,
         message: String,
     },
     BoundaryTaken {
-        boundary: String,
-        attached_to: String,
+        boundary: Id,
+        attached_to: Id,
         code: Option<String>,
     },
     StepPresented {
-        node: String,
+        node: Id,
         step_id: String,
         inputs: RecordedInputs,
     },
@@ -743,7 +743,7 @@ pub enum EventKind {
     },
     TimerArmed {
         timer_id: String,
-        boundary: String,
+        boundary: Id,
         due_ms: i64,
     },
     TimerFired {

@@ -611,7 +611,7 @@ fn each_flow_has_a_readable_left_to_right_diagram() {
                 );
             }
         }
-        let start_x = shapes[&d.start().id].x;
+        let start_x = shapes[d.start().id.as_str()].x;
         assert!(
             shapes.values().all(|r| r.x >= start_x),
             "{name}: the start is leftmost"
@@ -619,7 +619,7 @@ fn each_flow_has_a_readable_left_to_right_diagram() {
         assert_eq!(edges.len(), d.flows().count(), "{name}: one edge per flow");
         for flow in d.flows() {
             let points = edges
-                .get(&flow.id)
+                .get(flow.id.as_str())
                 .unwrap_or_else(|| panic!("{name}: '{}' is drawn", flow.id));
             assert!(points.len() >= 2, "{name}: '{}' has waypoints", flow.id);
             let (first, last) = (points[0], points[points.len() - 1]);

@@ -189,7 +189,7 @@ impl Serialize for Event<'_> {
             }
             EventKind::NodeEntered { node } => {
                 seq.serialize_element("n")?;
-                seq.serialize_element(node)?;
+                seq.serialize_element(node.as_str())?;
             }
             EventKind::GatewayChose {
                 gateway,
@@ -197,8 +197,8 @@ impl Serialize for Event<'_> {
                 by_default,
             } => {
                 seq.serialize_element("g")?;
-                seq.serialize_element(gateway)?;
-                seq.serialize_element(flow)?;
+                seq.serialize_element(gateway.as_str())?;
+                seq.serialize_element(flow.as_str())?;
                 if *by_default {
                     seq.serialize_element(&1)?;
                 }
@@ -209,7 +209,7 @@ impl Serialize for Event<'_> {
                 inputs,
             } => {
                 seq.serialize_element("a")?;
-                seq.serialize_element(node)?;
+                seq.serialize_element(node.as_str())?;
                 seq.serialize_element(activity.key())?;
                 seq.serialize_element(&Inputs(inputs))?;
             }
@@ -219,7 +219,7 @@ impl Serialize for Event<'_> {
                 checks,
             } => {
                 seq.serialize_element("c")?;
-                seq.serialize_element(node)?;
+                seq.serialize_element(node.as_str())?;
                 if !writes.is_empty() || !checks.is_empty() {
                     seq.serialize_element(&Writes(writes))?;
                 }
@@ -235,7 +235,7 @@ impl Serialize for Event<'_> {
                 checks,
             } => {
                 seq.serialize_element("r")?;
-                seq.serialize_element(node)?;
+                seq.serialize_element(node.as_str())?;
                 seq.serialize_element(code)?;
                 seq.serialize_element(message)?;
                 if !writes.is_empty() || !checks.is_empty() {
@@ -247,7 +247,7 @@ impl Serialize for Event<'_> {
             }
             EventKind::ActivityFailed { node, message } => {
                 seq.serialize_element("f")?;
-                seq.serialize_element(node)?;
+                seq.serialize_element(node.as_str())?;
                 seq.serialize_element(message)?;
             }
             EventKind::BoundaryTaken {
@@ -256,8 +256,8 @@ impl Serialize for Event<'_> {
                 code,
             } => {
                 seq.serialize_element("b")?;
-                seq.serialize_element(boundary)?;
-                seq.serialize_element(attached_to)?;
+                seq.serialize_element(boundary.as_str())?;
+                seq.serialize_element(attached_to.as_str())?;
                 if let Some(code) = code {
                     seq.serialize_element(code)?;
                 }
@@ -268,7 +268,7 @@ impl Serialize for Event<'_> {
                 inputs,
             } => {
                 seq.serialize_element("p")?;
-                seq.serialize_element(node)?;
+                seq.serialize_element(node.as_str())?;
                 seq.serialize_element(step_id)?;
                 seq.serialize_element(&Inputs(inputs))?;
             }
@@ -284,7 +284,7 @@ impl Serialize for Event<'_> {
             } => {
                 seq.serialize_element("ta")?;
                 seq.serialize_element(timer_id)?;
-                seq.serialize_element(boundary)?;
+                seq.serialize_element(boundary.as_str())?;
                 seq.serialize_element(due_ms)?;
             }
             EventKind::TimerFired { timer_id } => {
@@ -521,46 +521,46 @@ fn parse_event(value: &Value) -> Result<EventKind, String> {
             }
         }
         "n" => EventKind::NodeEntered {
-            node: f.string("node")?,
+            node: f.string("node")?.into(),
         },
         "g" => EventKind::GatewayChose {
-            gateway: f.string("gateway")?,
-            flow: f.string("flow")?,
+            gateway: f.string("gateway")?.into(),
+            flow: f.string("flow")?.into(),
             by_default: f.flag(),
         },
         "a" => {
             let node = f.string("node")?;
             let key = f.string("activity type")?;
             EventKind::ActivityScheduled {
-                node,
+                node: node.into(),
                 activity: ActivityType::from_key(&key)
                     .ok_or_else(|| format!("unknown activity type '{key}'"))?,
                 inputs: f.inputs()?,
             }
         }
         "c" => EventKind::ActivityCompleted {
-            node: f.string("node")?,
+            node: f.string("node")?.into(),
             writes: f.writes()?,
             checks: f.checks()?,
         },
         "r" => EventKind::ActivityRefused {
-            node: f.string("node")?,
+            node: f.string("node")?.into(),
             code: f.string("code")?,
             message: f.string("message")?,
             writes: f.writes()?,
             checks: f.checks()?,
         },
         "f" => EventKind::ActivityFailed {
-            node: f.string("node")?,
+            node: f.string("node")?.into(),
             message: f.string("message")?,
         },
         "b" => EventKind::BoundaryTaken {
-            boundary: f.string("boundary")?,
-            attached_to: f.string("attached node")?,
+            boundary: f.string("boundary")?.into(),
+            attached_to: f.string("attached node")?.into(),
             code: f.optional_string("code")?,
         },
         "p" => EventKind::StepPresented {
-            node: f.string("node")?,
+            node: f.string("node")?.into(),
             step_id: f.string("step ID")?,
             inputs: f.inputs()?,
         },
@@ -570,7 +570,7 @@ fn parse_event(value: &Value) -> Result<EventKind, String> {
         },
         "ta" => EventKind::TimerArmed {
             timer_id: f.string("timer ID")?,
-            boundary: f.string("boundary")?,
+            boundary: f.string("boundary")?.into(),
             due_ms: f.int("due time")?,
         },
         "tf" => EventKind::TimerFired {
