@@ -41,6 +41,8 @@ pub struct Definition {
     pub(crate) outgoing: Vec<Vec<usize>>,
     /// Indices into `nodes` of the boundary events attached to each node.
     pub(crate) boundaries: Vec<Vec<usize>>,
+    /// Index into `nodes` of each flow's target.
+    pub(crate) flow_targets: Vec<usize>,
     pub(crate) start: usize,
     /// Indices into `nodes` of the end events holding an `<errorEventDefinition>`.
     pub(crate) error_ends: HashSet<usize, foldhash::fast::RandomState>,
@@ -136,6 +138,7 @@ impl Definition {
         }
         let mut flow_index = IdMap::with_capacity_and_hasher(flows.len(), Default::default());
         let mut outgoing = vec![Vec::new(); nodes.len()];
+        let mut flow_targets = Vec::with_capacity(flows.len());
         for (i, f) in flows.iter().enumerate() {
             if flow_index.insert(f.id.clone(), i).is_some()
                 || node_index.contains_key(f.id.as_str())
@@ -145,9 +148,10 @@ impl Definition {
             let src = *node_index
                 .get(f.source.as_str())
                 .ok_or_else(|| format!("flow '{}' has unknown source '{}'", f.id, f.source))?;
-            if !node_index.contains_key(f.target.as_str()) {
-                return Err(format!("flow '{}' has unknown target '{}'", f.id, f.target));
-            }
+            let target = *node_index
+                .get(f.target.as_str())
+                .ok_or_else(|| format!("flow '{}' has unknown target '{}'", f.id, f.target))?;
+            flow_targets.push(target);
             outgoing[src].push(i);
         }
         let mut boundaries = vec![Vec::new(); nodes.len()];
@@ -184,6 +188,7 @@ impl Definition {
             flow_index,
             outgoing,
             boundaries,
+            flow_targets,
             start,
             error_ends: HashSet::default(),
         })
@@ -255,4 +260,53 @@ impl Definition {
             .iter()
             .map(|&n| &self.nodes[n])
     }
+
+    // The same questions asked of a node or flow this definition handed out (`node`, `start`,
+    // a flow of `outgoing_from`, ...), answered by its position rather than by hashing its ID:
+    // the engine asks them at every node it walks (`idflow bench engine`, BENCHMARKS.md). A node
+    // or flow of another definition is looked up by its ID.
+
+    /// [`Definition::outgoing`] of `node`.
+    pub fn outgoing_from(&self, node: &Node) -> impl Iterator<Item = &Flow> {
+        self.node_position(node)
+            .map(|i| self.outgoing[i].as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|&f| &self.flows[f])
+    }
+
+    /// [`Definition::boundaries`] of `node`.
+    pub fn boundaries_on(&self, node: &Node) -> impl Iterator<Item = &Node> {
+        self.node_position(node)
+            .map(|i| self.boundaries[i].as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|&n| &self.nodes[n])
+    }
+
+    /// [`Definition::is_error_end`] of `node`.
+    pub fn is_error_end_node(&self, node: &Node) -> bool {
+        self.node_position(node)
+            .is_some_and(|i| self.error_ends.contains(&i))
+    }
+
+    /// The node `flow` leads to.
+    pub fn target(&self, flow: &Flow) -> Option<&Node> {
+        match position(&self.flows, flow) {
+            Some(i) => self.flow_targets.get(i).map(|&n| &self.nodes[n]),
+            None => self.node(&flow.target),
+        }
+    }
+
+    fn node_position(&self, node: &Node) -> Option<usize> {
+        position(&self.nodes, node).or_else(|| self.node_index.get(node.id.as_str()).copied())
+    }
+}
+
+/// The index of `item` in `items` when it is one of them (found from its address).
+fn position<T>(items: &[T], item: &T) -> Option<usize> {
+    let size = std::mem::size_of::<T>();
+    let offset = (item as *const T as usize).checked_sub(items.as_ptr() as usize)?;
+    let index = offset / size.max(1);
+    (offset % size.max(1) == 0 && index < items.len()).then_some(index)
 }

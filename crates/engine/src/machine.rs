@@ -10,7 +10,8 @@
 use std::borrow::Cow;
 
 use idflow_defs::{
-    Activity, Definition, Id, Node, NodeKind, Role, StepSpec, DECISION_FAIL, DECISION_VARIABLE,
+    Activity, Definition, Flow, Id, Node, NodeKind, Role, StepSpec, DECISION_FAIL,
+    DECISION_VARIABLE,
 };
 use idflow_expr::{EvalError, ParamExpr, Segment, VarPath};
 use serde_json::{Map, Value};
@@ -400,22 +401,22 @@ impl<'d> Machine<'d, '_> {
     /// The target of `node`'s first outgoing flow; ends the instance when there is none.
     fn follow(&mut self, node: &'d Node) -> Result<&'d Node, Ended> {
         let def = self.def;
-        let Some(flow) = def.outgoing(&node.id).next() else {
+        let Some(flow) = def.outgoing_from(node).next() else {
             return Err(self.process_error(
                 Some(node.id.to_string()),
                 format!("{} has no outgoing flow", describe_node(node)),
             ));
         };
-        self.flow_target(node, &flow.id, &flow.target)
+        self.flow_target(node, flow)
     }
 
-    fn flow_target(&mut self, from: &'d Node, flow: &str, target: &str) -> Result<&'d Node, Ended> {
+    fn flow_target(&mut self, from: &'d Node, flow: &'d Flow) -> Result<&'d Node, Ended> {
         let def = self.def;
-        match def.node(target) {
+        match def.target(flow) {
             Some(next) => Ok(next),
             None => Err(self.process_error(
                 Some(from.id.to_string()),
-                format!("flow '{flow}' leads to unknown node '{target}'"),
+                format!("flow '{}' leads to unknown node '{}'", flow.id, flow.target),
             )),
         }
     }
@@ -465,7 +466,7 @@ impl<'d> Machine<'d, '_> {
         });
         let mut timers = Vec::new();
         let def = self.def;
-        for boundary in def.boundaries(&node.id) {
+        for boundary in def.boundaries_on(node) {
             if let NodeKind::TimerBoundary { duration_ms, .. } = &boundary.kind {
                 let timer_id = suffixed(&boundary.id, self.inst.next_event);
                 let duration = i64::try_from(*duration_ms).unwrap_or(i64::MAX);
@@ -521,7 +522,7 @@ impl<'d> Machine<'d, '_> {
     fn choose(&mut self, node: &'d Node, default_flow: Option<&str>) -> Result<&'d Node, Ended> {
         let def = self.def;
         let mut chosen = None;
-        for flow in def.outgoing(&node.id) {
+        for flow in def.outgoing_from(node) {
             if Some(flow.id.as_str()) == default_flow {
                 continue;
             }
@@ -562,7 +563,7 @@ impl<'d> Machine<'d, '_> {
         }
         if chosen.is_none() {
             chosen = default_flow
-                .and_then(|id| def.outgoing(&node.id).find(|f| f.id == id))
+                .and_then(|id| def.outgoing_from(node).find(|f| f.id == id))
                 .map(|f| (f, true));
         }
         let Some((flow, by_default)) = chosen else {
@@ -579,12 +580,12 @@ impl<'d> Machine<'d, '_> {
             flow: flow.id.clone(),
             by_default,
         });
-        self.flow_target(node, &flow.id, &flow.target)
+        self.flow_target(node, flow)
     }
 
     fn reach_end(&mut self, node: &'d Node) -> Ended {
         let outcome = node.name.clone().unwrap_or_else(|| node.id.to_string());
-        let ending = if self.def.is_error_end(&node.id) || self.path_mark == PathMark::ErrorPath {
+        let ending = if self.def.is_error_end_node(node) || self.path_mark == PathMark::ErrorPath {
             Ending::EndedError { outcome }
         } else if self.path_mark == PathMark::TimedOut {
             Ending::Terminated {
@@ -910,12 +911,8 @@ impl<'d> Machine<'d, '_> {
             code: None,
         });
         // A timer without an outgoing flow simply terminates the instance.
-        let next = def
-            .outgoing(&boundary.id)
-            .next()
-            .map(|flow| (flow.id.clone(), flow.target.clone()));
-        match next {
-            Some((flow, target)) => match self.flow_target(boundary, &flow, &target) {
+        match def.outgoing_from(boundary).next() {
+            Some(flow) => match self.flow_target(boundary, flow) {
                 Ok(next) => self.run_from(next),
                 Err(ended) => ended.into(),
             },
@@ -1005,7 +1002,7 @@ fn answer_key<'a>(
 /// document order.
 fn error_boundary<'d>(def: &'d Definition, node: &Node, code: &str) -> Option<&'d Node> {
     let mut catch_all = None;
-    for boundary in def.boundaries(&node.id) {
+    for boundary in def.boundaries_on(node) {
         if let NodeKind::ErrorBoundary { error_code, .. } = &boundary.kind {
             match error_code {
                 Some(c) if c == code => return Some(boundary),

@@ -57,6 +57,47 @@ fn exactly_the_six_flows_are_shipped_each_named_by_its_process_id() {
     }
 }
 
+/// The questions the engine asks of a node it holds (by its position) answer as those asked by
+/// ID, also for a node or flow of another copy of the definition (looked up by ID).
+#[test]
+fn questions_asked_of_a_node_answer_as_those_asked_by_its_id() {
+    for name in SHIPPED {
+        let (d, _) = load_shipped(name);
+        let copy = d.clone();
+        for asked in [&d, &copy] {
+            for node in d.nodes() {
+                let ids = |flows: Vec<&idflow_defs::Flow>| -> Vec<String> {
+                    flows.iter().map(|f| f.id.to_string()).collect()
+                };
+                assert_eq!(
+                    ids(asked.outgoing_from(node).collect()),
+                    ids(d.outgoing(&node.id).collect()),
+                    "{name}: flows out of '{}'",
+                    node.id
+                );
+                let boundaries: Vec<&str> =
+                    asked.boundaries_on(node).map(|b| b.id.as_str()).collect();
+                let by_id: Vec<&str> = d.boundaries(&node.id).map(|b| b.id.as_str()).collect();
+                assert_eq!(boundaries, by_id, "{name}: boundaries on '{}'", node.id);
+                assert_eq!(
+                    asked.is_error_end_node(node),
+                    d.is_error_end(&node.id),
+                    "{name}: '{}' an error end",
+                    node.id
+                );
+            }
+            for flow in d.flows() {
+                assert_eq!(
+                    asked.target(flow).map(|n| n.id.as_str()),
+                    Some(flow.target.as_str()),
+                    "{name}: target of '{}'",
+                    flow.id
+                );
+            }
+        }
+    }
+}
+
 /// How the design says one element leads to the next.
 #[derive(Debug, Clone, Copy)]
 enum Via {
