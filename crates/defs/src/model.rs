@@ -6,8 +6,10 @@
 //! reports, rather than panics, if one were ever broken.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 
 use idflow_expr::{Condition, ParamExpr};
+use serde_json::Value;
 
 use crate::catalogue::{ActivitySpec, ActivityType};
 use crate::Id;
@@ -94,6 +96,21 @@ pub struct Activity {
 pub struct Param {
     pub name: &'static str,
     pub value: ParamExpr,
+    /// A constant parameter's value (plain text or a typed literal) as the engine resolved it,
+    /// coerced to its catalogue type: set the first time the engine resolves the parameter, then
+    /// shared by every instance's inputs and history instead of copied for each. Empty for
+    /// parameters that read variables.
+    pub constant: OnceLock<Arc<Value>>,
+}
+
+impl Param {
+    pub fn new(name: &'static str, value: ParamExpr) -> Param {
+        Param {
+            name,
+            value,
+            constant: OnceLock::new(),
+        }
+    }
 }
 
 impl Activity {

@@ -20,6 +20,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use idflow_defs::{Activity, ParamType};
 use idflow_expr::{json_kind, render_text, EvalError, ParamExpr, Part, VarPath};
@@ -60,6 +61,13 @@ pub(crate) fn resolve_inputs(
             .find(|p| std::ptr::eq(p.name, param.name) || p.name == param.name)
             .or_else(|| spec.param(param.name))
             .map_or(ParamType::String, |p| p.ty);
+        // A constant resolved before is shared as it is: it reads no variable, so it holds no
+        // secret and comes out the same every time.
+        if let Some(constant) = param.constant.get() {
+            recorded.push((Cow::Borrowed(param.name), Arc::clone(constant)));
+            inputs.push((param.name, Arc::clone(constant)));
+            continue;
+        }
         let (raw, redacted) = eval(&param.value, vars, secrets, key).map_err(|e| ParamError {
             param: param.name,
             reason: match param
@@ -92,7 +100,17 @@ pub(crate) fn resolve_inputs(
                 ),
             })?
         };
-        let shown = redacted.unwrap_or_else(|| value.clone());
+        let value = Arc::new(value);
+        let shown = match redacted {
+            Some(redacted) => Arc::new(redacted),
+            None => {
+                if matches!(param.value, ParamExpr::Text(_) | ParamExpr::Literal(_)) {
+                    // Another thread may have set it meanwhile: the same value either way.
+                    let _ = param.constant.set(Arc::clone(&value));
+                }
+                Arc::clone(&value)
+            }
+        };
         recorded.push((Cow::Borrowed(param.name), shown));
         inputs.push((param.name, value));
     }

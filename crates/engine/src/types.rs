@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Arc;
 
 use idflow_defs::{ActivityType, Id};
 use idflow_expr::VarPath;
@@ -580,9 +581,11 @@ pub enum ActivityResult {
 /// under the catalogue's canonical names. Optional parameters without a value are absent.
 ///
 /// These are the real values (a browser response with its SRP proof, a TOTP seed), so `Debug`
-/// shows the parameter names only; the history's copy is the redacted one.
+/// shows the parameter names only; the history's copy is the redacted one. Each value is shared
+/// (an `Arc`) with history's [`RecordedInputs`] when nothing in it is secret, and a constant
+/// parameter's with the definition, rather than copied for each.
 #[derive(Clone, PartialEq, Default)]
-pub struct Inputs(pub Vec<(&'static str, Value)>);
+pub struct Inputs(pub Vec<(&'static str, Arc<Value>)>);
 
 impl fmt::Debug for Inputs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -595,8 +598,18 @@ impl fmt::Debug for Inputs {
 }
 
 impl Inputs {
+    /// Inputs of these values (each in an `Arc` of its own).
+    pub fn from_values(values: Vec<(&'static str, Value)>) -> Inputs {
+        Inputs(
+            values
+                .into_iter()
+                .map(|(name, value)| (name, Arc::new(value)))
+                .collect(),
+        )
+    }
+
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| &**v)
     }
 
     /// The parameter as a string, if present and a string.
@@ -614,11 +627,11 @@ impl Inputs {
 /// order, as a JSON object's does, so a history recorded when the catalogue listed parameters
 /// otherwise still compares equal.
 #[derive(Debug, Clone, Default)]
-pub struct RecordedInputs(pub Vec<(Cow<'static, str>, Value)>);
+pub struct RecordedInputs(pub Vec<(Cow<'static, str>, Arc<Value>)>);
 
 impl RecordedInputs {
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| &**v)
     }
 
     /// As the JSON object history exports show (in order, the last of a name winning).
@@ -626,7 +639,7 @@ impl RecordedInputs {
         Value::Object(
             self.0
                 .iter()
-                .map(|(n, v)| (n.to_string(), v.clone()))
+                .map(|(n, v)| (n.to_string(), Value::clone(v)))
                 .collect(),
         )
     }
@@ -635,7 +648,9 @@ impl RecordedInputs {
     pub fn from_json(value: Value) -> Option<RecordedInputs> {
         match value {
             Value::Object(map) => Some(RecordedInputs(
-                map.into_iter().map(|(n, v)| (Cow::Owned(n), v)).collect(),
+                map.into_iter()
+                    .map(|(n, v)| (Cow::Owned(n), Arc::new(v)))
+                    .collect(),
             )),
             _ => None,
         }
@@ -648,7 +663,7 @@ impl PartialEq for RecordedInputs {
             && self
                 .0
                 .iter()
-                .all(|(n, v)| other.get(n).is_some_and(|o| o == v))
+                .all(|(n, v)| other.get(n).is_some_and(|o| o == &**v))
     }
 }
 

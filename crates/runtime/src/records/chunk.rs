@@ -110,7 +110,7 @@ impl Serialize for Inputs<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0 .0.len()))?;
         for (name, value) in &self.0 .0 {
-            map.serialize_entry(name.as_ref(), value)?;
+            map.serialize_entry(name.as_ref(), &**value)?;
         }
         map.end()
     }
