@@ -126,6 +126,7 @@ mod tests {
         assert_eq!(String::from(id.clone()), "getUser");
         let map: HashMap<Id, u8> = [(id.clone(), 1)].into_iter().collect();
         assert_eq!(map.get("getUser"), Some(&1));
-        assert!(Id::from("a") < Id::from("b"));
+        let (a, b) = (Id::from("a"), Id::from("b"));
+        assert!(a < b);
     }
 }
