@@ -273,7 +273,7 @@ fn armed_timers(runtime: &Runtime, id: &str) -> anyhow::Result<Vec<(String, Stri
                 timer_id,
                 boundary,
                 due_ms,
-            } => armed.push((timer_id, boundary, due_ms)),
+            } => armed.push((timer_id, boundary.into(), due_ms)),
             EventKind::TimerFired { timer_id } | EventKind::TimerCancelled { timer_id } => {
                 armed.retain(|(t, _, _)| *t != timer_id)
             }

@@ -329,10 +329,7 @@ fn read_params<'e>(
                 None => continue,
             },
         };
-        params.push(Param {
-            name: param.name,
-            value,
-        });
+        params.push(Param::new(param.name, value));
     }
     params
 }

@@ -52,6 +52,7 @@ mod diagnostic;
 pub mod duration;
 mod files;
 mod graph;
+mod id;
 mod loader;
 pub mod model;
 mod process;
@@ -68,6 +69,7 @@ pub use catalogue::{
 };
 pub use diagnostic::{code_info, codes, render_text, CodeInfo, Diagnostic, Severity, CODES};
 pub use files::{find_definition_files, load_file};
+pub use id::Id;
 pub use loader::{load, Loaded};
 pub use model::{Activity, Definition, Flow, Location, Node, NodeKind, Param};
 pub use process::{is_valid_process_id, MAX_PROCESS_ID_LEN};

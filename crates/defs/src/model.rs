@@ -6,15 +6,18 @@
 //! reports, rather than panics, if one were ever broken.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 
 use idflow_expr::{Condition, ParamExpr};
+use serde_json::Value;
 
 use crate::catalogue::{ActivitySpec, ActivityType};
+use crate::Id;
 
 /// The definition's maps from BPMN IDs, hashed with foldhash rather than SipHash: the engine
 /// looks nodes and flows up by ID at every node it walks, ~270 instructions a lookup with SipHash
 /// and ~110 with foldhash (`idflow bench engine`, BENCHMARKS.md). Still randomly seeded.
-type IdMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
+type IdMap<V> = HashMap<Id, V, foldhash::fast::RandomState>;
 
 /// A position in a definition file (1-based line and column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,6 +43,8 @@ pub struct Definition {
     pub(crate) outgoing: Vec<Vec<usize>>,
     /// Indices into `nodes` of the boundary events attached to each node.
     pub(crate) boundaries: Vec<Vec<usize>>,
+    /// Index into `nodes` of each flow's target.
+    pub(crate) flow_targets: Vec<usize>,
     pub(crate) start: usize,
     /// Indices into `nodes` of the end events holding an `<errorEventDefinition>`.
     pub(crate) error_ends: HashSet<usize, foldhash::fast::RandomState>,
@@ -48,7 +53,7 @@ pub struct Definition {
 /// One executable element.
 #[derive(Debug, Clone)]
 pub struct Node {
-    pub id: String,
+    pub id: Id,
     pub name: Option<String>,
     pub kind: NodeKind,
     pub location: Location,
@@ -91,6 +96,21 @@ pub struct Activity {
 pub struct Param {
     pub name: &'static str,
     pub value: ParamExpr,
+    /// A constant parameter's value (plain text or a typed literal) as the engine resolved it,
+    /// coerced to its catalogue type: set the first time the engine resolves the parameter, then
+    /// shared by every instance's inputs and history instead of copied for each. Empty for
+    /// parameters that read variables.
+    pub constant: OnceLock<Arc<Value>>,
+}
+
+impl Param {
+    pub fn new(name: &'static str, value: ParamExpr) -> Param {
+        Param {
+            name,
+            value,
+            constant: OnceLock::new(),
+        }
+    }
 }
 
 impl Activity {
@@ -109,7 +129,7 @@ impl Activity {
 /// A sequence flow.
 #[derive(Debug, Clone)]
 pub struct Flow {
-    pub id: String,
+    pub id: Id,
     pub name: Option<String>,
     pub source: String,
     pub target: String,
@@ -135,16 +155,20 @@ impl Definition {
         }
         let mut flow_index = IdMap::with_capacity_and_hasher(flows.len(), Default::default());
         let mut outgoing = vec![Vec::new(); nodes.len()];
+        let mut flow_targets = Vec::with_capacity(flows.len());
         for (i, f) in flows.iter().enumerate() {
-            if flow_index.insert(f.id.clone(), i).is_some() || node_index.contains_key(&f.id) {
+            if flow_index.insert(f.id.clone(), i).is_some()
+                || node_index.contains_key(f.id.as_str())
+            {
                 return Err(format!("duplicate id '{}'", f.id));
             }
             let src = *node_index
-                .get(&f.source)
+                .get(f.source.as_str())
                 .ok_or_else(|| format!("flow '{}' has unknown source '{}'", f.id, f.source))?;
-            if !node_index.contains_key(&f.target) {
-                return Err(format!("flow '{}' has unknown target '{}'", f.id, f.target));
-            }
+            let target = *node_index
+                .get(f.target.as_str())
+                .ok_or_else(|| format!("flow '{}' has unknown target '{}'", f.id, f.target))?;
+            flow_targets.push(target);
             outgoing[src].push(i);
         }
         let mut boundaries = vec![Vec::new(); nodes.len()];
@@ -153,7 +177,7 @@ impl Definition {
             match &n.kind {
                 NodeKind::ErrorBoundary { attached_to, .. }
                 | NodeKind::TimerBoundary { attached_to, .. } => {
-                    let host = *node_index.get(attached_to).ok_or_else(|| {
+                    let host = *node_index.get(attached_to.as_str()).ok_or_else(|| {
                         format!("boundary '{}' attached to unknown '{}'", n.id, attached_to)
                     })?;
                     boundaries[host].push(i);
@@ -181,6 +205,7 @@ impl Definition {
             flow_index,
             outgoing,
             boundaries,
+            flow_targets,
             start,
             error_ends: HashSet::default(),
         })
@@ -252,4 +277,53 @@ impl Definition {
             .iter()
             .map(|&n| &self.nodes[n])
     }
+
+    // The same questions asked of a node or flow this definition handed out (`node`, `start`,
+    // a flow of `outgoing_from`, ...), answered by its position rather than by hashing its ID:
+    // the engine asks them at every node it walks (`idflow bench engine`, BENCHMARKS.md). A node
+    // or flow of another definition is looked up by its ID.
+
+    /// [`Definition::outgoing`] of `node`.
+    pub fn outgoing_from(&self, node: &Node) -> impl Iterator<Item = &Flow> {
+        self.node_position(node)
+            .map(|i| self.outgoing[i].as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|&f| &self.flows[f])
+    }
+
+    /// [`Definition::boundaries`] of `node`.
+    pub fn boundaries_on(&self, node: &Node) -> impl Iterator<Item = &Node> {
+        self.node_position(node)
+            .map(|i| self.boundaries[i].as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|&n| &self.nodes[n])
+    }
+
+    /// [`Definition::is_error_end`] of `node`.
+    pub fn is_error_end_node(&self, node: &Node) -> bool {
+        self.node_position(node)
+            .is_some_and(|i| self.error_ends.contains(&i))
+    }
+
+    /// The node `flow` leads to.
+    pub fn target(&self, flow: &Flow) -> Option<&Node> {
+        match position(&self.flows, flow) {
+            Some(i) => self.flow_targets.get(i).map(|&n| &self.nodes[n]),
+            None => self.node(&flow.target),
+        }
+    }
+
+    fn node_position(&self, node: &Node) -> Option<usize> {
+        position(&self.nodes, node).or_else(|| self.node_index.get(node.id.as_str()).copied())
+    }
+}
+
+/// The index of `item` in `items` when it is one of them (found from its address).
+fn position<T>(items: &[T], item: &T) -> Option<usize> {
+    let size = std::mem::size_of::<T>();
+    let offset = (item as *const T as usize).checked_sub(items.as_ptr() as usize)?;
+    let index = offset / size.max(1);
+    (offset % size.max(1) == 0 && index < items.len()).then_some(index)
 }

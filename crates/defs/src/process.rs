@@ -14,6 +14,7 @@ use crate::graph;
 use crate::model::{Definition, Flow, Node, NodeKind};
 use crate::raw::{name_of, Catch, RawFlow, RawKind, RawNode};
 use crate::xml::{Element, Ns, IDFLOW_NS};
+use crate::Id;
 
 /// The longest process id accepted: it is the definition's name in URLs.
 pub const MAX_PROCESS_ID_LEN: usize = 128;
@@ -187,7 +188,7 @@ pub(crate) fn check_process(
             | RawKind::Opaque => continue,
         };
         model_nodes.push(Node {
-            id: node.id.to_string(),
+            id: Id::from(node.id),
             name: name_of(node.el),
             kind,
             location: ctx.location(node.el),
@@ -197,7 +198,7 @@ pub(crate) fn check_process(
         .into_iter()
         .filter_map(|f| {
             Some(Flow {
-                id: f.id.to_string(),
+                id: Id::from(f.id),
                 name: f.name,
                 source: f.source?.to_string(),
                 target: f.target?.to_string(),

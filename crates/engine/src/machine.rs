@@ -10,7 +10,8 @@
 use std::borrow::Cow;
 
 use idflow_defs::{
-    Activity, Definition, Node, NodeKind, Role, StepSpec, DECISION_FAIL, DECISION_VARIABLE,
+    Activity, Definition, Flow, Id, Node, NodeKind, Role, StepSpec, DECISION_FAIL,
+    DECISION_VARIABLE,
 };
 use idflow_expr::{EvalError, ParamExpr, Segment, VarPath};
 use serde_json::{Map, Value};
@@ -114,7 +115,7 @@ enum Accepted<'d> {
     ActivityDone {
         node: &'d Node,
         activity: &'d Activity,
-        id: String,
+        id: Id,
         result: ActivityResult,
     },
     /// An answer (a JSON object) to the current step.
@@ -193,7 +194,7 @@ fn validate<'d>(
                     _ => Err(mismatch(format!("it has no activity '{node}'"))),
                 }
             }
-            _ => Err(EngineError::UnexpectedActivityResult { node }),
+            _ => Err(EngineError::UnexpectedActivityResult { node: node.into() }),
         },
         Input::Answer { step_id, data, .. } => match &running(inst)?.lifecycle {
             Lifecycle::AtStep {
@@ -364,7 +365,9 @@ impl<'d> Machine<'d, '_> {
                      (a loop without a step?); stopped at '{}'",
                     self.limits.max_steps_per_apply, node.id
                 );
-                return self.process_error(Some(node.id.clone()), message).into();
+                return self
+                    .process_error(Some(node.id.to_string()), message)
+                    .into();
             }
             self.emit(EventKind::NodeEntered {
                 node: node.id.clone(),
@@ -398,22 +401,22 @@ impl<'d> Machine<'d, '_> {
     /// The target of `node`'s first outgoing flow; ends the instance when there is none.
     fn follow(&mut self, node: &'d Node) -> Result<&'d Node, Ended> {
         let def = self.def;
-        let Some(flow) = def.outgoing(&node.id).next() else {
+        let Some(flow) = def.outgoing_from(node).next() else {
             return Err(self.process_error(
-                Some(node.id.clone()),
+                Some(node.id.to_string()),
                 format!("{} has no outgoing flow", describe_node(node)),
             ));
         };
-        self.flow_target(node, &flow.id, &flow.target)
+        self.flow_target(node, flow)
     }
 
-    fn flow_target(&mut self, from: &'d Node, flow: &str, target: &str) -> Result<&'d Node, Ended> {
+    fn flow_target(&mut self, from: &'d Node, flow: &'d Flow) -> Result<&'d Node, Ended> {
         let def = self.def;
-        match def.node(target) {
+        match def.target(flow) {
             Some(next) => Ok(next),
             None => Err(self.process_error(
-                Some(from.id.clone()),
-                format!("flow '{flow}' leads to unknown node '{target}'"),
+                Some(from.id.to_string()),
+                format!("flow '{}' leads to unknown node '{}'", flow.id, flow.target),
             )),
         }
     }
@@ -463,7 +466,7 @@ impl<'d> Machine<'d, '_> {
         });
         let mut timers = Vec::new();
         let def = self.def;
-        for boundary in def.boundaries(&node.id) {
+        for boundary in def.boundaries_on(node) {
             if let NodeKind::TimerBoundary { duration_ms, .. } = &boundary.kind {
                 let timer_id = suffixed(&boundary.id, self.inst.next_event);
                 let duration = i64::try_from(*duration_ms).unwrap_or(i64::MAX);
@@ -509,7 +512,7 @@ impl<'d> Machine<'d, '_> {
             Ok(resolved) => Ok(resolved),
             Err(ParamError { param, reason }) => {
                 let message = format!("{}: parameter '{param}' {reason}", describe_node(node));
-                Err(self.process_error(Some(node.id.clone()), message))
+                Err(self.process_error(Some(node.id.to_string()), message))
             }
         }
     }
@@ -519,7 +522,7 @@ impl<'d> Machine<'d, '_> {
     fn choose(&mut self, node: &'d Node, default_flow: Option<&str>) -> Result<&'d Node, Ended> {
         let def = self.def;
         let mut chosen = None;
-        for flow in def.outgoing(&node.id) {
+        for flow in def.outgoing_from(node) {
             if Some(flow.id.as_str()) == default_flow {
                 continue;
             }
@@ -548,7 +551,7 @@ impl<'d> Machine<'d, '_> {
                         other => other.to_string(),
                     };
                     return Err(self.process_error(
-                        Some(node.id.clone()),
+                        Some(node.id.to_string()),
                         format!(
                             "{}: the condition of flow '{}' cannot be evaluated: {reason}",
                             describe_node(node),
@@ -560,12 +563,12 @@ impl<'d> Machine<'d, '_> {
         }
         if chosen.is_none() {
             chosen = default_flow
-                .and_then(|id| def.outgoing(&node.id).find(|f| f.id == id))
+                .and_then(|id| def.outgoing_from(node).find(|f| f.id == id))
                 .map(|f| (f, true));
         }
         let Some((flow, by_default)) = chosen else {
             return Err(self.process_error(
-                Some(node.id.clone()),
+                Some(node.id.to_string()),
                 format!(
                     "{}: no outgoing flow's condition holds and there is no default flow",
                     describe_node(node)
@@ -577,12 +580,12 @@ impl<'d> Machine<'d, '_> {
             flow: flow.id.clone(),
             by_default,
         });
-        self.flow_target(node, &flow.id, &flow.target)
+        self.flow_target(node, flow)
     }
 
     fn reach_end(&mut self, node: &'d Node) -> Ended {
-        let outcome = node.name.clone().unwrap_or_else(|| node.id.clone());
-        let ending = if self.def.is_error_end(&node.id) || self.path_mark == PathMark::ErrorPath {
+        let outcome = node.name.clone().unwrap_or_else(|| node.id.to_string());
+        let ending = if self.def.is_error_end_node(node) || self.path_mark == PathMark::ErrorPath {
             Ending::EndedError { outcome }
         } else if self.path_mark == PathMark::TimedOut {
             Ending::Terminated {
@@ -608,7 +611,7 @@ impl<'d> Machine<'d, '_> {
         &mut self,
         node: &'d Node,
         activity: &'d Activity,
-        id: String,
+        id: Id,
         result: ActivityResult,
     ) -> Next {
         let def = self.def;
@@ -665,7 +668,7 @@ impl<'d> Machine<'d, '_> {
                 });
                 self.end(Ending::ProcessError {
                     error: InstanceError {
-                        node: Some(node.id.clone()),
+                        node: Some(node.id.to_string()),
                         message,
                     },
                 })
@@ -766,7 +769,7 @@ impl<'d> Machine<'d, '_> {
     /// Ends the instance for an activity whose outputs could not be taken in.
     fn outputs_failed(&mut self, node: &'d Node, failure: String) -> Ended {
         self.process_error(
-            Some(node.id.clone()),
+            Some(node.id.to_string()),
             format!("{}: {failure}", describe_node(node)),
         )
     }
@@ -876,7 +879,7 @@ impl<'d> Machine<'d, '_> {
             data: recorded,
         });
         self.process_error(
-            Some(node.id.clone()),
+            Some(node.id.to_string()),
             format!("{}: {reason}", describe_node(node)),
         )
         .into()
@@ -904,16 +907,12 @@ impl<'d> Machine<'d, '_> {
         self.path_mark = PathMark::TimedOut;
         self.emit(EventKind::BoundaryTaken {
             boundary: boundary.id.clone(),
-            attached_to: attached_to.to_string(),
+            attached_to: Id::from(attached_to),
             code: None,
         });
         // A timer without an outgoing flow simply terminates the instance.
-        let next = def
-            .outgoing(&boundary.id)
-            .next()
-            .map(|flow| (flow.id.clone(), flow.target.clone()));
-        match next {
-            Some((flow, target)) => match self.flow_target(boundary, &flow, &target) {
+        match def.outgoing_from(boundary).next() {
+            Some(flow) => match self.flow_target(boundary, flow) {
                 Ok(next) => self.run_from(next),
                 Err(ended) => ended.into(),
             },
@@ -1003,7 +1002,7 @@ fn answer_key<'a>(
 /// document order.
 fn error_boundary<'d>(def: &'d Definition, node: &Node, code: &str) -> Option<&'d Node> {
     let mut catch_all = None;
-    for boundary in def.boundaries(&node.id) {
+    for boundary in def.boundaries_on(node) {
         if let NodeKind::ErrorBoundary { error_code, .. } = &boundary.kind {
             match error_code {
                 Some(c) if c == code => return Some(boundary),

@@ -55,16 +55,16 @@ pub fn path_taken(def: &Definition, events: &[HistoryEvent]) -> PathTaken {
         match &event.kind {
             EventKind::NodeEntered { node } => {
                 if let Some(from) = leaving.take() {
-                    if let Some(flow) = def.outgoing(&from).find(|f| f.target == *node) {
+                    if let Some(flow) = def.outgoing(&from).find(|f| f.target == **node) {
                         push_once(&mut path.flows, &flow.id);
                     }
                 }
                 match path.nodes.iter_mut().find(|(id, _)| id == node) {
                     Some((_, count)) => *count = count.saturating_add(1),
-                    None => path.nodes.push((node.clone(), 1)),
+                    None => path.nodes.push((node.to_string(), 1)),
                 }
-                leaving = Some(node.clone());
-                last_entered = Some(node.clone());
+                leaving = Some(node.to_string());
+                last_entered = Some(node.to_string());
             }
             EventKind::GatewayChose { flow, .. } => {
                 push_once(&mut path.flows, flow);
@@ -72,10 +72,10 @@ pub fn path_taken(def: &Definition, events: &[HistoryEvent]) -> PathTaken {
             }
             EventKind::BoundaryTaken { boundary, .. } => {
                 push_once(&mut path.boundaries, boundary);
-                leaving = Some(boundary.clone());
+                leaving = Some(boundary.to_string());
                 path.resting_at = None;
             }
-            EventKind::StepPresented { node, .. } => path.resting_at = Some(node.clone()),
+            EventKind::StepPresented { node, .. } => path.resting_at = Some(node.to_string()),
             EventKind::StepAnswered { .. } | EventKind::Cancelled { .. } => path.resting_at = None,
             EventKind::InstanceEnded { status, .. } => {
                 path.status = *status;

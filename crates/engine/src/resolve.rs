@@ -18,19 +18,21 @@
 //! from the definition and from variables history shows anyway), and a replay, whose variables
 //! hold those markers, renders the very same text without any key.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use idflow_defs::{Activity, ParamType};
 use idflow_expr::{json_kind, render_text, EvalError, ParamExpr, Part, VarPath};
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 
 use crate::redact::{is_marker, redact_at, MarkerKey};
-use crate::Inputs;
+use crate::{Inputs, RecordedInputs};
 
 /// The resolved parameters: real values for the command, redacted ones for history.
 pub(crate) struct Resolved {
     pub inputs: Inputs,
-    pub recorded: Value,
+    pub recorded: RecordedInputs,
 }
 
 /// Why a parameter could not be resolved; the caller adds the activity's ID and name.
@@ -49,7 +51,7 @@ pub(crate) fn resolve_inputs(
 ) -> Result<Resolved, ParamError> {
     let spec = activity.spec();
     let mut inputs = Vec::with_capacity(activity.params.len());
-    let mut recorded = Map::with_capacity(activity.params.len());
+    let mut recorded = Vec::with_capacity(activity.params.len());
     // The activity's parameters come in catalogue order: walk the catalogue alongside them
     // instead of searching it for each one (a plain search remains the fallback).
     let mut catalogue = spec.params.iter();
@@ -59,6 +61,13 @@ pub(crate) fn resolve_inputs(
             .find(|p| std::ptr::eq(p.name, param.name) || p.name == param.name)
             .or_else(|| spec.param(param.name))
             .map_or(ParamType::String, |p| p.ty);
+        // A constant resolved before is shared as it is: it reads no variable, so it holds no
+        // secret and comes out the same every time.
+        if let Some(constant) = param.constant.get() {
+            recorded.push((Cow::Borrowed(param.name), Arc::clone(constant)));
+            inputs.push((param.name, Arc::clone(constant)));
+            continue;
+        }
         let (raw, redacted) = eval(&param.value, vars, secrets, key).map_err(|e| ParamError {
             param: param.name,
             reason: match param
@@ -91,13 +100,23 @@ pub(crate) fn resolve_inputs(
                 ),
             })?
         };
-        let shown = redacted.unwrap_or_else(|| value.clone());
-        recorded.insert(param.name.to_string(), shown);
+        let value = Arc::new(value);
+        let shown = match redacted {
+            Some(redacted) => Arc::new(redacted),
+            None => {
+                if matches!(param.value, ParamExpr::Text(_) | ParamExpr::Literal(_)) {
+                    // Another thread may have set it meanwhile: the same value either way.
+                    let _ = param.constant.set(Arc::clone(&value));
+                }
+                Arc::clone(&value)
+            }
+        };
+        recorded.push((Cow::Borrowed(param.name), shown));
         inputs.push((param.name, value));
     }
     Ok(Resolved {
         inputs: Inputs(inputs),
-        recorded: Value::Object(recorded),
+        recorded: RecordedInputs(recorded),
     })
 }
 

@@ -5,10 +5,12 @@
 //! types and converts (see the runtime crate's `records` module), so the engine can change its
 //! internals without breaking stored data.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Arc;
 
-use idflow_defs::ActivityType;
+use idflow_defs::{ActivityType, Id};
 use idflow_expr::VarPath;
 use serde_json::Value;
 
@@ -71,10 +73,10 @@ pub enum Lifecycle {
     /// Created, `Input::Start` not yet applied.
     NotStarted,
     /// Waiting for the result of the activity at `node` (`Next::RunActivity` was returned).
-    AwaitingActivity { node: String, path_mark: PathMark },
+    AwaitingActivity { node: Id, path_mark: PathMark },
     /// Resting at a step until the end user answers `step_id` or one of its `timers` fires.
     AtStep {
-        node: String,
+        node: Id,
         step_id: String,
         /// The timers armed by the step's timer boundary events (`Next` does not carry them: the
         /// outside schedules them from here, also after a restart).
@@ -172,7 +174,7 @@ impl Lifecycle {
 pub struct ArmedTimer {
     pub timer_id: String,
     /// The timer boundary event's ID.
-    pub boundary: String,
+    pub boundary: Id,
     /// When it is due (Unix ms): arm-time `now_ms` plus the boundary's duration.
     pub due_ms: i64,
 }
@@ -388,7 +390,7 @@ pub enum Input {
     },
     /// The result of the activity the engine asked for.
     ActivityDone {
-        node: String,
+        node: Id,
         result: ActivityResult,
         now_ms: i64,
     },
@@ -579,9 +581,11 @@ pub enum ActivityResult {
 /// under the catalogue's canonical names. Optional parameters without a value are absent.
 ///
 /// These are the real values (a browser response with its SRP proof, a TOTP seed), so `Debug`
-/// shows the parameter names only; the history's copy is the redacted one.
+/// shows the parameter names only; the history's copy is the redacted one. Each value is shared
+/// (an `Arc`) with history's [`RecordedInputs`] when nothing in it is secret, and a constant
+/// parameter's with the definition, rather than copied for each.
 #[derive(Clone, PartialEq, Default)]
-pub struct Inputs(pub Vec<(&'static str, Value)>);
+pub struct Inputs(pub Vec<(&'static str, Arc<Value>)>);
 
 impl fmt::Debug for Inputs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -594,13 +598,72 @@ impl fmt::Debug for Inputs {
 }
 
 impl Inputs {
+    /// Inputs of these values (each in an `Arc` of its own).
+    pub fn from_values(values: Vec<(&'static str, Value)>) -> Inputs {
+        Inputs(
+            values
+                .into_iter()
+                .map(|(name, value)| (name, Arc::new(value)))
+                .collect(),
+        )
+    }
+
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| &**v)
     }
 
     /// The parameter as a string, if present and a string.
     pub fn str(&self, name: &str) -> Option<&str> {
         self.get(name).and_then(Value::as_str)
+    }
+}
+
+/// An activity's parameters as history records them (redacted: a secret is its commitment
+/// marker), by name in the order they were resolved; written out as one JSON object of those
+/// names (the runtime's records and exports).
+///
+/// A list rather than a JSON object: the names are the catalogue's own (`&'static str`, borrowed)
+/// when the engine resolved them, and a history read back gives them owned. Equality ignores the
+/// order, as a JSON object's does, so a history recorded when the catalogue listed parameters
+/// otherwise still compares equal.
+#[derive(Debug, Clone, Default)]
+pub struct RecordedInputs(pub Vec<(Cow<'static, str>, Arc<Value>)>);
+
+impl RecordedInputs {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| &**v)
+    }
+
+    /// As the JSON object history exports show (in order, the last of a name winning).
+    pub fn to_json(&self) -> Value {
+        Value::Object(
+            self.0
+                .iter()
+                .map(|(n, v)| (n.to_string(), Value::clone(v)))
+                .collect(),
+        )
+    }
+
+    /// From the JSON object a history recorded; `None` when `value` is not an object.
+    pub fn from_json(value: Value) -> Option<RecordedInputs> {
+        match value {
+            Value::Object(map) => Some(RecordedInputs(
+                map.into_iter()
+                    .map(|(n, v)| (Cow::Owned(n), Arc::new(v)))
+                    .collect(),
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl PartialEq for RecordedInputs {
+    fn eq(&self, other: &RecordedInputs) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .all(|(n, v)| other.get(n).is_some_and(|o| o == &**v))
     }
 }
 
@@ -614,14 +677,14 @@ impl Inputs {
 pub enum Next {
     /// Execute this activity and feed back `Input::ActivityDone { node, .. }`.
     RunActivity {
-        node: String,
+        node: Id,
         activity: ActivityType,
         inputs: Inputs,
     },
     /// The instance now rests at this step (with its timers, if any, armed): show it to the end
     /// user, whose answer comes back as `Input::Answer { step_id, .. }`.
     PresentStep {
-        node: String,
+        node: Id,
         step_id: String,
         activity: ActivityType,
         inputs: Inputs,
@@ -650,44 +713,44 @@ pub enum EventKind {
         step_seed: Option<StepSeed>,
     },
     NodeEntered {
-        node: String,
+        node: Id,
     },
     /// An exclusive gateway chose `flow` (the default flow when `by_default`).
     GatewayChose {
-        gateway: String,
-        flow: String,
+        gateway: Id,
+        flow: Id,
         by_default: bool,
     },
     ActivityScheduled {
-        node: String,
+        node: Id,
         activity: ActivityType,
-        inputs: Value,
+        inputs: RecordedInputs,
     },
     ActivityCompleted {
-        node: String,
+        node: Id,
         writes: Vec<RecordedWrite>,
         checks: Vec<Check>,
     },
     ActivityRefused {
-        node: String,
+        node: Id,
         code: String,
         message: String,
         writes: Vec<RecordedWrite>,
         checks: Vec<Check>,
     },
     ActivityFailed {
-        node: String,
+        node: Id,
         message: String,
     },
     BoundaryTaken {
-        boundary: String,
-        attached_to: String,
+        boundary: Id,
+        attached_to: Id,
         code: Option<String>,
     },
     StepPresented {
-        node: String,
+        node: Id,
         step_id: String,
-        inputs: Value,
+        inputs: RecordedInputs,
     },
     StepAnswered {
         step_id: String,
@@ -695,7 +758,7 @@ pub enum EventKind {
     },
     TimerArmed {
         timer_id: String,
-        boundary: String,
+        boundary: Id,
         due_ms: i64,
     },
     TimerFired {

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::io;
+use std::sync::OnceLock;
 
 use idflow_expr::{json_kind, Segment, VarPath};
 use serde_json::{Map, Value};
@@ -79,13 +80,7 @@ pub(crate) fn append_checks(vars: &mut Value, checks: &[Check]) -> Result<(), St
     let Value::Object(root) = vars else {
         return Err(format!("processvar is {}, not an object", json_kind(vars)));
     };
-    let entries = checks.iter().map(|c| {
-        let mut entry = Map::with_capacity(3);
-        entry.insert("name".into(), Value::String(c.name.clone()));
-        entry.insert("result".into(), Value::String(c.result.as_str().into()));
-        entry.insert("detail".into(), Value::String(c.detail.clone()));
-        Value::Object(entry)
-    });
+    let entries = checks.iter().map(check_object);
     // One lookup when the list exists, one insert when it does not (`entry` would allocate the
     // key on every call).
     match root.get_mut("_checks") {
@@ -101,6 +96,30 @@ pub(crate) fn append_checks(vars: &mut Value, checks: &[Check]) -> Result<(), St
         }
     }
     Ok(())
+}
+
+/// A check as `processvar._checks` holds it: `{name, result, detail}`.
+///
+/// Cloned from a template of the three keys and filled in: a clone copies the keys' hashes, where
+/// building the object would hash each key again (SipHash: serde_json fixes its maps' hasher).
+fn check_object(check: &Check) -> Value {
+    static TEMPLATE: OnceLock<Map<String, Value>> = OnceLock::new();
+    let mut entry = TEMPLATE
+        .get_or_init(|| {
+            ["name", "result", "detail"]
+                .into_iter()
+                .map(|key| (key.to_string(), Value::Null))
+                .collect()
+        })
+        .clone();
+    for (key, slot) in entry.iter_mut() {
+        *slot = Value::String(match key.as_str() {
+            "name" => check.name.clone(),
+            "result" => check.result.as_str().to_string(),
+            _ => check.detail.clone(),
+        });
+    }
+    Value::Object(entry)
 }
 
 /// The size of `value` serialized as compact JSON, counted without building the text.
@@ -251,6 +270,11 @@ mod tests {
                 {"name": "a", "result": "PASS", "detail": "a detail"},
                 {"name": "b", "result": "FAIL", "detail": "b detail"}
             ]})
+        );
+        // In this order when written out, as stored histories and exports hold them.
+        assert_eq!(
+            serde_json::to_string(&vars).unwrap(),
+            r#"{"_checks":[{"name":"a","result":"PASS","detail":"a detail"},{"name":"b","result":"FAIL","detail":"b detail"}]}"#
         );
         let mut broken = json!({"_checks": "oops"});
         let err = append_checks(&mut broken, &[check("c", CheckResult::Pass)]).unwrap_err();

@@ -1,5 +1,6 @@
 //! Gateway conditions: parsing (recursive descent with a nesting bound) and evaluation.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde_json::Value;
@@ -86,8 +87,8 @@ impl Condition {
 
     /// Evaluates to a boolean against the instance's variables.
     pub fn eval(&self, vars: &Value) -> Result<bool, EvalError> {
-        match self.value(vars)? {
-            Value::Bool(b) => Ok(b),
+        match self.value(vars)?.as_ref() {
+            Value::Bool(b) => Ok(*b),
             other => Err(self.type_error(format!("evaluates to {other}, not a boolean"))),
         }
     }
@@ -99,21 +100,24 @@ impl Condition {
         }
     }
 
-    fn value(&self, vars: &Value) -> Result<Value, EvalError> {
+    /// The condition's value: literals and variables borrowed (a gateway evaluates its
+    /// conditions at every visit; copying the values compared would allocate for each).
+    fn value<'a>(&'a self, vars: &'a Value) -> Result<Cow<'a, Value>, EvalError> {
         Ok(match self {
-            Condition::Literal(v) => v.clone(),
-            Condition::Var(p) => p.resolve(vars)?.clone(),
-            Condition::Exists(p) => Value::Bool(p.resolve(vars).is_ok()),
-            Condition::Not(c) => Value::Bool(!c.eval(vars)?),
-            Condition::And(a, b) => Value::Bool(a.eval(vars)? && b.eval(vars)?),
-            Condition::Or(a, b) => Value::Bool(a.eval(vars)? || b.eval(vars)?),
+            Condition::Literal(v) => Cow::Borrowed(v),
+            Condition::Var(p) => Cow::Borrowed(p.resolve(vars)?),
+            Condition::Exists(p) => Cow::Owned(Value::Bool(p.resolve(vars).is_ok())),
+            Condition::Not(c) => Cow::Owned(Value::Bool(!c.eval(vars)?)),
+            Condition::And(a, b) => Cow::Owned(Value::Bool(a.eval(vars)? && b.eval(vars)?)),
+            Condition::Or(a, b) => Cow::Owned(Value::Bool(a.eval(vars)? || b.eval(vars)?)),
             Condition::Compare(op, a, b) => {
                 let (l, r) = (a.value(vars)?, b.value(vars)?);
-                Value::Bool(match op {
-                    CmpOp::Eq => json_eq(&l, &r),
-                    CmpOp::Ne => !json_eq(&l, &r),
+                let (l, r) = (l.as_ref(), r.as_ref());
+                Cow::Owned(Value::Bool(match op {
+                    CmpOp::Eq => json_eq(l, r),
+                    CmpOp::Ne => !json_eq(l, r),
                     _ => {
-                        let ord = match (&l, &r) {
+                        let ord = match (l, r) {
                             (Value::Number(x), Value::Number(y)) => x
                                 .as_f64()
                                 .zip(y.as_f64())
@@ -135,7 +139,7 @@ impl Condition {
                             CmpOp::Eq | CmpOp::Ne => unreachable_eq(),
                         }
                     }
-                })
+                }))
             }
         })
     }

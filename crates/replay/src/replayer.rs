@@ -388,7 +388,7 @@ fn prepare_for(events: &[HistoryEvent], target: &Definition) -> Vec<HistoryEvent
             EventKind::InstanceStarted { definition, .. } => {
                 definition.content_hash = target.content_hash.clone();
             }
-            EventKind::NodeEntered { node } => last_entered = Some(node.clone()),
+            EventKind::NodeEntered { node } => last_entered = Some(node.to_string()),
             EventKind::InstanceEnded {
                 outcome: Some(outcome),
                 ..
@@ -398,7 +398,7 @@ fn prepare_for(events: &[HistoryEvent], target: &Definition) -> Vec<HistoryEvent
                     .and_then(|id| target.node(id))
                     .filter(|n| matches!(n.kind, NodeKind::EndEvent));
                 if let Some(end) = end {
-                    *outcome = end.name.clone().unwrap_or_else(|| end.id.clone());
+                    *outcome = end.name.clone().unwrap_or_else(|| end.id.to_string());
                 }
             }
             _ => {}
@@ -416,7 +416,7 @@ fn end_node(events: &[HistoryEvent]) -> Option<String> {
         }, HistoryEvent {
             kind: EventKind::InstanceEnded { .. },
             ..
-        }] => Some(node.clone()),
+        }] => Some(node.to_string()),
         _ => None,
     }
 }

@@ -67,7 +67,8 @@
 
 use idflow_defs::ActivityType;
 use idflow_engine::{
-    Check, CheckResult, DefinitionRef, EventKind, HistoryEvent, RecordedWrite, Status,
+    Check, CheckResult, DefinitionRef, EventKind, HistoryEvent, RecordedInputs, RecordedWrite,
+    Status,
 };
 use idflow_expr::VarPath;
 use serde::{Deserialize, Serialize};
@@ -149,6 +150,17 @@ fn writes_to_engine(writes: &[WriteRecord]) -> Result<Vec<RecordedWrite>, String
             })
         })
         .collect()
+}
+
+/// An activity's recorded parameters from the export's JSON object (the engine never recorded
+/// anything else).
+fn recorded_inputs(inputs: &Value) -> Result<RecordedInputs, String> {
+    RecordedInputs::from_json(inputs.clone()).ok_or_else(|| {
+        format!(
+            "the recorded inputs are {}, not an object",
+            idflow_expr::json_kind(inputs)
+        )
+    })
 }
 
 fn checks_to_engine(checks: &[CheckRecord]) -> Result<Vec<Check>, String> {
@@ -265,14 +277,16 @@ impl EventKindRecord {
                 par: token.clone(),
                 ss: step_seed.as_ref().map(seed_text),
             },
-            EventKind::NodeEntered { node } => EventKindRecord::Entered { n: node.clone() },
+            EventKind::NodeEntered { node } => EventKindRecord::Entered {
+                n: node.to_string(),
+            },
             EventKind::GatewayChose {
                 gateway,
                 flow,
                 by_default,
             } => EventKindRecord::Chose {
-                gw: gateway.clone(),
-                f: flow.clone(),
+                gw: gateway.to_string(),
+                f: flow.to_string(),
                 dflt: *by_default,
             },
             EventKind::ActivityScheduled {
@@ -280,16 +294,16 @@ impl EventKindRecord {
                 activity,
                 inputs,
             } => EventKindRecord::Scheduled {
-                n: node.clone(),
+                n: node.to_string(),
                 a: activity.key().to_string(),
-                inputs: inputs.clone(),
+                inputs: inputs.to_json(),
             },
             EventKind::ActivityCompleted {
                 node,
                 writes,
                 checks,
             } => EventKindRecord::Completed {
-                n: node.clone(),
+                n: node.to_string(),
                 w: writes_from_engine(writes),
                 c: checks.iter().map(CheckRecord::from_engine).collect(),
             },
@@ -300,14 +314,14 @@ impl EventKindRecord {
                 writes,
                 checks,
             } => EventKindRecord::Refused {
-                n: node.clone(),
+                n: node.to_string(),
                 code: code.clone(),
                 msg: message.clone(),
                 w: writes_from_engine(writes),
                 c: checks.iter().map(CheckRecord::from_engine).collect(),
             },
             EventKind::ActivityFailed { node, message } => EventKindRecord::Failed {
-                n: node.clone(),
+                n: node.to_string(),
                 msg: message.clone(),
             },
             EventKind::BoundaryTaken {
@@ -315,8 +329,8 @@ impl EventKindRecord {
                 attached_to,
                 code,
             } => EventKindRecord::Boundary {
-                b: boundary.clone(),
-                on: attached_to.clone(),
+                b: boundary.to_string(),
+                on: attached_to.to_string(),
                 code: code.clone(),
             },
             EventKind::StepPresented {
@@ -324,9 +338,9 @@ impl EventKindRecord {
                 step_id,
                 inputs,
             } => EventKindRecord::Presented {
-                n: node.clone(),
+                n: node.to_string(),
                 s: step_id.clone(),
-                inputs: inputs.clone(),
+                inputs: inputs.to_json(),
             },
             EventKind::StepAnswered { step_id, data } => EventKindRecord::Answered {
                 s: step_id.clone(),
@@ -338,7 +352,7 @@ impl EventKindRecord {
                 due_ms,
             } => EventKindRecord::Armed {
                 tm: timer_id.clone(),
-                b: boundary.clone(),
+                b: boundary.to_string(),
                 due: *due_ms,
             },
             EventKind::TimerFired { timer_id } => EventKindRecord::Fired {
@@ -386,43 +400,43 @@ impl EventKindRecord {
                 token: par.clone(),
                 step_seed: ss.as_deref().map(parse_seed).transpose()?,
             },
-            EventKindRecord::Entered { n } => EventKind::NodeEntered { node: n.clone() },
+            EventKindRecord::Entered { n } => EventKind::NodeEntered { node: n.into() },
             EventKindRecord::Chose { gw, f, dflt } => EventKind::GatewayChose {
-                gateway: gw.clone(),
-                flow: f.clone(),
+                gateway: gw.into(),
+                flow: f.into(),
                 by_default: *dflt,
             },
             EventKindRecord::Scheduled { n, a, inputs } => EventKind::ActivityScheduled {
-                node: n.clone(),
+                node: n.into(),
                 activity: ActivityType::from_key(a)
                     .ok_or_else(|| format!("unknown activity type '{a}'"))?,
-                inputs: inputs.clone(),
+                inputs: recorded_inputs(inputs)?,
             },
             EventKindRecord::Completed { n, w, c } => EventKind::ActivityCompleted {
-                node: n.clone(),
+                node: n.into(),
                 writes: writes_to_engine(w)?,
                 checks: checks_to_engine(c)?,
             },
             EventKindRecord::Refused { n, code, msg, w, c } => EventKind::ActivityRefused {
-                node: n.clone(),
+                node: n.into(),
                 code: code.clone(),
                 message: msg.clone(),
                 writes: writes_to_engine(w)?,
                 checks: checks_to_engine(c)?,
             },
             EventKindRecord::Failed { n, msg } => EventKind::ActivityFailed {
-                node: n.clone(),
+                node: n.into(),
                 message: msg.clone(),
             },
             EventKindRecord::Boundary { b, on, code } => EventKind::BoundaryTaken {
-                boundary: b.clone(),
-                attached_to: on.clone(),
+                boundary: b.into(),
+                attached_to: on.into(),
                 code: code.clone(),
             },
             EventKindRecord::Presented { n, s, inputs } => EventKind::StepPresented {
-                node: n.clone(),
+                node: n.into(),
                 step_id: s.clone(),
-                inputs: inputs.clone(),
+                inputs: recorded_inputs(inputs)?,
             },
             EventKindRecord::Answered { s, data } => EventKind::StepAnswered {
                 step_id: s.clone(),
@@ -430,7 +444,7 @@ impl EventKindRecord {
             },
             EventKindRecord::Armed { tm, b, due } => EventKind::TimerArmed {
                 timer_id: tm.clone(),
-                boundary: b.clone(),
+                boundary: b.into(),
                 due_ms: *due,
             },
             EventKindRecord::Fired { tm } => EventKind::TimerFired {

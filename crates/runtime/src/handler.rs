@@ -167,7 +167,7 @@ pub fn plain_step_view(
 ) -> Value {
     let mut resolved = Map::new();
     for (name, value) in &inputs.0 {
-        resolved.insert((*name).to_string(), value.clone());
+        resolved.insert((*name).to_string(), Value::clone(value));
     }
     let mut view = Map::new();
     view.insert("node".into(), Value::String(ctx.node.to_string()));

@@ -423,7 +423,10 @@ impl Runtime {
             prepared: None,
         };
         if let Some(work) = handler.prepare(&self.store, &ctx, activity, &inputs) {
-            *prepared = Some(PreparedWork { node, work });
+            *prepared = Some(PreparedWork {
+                node: node.to_string(),
+                work,
+            });
         }
     }
 
@@ -683,7 +686,7 @@ impl Runtime {
             if applied > self.limits.max_steps_per_apply {
                 // A cycle of activities without a step would never rest: stop it as an error.
                 let node = match &input {
-                    Input::ActivityDone { node, .. } => Some(node.clone()),
+                    Input::ActivityDone { node, .. } => Some(node.to_string()),
                     _ => None,
                 };
                 input = Input::Abort {
@@ -748,13 +751,13 @@ impl Runtime {
                         Ok(view) => {
                             break Some(StepViewRecord {
                                 step_id,
-                                node,
+                                node: node.to_string(),
                                 activity: activity.key().to_string(),
                                 view,
                             })
                         }
                         Err(message) => Input::Abort {
-                            node: Some(node),
+                            node: Some(node.to_string()),
                             message,
                             now_ms: now,
                         },

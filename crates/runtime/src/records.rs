@@ -189,11 +189,11 @@ impl PositionRecord {
     pub fn from_engine(lifecycle: &Lifecycle) -> PositionRecord {
         match lifecycle {
             Lifecycle::NotStarted => PositionRecord::NotStarted,
-            Lifecycle::AwaitingActivity { node, .. } => {
-                PositionRecord::AwaitingActivity { node: node.clone() }
-            }
+            Lifecycle::AwaitingActivity { node, .. } => PositionRecord::AwaitingActivity {
+                node: node.to_string(),
+            },
             Lifecycle::AtStep { node, step_id, .. } => PositionRecord::AtStep {
-                node: node.clone(),
+                node: node.to_string(),
                 step_id: step_id.clone(),
             },
             Lifecycle::Ended { .. } => PositionRecord::Ended,
@@ -489,7 +489,7 @@ impl InstanceRecord {
                     .into_iter()
                     .map(|t| TimerRecord {
                         timer_id: t.timer_id,
-                        boundary: t.boundary,
+                        boundary: t.boundary.to_string(),
                         due: t.due_ms,
                     })
                     .collect();
@@ -650,18 +650,18 @@ impl InstanceRecord {
                 Lifecycle::NotStarted
             }
             (PositionRecord::AwaitingActivity { node }, None) => Lifecycle::AwaitingActivity {
-                node: node.clone(),
+                node: node.into(),
                 path_mark,
             },
             (PositionRecord::AtStep { node, step_id }, None) => Lifecycle::AtStep {
-                node: node.clone(),
+                node: node.into(),
                 step_id: step_id.clone(),
                 timers: self
                     .timers
                     .iter()
                     .map(|t| ArmedTimer {
                         timer_id: t.timer_id.clone(),
-                        boundary: t.boundary.clone(),
+                        boundary: t.boundary.as_str().into(),
                         due_ms: t.due,
                     })
                     .collect(),

@@ -57,6 +57,47 @@ fn exactly_the_six_flows_are_shipped_each_named_by_its_process_id() {
     }
 }
 
+/// The questions the engine asks of a node it holds (by its position) answer as those asked by
+/// ID, also for a node or flow of another copy of the definition (looked up by ID).
+#[test]
+fn questions_asked_of_a_node_answer_as_those_asked_by_its_id() {
+    for name in SHIPPED {
+        let (d, _) = load_shipped(name);
+        let copy = d.clone();
+        for asked in [&d, &copy] {
+            for node in d.nodes() {
+                let ids = |flows: Vec<&idflow_defs::Flow>| -> Vec<String> {
+                    flows.iter().map(|f| f.id.to_string()).collect()
+                };
+                assert_eq!(
+                    ids(asked.outgoing_from(node).collect()),
+                    ids(d.outgoing(&node.id).collect()),
+                    "{name}: flows out of '{}'",
+                    node.id
+                );
+                let boundaries: Vec<&str> =
+                    asked.boundaries_on(node).map(|b| b.id.as_str()).collect();
+                let by_id: Vec<&str> = d.boundaries(&node.id).map(|b| b.id.as_str()).collect();
+                assert_eq!(boundaries, by_id, "{name}: boundaries on '{}'", node.id);
+                assert_eq!(
+                    asked.is_error_end_node(node),
+                    d.is_error_end(&node.id),
+                    "{name}: '{}' an error end",
+                    node.id
+                );
+            }
+            for flow in d.flows() {
+                assert_eq!(
+                    asked.target(flow).map(|n| n.id.as_str()),
+                    Some(flow.target.as_str()),
+                    "{name}: target of '{}'",
+                    flow.id
+                );
+            }
+        }
+    }
+}
+
 /// How the design says one element leads to the next.
 #[derive(Debug, Clone, Copy)]
 enum Via {
@@ -611,7 +652,7 @@ fn each_flow_has_a_readable_left_to_right_diagram() {
                 );
             }
         }
-        let start_x = shapes[&d.start().id].x;
+        let start_x = shapes[d.start().id.as_str()].x;
         assert!(
             shapes.values().all(|r| r.x >= start_x),
             "{name}: the start is leftmost"
@@ -619,7 +660,7 @@ fn each_flow_has_a_readable_left_to_right_diagram() {
         assert_eq!(edges.len(), d.flows().count(), "{name}: one edge per flow");
         for flow in d.flows() {
             let points = edges
-                .get(&flow.id)
+                .get(flow.id.as_str())
                 .unwrap_or_else(|| panic!("{name}: '{}' is drawn", flow.id));
             assert!(points.len() >= 2, "{name}: '{}' has waypoints", flow.id);
             let (first, last) = (points[0], points[points.len() - 1]);

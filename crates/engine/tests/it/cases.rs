@@ -240,8 +240,8 @@ fn drive(case: &mut Case, script: &Value, visits: &mut Visits) {
     for _ in 0..1_000 {
         let input = match case.inst.lifecycle.clone() {
             Lifecycle::AwaitingActivity { node, .. } => {
-                let visit = visits.activities.entry(node.clone()).or_default();
-                let scripted = &script["activities"][&node];
+                let visit = visits.activities.entry(node.to_string()).or_default();
+                let scripted = &script["activities"][node.as_str()];
                 let result = if scripted.is_null() {
                     ActivityResult::Completed {
                         writes: Vec::new(),
@@ -261,8 +261,8 @@ fn drive(case: &mut Case, script: &Value, visits: &mut Visits) {
                 }
             }
             Lifecycle::AtStep { node, step_id, .. } => {
-                let visit = visits.steps.entry(node.clone()).or_default();
-                let Some(action) = script["steps"][&node].get(*visit) else {
+                let visit = visits.steps.entry(node.to_string()).or_default();
+                let Some(action) = script["steps"][node.as_str()].get(*visit) else {
                     return;
                 };
                 *visit += 1;
@@ -312,7 +312,7 @@ fn step_input(
     }
     if let Some(message) = action.get("abort").and_then(Value::as_str) {
         let node = match &inst.lifecycle {
-            Lifecycle::AtStep { node, .. } => Some(node.clone()),
+            Lifecycle::AtStep { node, .. } => Some(node.to_string()),
             _ => None,
         };
         return Some(Input::Abort {
@@ -385,25 +385,25 @@ fn output(case: &Case, with_history: bool) -> Value {
     let mut steps = Vec::new();
     for e in &case.history {
         match &e.kind {
-            EventKind::NodeEntered { node } => visited.push(json!(node)),
-            EventKind::BoundaryTaken { boundary, .. } => visited.push(json!(boundary)),
+            EventKind::NodeEntered { node } => visited.push(json!(node.as_str())),
+            EventKind::BoundaryTaken { boundary, .. } => visited.push(json!(boundary.as_str())),
             EventKind::GatewayChose {
                 gateway,
                 flow,
                 by_default,
-            } => gateways.push(json!({"gateway": gateway, "flow": flow, "by_default": by_default})),
+            } => gateways.push(json!({"gateway": gateway.as_str(), "flow": flow.as_str(), "by_default": by_default})),
             EventKind::ActivityScheduled {
                 node,
                 activity,
                 inputs,
-            } => {
-                activities.push(json!({"node": node, "activity": activity.key(), "inputs": inputs}))
-            }
+            } => activities.push(
+                json!({"node": node.as_str(), "activity": activity.key(), "inputs": inputs.to_json()}),
+            ),
             EventKind::StepPresented {
                 node,
                 step_id,
                 inputs,
-            } => steps.push(json!({"node": node, "step_id": step_id, "inputs": inputs})),
+            } => steps.push(json!({"node": node.as_str(), "step_id": step_id, "inputs": inputs.to_json()})),
             _ => {}
         }
     }
@@ -470,14 +470,14 @@ fn events_json(events: &[HistoryEvent]) -> Value {
                     json!({"instance_id": instance_id, "definition": definition.name,
                            "token_name": token_name, "token": token}),
                 ),
-                EventKind::NodeEntered { node } => ("NodeEntered", json!({"node": node})),
+                EventKind::NodeEntered { node } => ("NodeEntered", json!({"node": node.as_str()})),
                 EventKind::GatewayChose {
                     gateway,
                     flow,
                     by_default,
                 } => (
                     "GatewayChose",
-                    json!({"gateway": gateway, "flow": flow, "by_default": by_default}),
+                    json!({"gateway": gateway.as_str(), "flow": flow.as_str(), "by_default": by_default}),
                 ),
                 EventKind::ActivityScheduled {
                     node,
@@ -485,7 +485,7 @@ fn events_json(events: &[HistoryEvent]) -> Value {
                     inputs,
                 } => (
                     "ActivityScheduled",
-                    json!({"node": node, "activity": activity.key(), "inputs": inputs}),
+                    json!({"node": node.as_str(), "activity": activity.key(), "inputs": inputs.to_json()}),
                 ),
                 EventKind::ActivityCompleted {
                     node,
@@ -493,7 +493,7 @@ fn events_json(events: &[HistoryEvent]) -> Value {
                     checks,
                 } => (
                     "ActivityCompleted",
-                    json!({"node": node, "writes": writes_json(writes), "checks": checks_json(checks)}),
+                    json!({"node": node.as_str(), "writes": writes_json(writes), "checks": checks_json(checks)}),
                 ),
                 EventKind::ActivityRefused {
                     node,
@@ -503,12 +503,12 @@ fn events_json(events: &[HistoryEvent]) -> Value {
                     checks,
                 } => (
                     "ActivityRefused",
-                    json!({"node": node, "code": code, "message": message,
+                    json!({"node": node.as_str(), "code": code, "message": message,
                            "writes": writes_json(writes), "checks": checks_json(checks)}),
                 ),
                 EventKind::ActivityFailed { node, message } => (
                     "ActivityFailed",
-                    json!({"node": node, "message": message}),
+                    json!({"node": node.as_str(), "message": message}),
                 ),
                 EventKind::BoundaryTaken {
                     boundary,
@@ -516,7 +516,7 @@ fn events_json(events: &[HistoryEvent]) -> Value {
                     code,
                 } => (
                     "BoundaryTaken",
-                    json!({"boundary": boundary, "attached_to": attached_to, "code": code}),
+                    json!({"boundary": boundary.as_str(), "attached_to": attached_to.as_str(), "code": code}),
                 ),
                 EventKind::StepPresented {
                     node,
@@ -524,7 +524,7 @@ fn events_json(events: &[HistoryEvent]) -> Value {
                     inputs,
                 } => (
                     "StepPresented",
-                    json!({"node": node, "step_id": step_id, "inputs": inputs}),
+                    json!({"node": node.as_str(), "step_id": step_id, "inputs": inputs.to_json()}),
                 ),
                 EventKind::StepAnswered { step_id, data } => {
                     ("StepAnswered", json!({"step_id": step_id, "data": data}))
@@ -535,7 +535,7 @@ fn events_json(events: &[HistoryEvent]) -> Value {
                     due_ms,
                 } => (
                     "TimerArmed",
-                    json!({"timer_id": timer_id, "boundary": boundary, "due_in_ms": due_ms - e.at_ms}),
+                    json!({"timer_id": timer_id, "boundary": boundary.as_str(), "due_in_ms": due_ms - e.at_ms}),
                 ),
                 EventKind::TimerFired { timer_id } => ("TimerFired", json!({"timer_id": timer_id})),
                 EventKind::TimerCancelled { timer_id } => {

@@ -71,10 +71,7 @@ impl Graph {
                     .find(|(n, _)| *n == p.name || p.aliases.contains(n))
                     .map(|(_, v)| *v)
                     .or(p.default)?;
-                Some(Param {
-                    name: p.name,
-                    value: ParamExpr::parse(text).unwrap(),
-                })
+                Some(Param::new(p.name, ParamExpr::parse(text).unwrap()))
             })
             .collect();
         self.node(
@@ -330,7 +327,7 @@ fn start_copies_the_token_and_schedules_the_first_activity() {
     let t = run.start(json!({"ext": "alice"}));
     assert_eq!(run.inst.variables, json!({"token": {"ext": "alice"}}));
     assert_eq!(run.visited(), ["start", "add"]);
-    let want_inputs = Inputs(vec![
+    let want_inputs = Inputs::from_values(vec![
         ("Store Name", json!("people")),
         ("User External ID", json!("alice")),
         ("User Key", json!("user1")),
@@ -351,7 +348,7 @@ fn start_copies_the_token_and_schedules_the_first_activity() {
     assert!(matches!(
         &t.events.last().unwrap().kind,
         EventKind::ActivityScheduled { node, inputs, .. } if node == "add"
-            && inputs == &json!({"Store Name": "people", "User External ID": "alice", "User Key": "user1"})
+            && inputs.to_json() == json!({"Store Name": "people", "User External ID": "alice", "User Key": "user1"})
     ));
     assert_eq!(run.awaiting(), Some("add"));
 
@@ -369,6 +366,82 @@ fn start_copies_the_token_and_schedules_the_first_activity() {
     assert_eq!(run.inst.outcome(), Some("Registered"));
     assert!(matches!(run.inst.lifecycle, Lifecycle::Ended { .. }));
     assert_eq!(run.inst.variables["user1"], json!({"id": "U1"}));
+}
+
+/// A constant parameter, resolved once, is shared by every later instance of the definition
+/// (and between an instance's inputs and its history) and comes out the same; one whose
+/// constant cannot be coerced fails the same way every time.
+#[test]
+fn constant_parameters_are_shared_and_resolve_alike_every_time() {
+    let def = linear();
+    let mut scheduled = Vec::new();
+    for ext in ["alice", "bob"] {
+        let mut inst = Instance::new("I1");
+        let t = apply(
+            &def,
+            &mut inst,
+            start_input(json!({ "ext": ext }), 1),
+            &Limits::default(),
+            &key(),
+        )
+        .unwrap();
+        let Next::RunActivity { inputs, .. } = t.next else {
+            panic!("{:?}", t.next)
+        };
+        let recorded = t.events.iter().find_map(|e| match &e.kind {
+            EventKind::ActivityScheduled { inputs, .. } => Some(inputs.clone()),
+            _ => None,
+        });
+        let recorded = recorded.unwrap();
+        assert_eq!(inputs.get("Store Name"), Some(&json!("people")));
+        assert_eq!(inputs.get("User External ID"), Some(&json!(ext)));
+        assert_eq!(
+            recorded.to_json(),
+            json!({"Store Name": "people", "User External ID": ext, "User Key": "user1"})
+        );
+        let shared = |name: &str| {
+            let input = inputs.0.iter().find(|(n, _)| *n == name).unwrap();
+            let record = recorded.0.iter().find(|(n, _)| n == name).unwrap();
+            std::sync::Arc::ptr_eq(&input.1, &record.1)
+        };
+        assert!(shared("Store Name") && shared("User External ID"));
+        scheduled.push(inputs);
+    }
+    let first = scheduled[0].0.iter().find(|(n, _)| *n == "Store Name");
+    let second = scheduled[1].0.iter().find(|(n, _)| *n == "Store Name");
+    assert!(std::sync::Arc::ptr_eq(
+        &first.unwrap().1,
+        &second.unwrap().1
+    ));
+
+    let bad = Graph::default()
+        .start("start")
+        .act(
+            "form",
+            "Show data",
+            ActivityType::CustomDataForm,
+            &[("Data form name", "f"), ("Data form version", "two")],
+        )
+        .end("end", None)
+        .flow("f1", "start", "form")
+        .flow("f2", "form", "end")
+        .build();
+    for _ in 0..2 {
+        let mut inst = Instance::new("I1");
+        apply(
+            &bad,
+            &mut inst,
+            start_input(json!({}), 1),
+            &Limits::default(),
+            &key(),
+        )
+        .unwrap();
+        let message = &inst.error().unwrap().message;
+        assert!(
+            message.contains("parameter 'Data form version' must be INTEGER"),
+            "{message}"
+        );
+    }
 }
 
 #[test]
@@ -812,12 +885,14 @@ fn substitutions_keep_types_render_text_and_coerce() {
     assert_eq!(run.inst.variables["answer-2"], json!({"typed": "hello"}));
     // A whole substitution keeps the object as it is, for a STRING parameter.
     let scheduled = run.history.iter().find_map(|e| match &e.kind {
-        EventKind::ActivityScheduled { node, inputs, .. } if node == "decide" => Some(inputs),
+        EventKind::ActivityScheduled { node, inputs, .. } if node == "decide" => {
+            Some(inputs.to_json())
+        }
         _ => None,
     });
     assert_eq!(
         scheduled,
-        Some(&json!({"Decision on Any Failure": "FAIL", "Derive Decision From": {"a": [1]}}))
+        Some(json!({"Decision on Any Failure": "FAIL", "Derive Decision From": {"a": [1]}}))
     );
 }
 
@@ -1382,7 +1457,7 @@ fn secrets_are_usable_but_never_reach_history() {
     assert_eq!(run.inst.variables["totpRegForm1"]["code"], json!(CODE));
     let scheduled = run.history[..t].iter().rev().find_map(|e| match &e.kind {
         EventKind::ActivityScheduled { node, inputs, .. } if node == "finish" => {
-            Some(inputs.clone())
+            Some(inputs.to_json())
         }
         _ => None,
     });
@@ -1395,7 +1470,7 @@ fn secrets_are_usable_but_never_reach_history() {
     );
     run.done("finish", completed(Vec::new()));
     let presented = run.history.iter().rev().find_map(|e| match &e.kind {
-        EventKind::StepPresented { inputs, .. } => Some(inputs.clone()),
+        EventKind::StepPresented { inputs, .. } => Some(inputs.to_json()),
         _ => None,
     });
     let presented = presented.unwrap();
@@ -1509,7 +1584,7 @@ fn debug_output_hides_secret_inputs_and_answers() {
         now_ms: 1,
     };
     let write = secret("processvar.seed", json!("topsecret"));
-    let inputs = Inputs(vec![(
+    let inputs = Inputs::from_values(vec![(
         "Passcode Registration Browser Response",
         json!({"verifier": "v3r"}),
     )]);
@@ -1657,7 +1732,7 @@ fn writes_into_secret_objects_replay_exactly() {
         _ => None,
     });
     assert_eq!(
-        scheduled.map(|i| &i["TOTP Registration Browser Response"]),
+        scheduled.and_then(|i| i.get("TOTP Registration Browser Response")),
         Some(&json!({
             "seed": marker(&json!("SEED1"), &key()),
             "n": [marker(&json!(1), &key()), marker(&json!(2), &key())],

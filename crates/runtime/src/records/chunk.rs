@@ -39,8 +39,8 @@
 
 use idflow_defs::ActivityType;
 use idflow_engine::{
-    Check, CheckResult, DefinitionRef, EventKind, HistoryEvent, InstanceError, RecordedWrite,
-    Status,
+    Check, CheckResult, DefinitionRef, EventKind, HistoryEvent, InstanceError, RecordedInputs,
+    RecordedWrite, Status,
 };
 use idflow_expr::VarPath;
 use idflow_store::Record;
@@ -99,6 +99,20 @@ struct Text<'a, T: std::fmt::Display>(&'a T);
 impl<T: std::fmt::Display> Serialize for Text<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self.0)
+    }
+}
+
+/// An activity's recorded parameters, written as the JSON object they always were (name → value,
+/// in order).
+struct Inputs<'a>(&'a RecordedInputs);
+
+impl Serialize for Inputs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0 .0.len()))?;
+        for (name, value) in &self.0 .0 {
+            map.serialize_entry(name.as_ref(), &**value)?;
+        }
+        map.end()
     }
 }
 
@@ -175,7 +189,7 @@ impl Serialize for Event<'_> {
             }
             EventKind::NodeEntered { node } => {
                 seq.serialize_element("n")?;
-                seq.serialize_element(node)?;
+                seq.serialize_element(node.as_str())?;
             }
             EventKind::GatewayChose {
                 gateway,
@@ -183,8 +197,8 @@ impl Serialize for Event<'_> {
                 by_default,
             } => {
                 seq.serialize_element("g")?;
-                seq.serialize_element(gateway)?;
-                seq.serialize_element(flow)?;
+                seq.serialize_element(gateway.as_str())?;
+                seq.serialize_element(flow.as_str())?;
                 if *by_default {
                     seq.serialize_element(&1)?;
                 }
@@ -195,9 +209,9 @@ impl Serialize for Event<'_> {
                 inputs,
             } => {
                 seq.serialize_element("a")?;
-                seq.serialize_element(node)?;
+                seq.serialize_element(node.as_str())?;
                 seq.serialize_element(activity.key())?;
-                seq.serialize_element(inputs)?;
+                seq.serialize_element(&Inputs(inputs))?;
             }
             EventKind::ActivityCompleted {
                 node,
@@ -205,7 +219,7 @@ impl Serialize for Event<'_> {
                 checks,
             } => {
                 seq.serialize_element("c")?;
-                seq.serialize_element(node)?;
+                seq.serialize_element(node.as_str())?;
                 if !writes.is_empty() || !checks.is_empty() {
                     seq.serialize_element(&Writes(writes))?;
                 }
@@ -221,7 +235,7 @@ impl Serialize for Event<'_> {
                 checks,
             } => {
                 seq.serialize_element("r")?;
-                seq.serialize_element(node)?;
+                seq.serialize_element(node.as_str())?;
                 seq.serialize_element(code)?;
                 seq.serialize_element(message)?;
                 if !writes.is_empty() || !checks.is_empty() {
@@ -233,7 +247,7 @@ impl Serialize for Event<'_> {
             }
             EventKind::ActivityFailed { node, message } => {
                 seq.serialize_element("f")?;
-                seq.serialize_element(node)?;
+                seq.serialize_element(node.as_str())?;
                 seq.serialize_element(message)?;
             }
             EventKind::BoundaryTaken {
@@ -242,8 +256,8 @@ impl Serialize for Event<'_> {
                 code,
             } => {
                 seq.serialize_element("b")?;
-                seq.serialize_element(boundary)?;
-                seq.serialize_element(attached_to)?;
+                seq.serialize_element(boundary.as_str())?;
+                seq.serialize_element(attached_to.as_str())?;
                 if let Some(code) = code {
                     seq.serialize_element(code)?;
                 }
@@ -254,9 +268,9 @@ impl Serialize for Event<'_> {
                 inputs,
             } => {
                 seq.serialize_element("p")?;
-                seq.serialize_element(node)?;
+                seq.serialize_element(node.as_str())?;
                 seq.serialize_element(step_id)?;
-                seq.serialize_element(inputs)?;
+                seq.serialize_element(&Inputs(inputs))?;
             }
             EventKind::StepAnswered { step_id, data } => {
                 seq.serialize_element("q")?;
@@ -270,7 +284,7 @@ impl Serialize for Event<'_> {
             } => {
                 seq.serialize_element("ta")?;
                 seq.serialize_element(timer_id)?;
-                seq.serialize_element(boundary)?;
+                seq.serialize_element(boundary.as_str())?;
                 seq.serialize_element(due_ms)?;
             }
             EventKind::TimerFired { timer_id } => {
@@ -366,6 +380,18 @@ impl<'a> Fields<'a> {
 
     fn optional(&mut self) -> Option<&'a Value> {
         self.items.next()
+    }
+
+    /// An activity's recorded parameters: a JSON object (the engine never recorded anything else).
+    fn inputs(&mut self) -> Result<RecordedInputs, String> {
+        let value = self.next("inputs")?;
+        RecordedInputs::from_json(value.clone()).ok_or_else(|| {
+            format!(
+                "`{}` event: the inputs are {}, not an object",
+                self.tag,
+                idflow_expr::json_kind(value)
+            )
+        })
     }
 
     fn string(&mut self, what: &str) -> Result<String, String> {
@@ -495,48 +521,48 @@ fn parse_event(value: &Value) -> Result<EventKind, String> {
             }
         }
         "n" => EventKind::NodeEntered {
-            node: f.string("node")?,
+            node: f.string("node")?.into(),
         },
         "g" => EventKind::GatewayChose {
-            gateway: f.string("gateway")?,
-            flow: f.string("flow")?,
+            gateway: f.string("gateway")?.into(),
+            flow: f.string("flow")?.into(),
             by_default: f.flag(),
         },
         "a" => {
             let node = f.string("node")?;
             let key = f.string("activity type")?;
             EventKind::ActivityScheduled {
-                node,
+                node: node.into(),
                 activity: ActivityType::from_key(&key)
                     .ok_or_else(|| format!("unknown activity type '{key}'"))?,
-                inputs: f.next("inputs")?.clone(),
+                inputs: f.inputs()?,
             }
         }
         "c" => EventKind::ActivityCompleted {
-            node: f.string("node")?,
+            node: f.string("node")?.into(),
             writes: f.writes()?,
             checks: f.checks()?,
         },
         "r" => EventKind::ActivityRefused {
-            node: f.string("node")?,
+            node: f.string("node")?.into(),
             code: f.string("code")?,
             message: f.string("message")?,
             writes: f.writes()?,
             checks: f.checks()?,
         },
         "f" => EventKind::ActivityFailed {
-            node: f.string("node")?,
+            node: f.string("node")?.into(),
             message: f.string("message")?,
         },
         "b" => EventKind::BoundaryTaken {
-            boundary: f.string("boundary")?,
-            attached_to: f.string("attached node")?,
+            boundary: f.string("boundary")?.into(),
+            attached_to: f.string("attached node")?.into(),
             code: f.optional_string("code")?,
         },
         "p" => EventKind::StepPresented {
-            node: f.string("node")?,
+            node: f.string("node")?.into(),
             step_id: f.string("step ID")?,
-            inputs: f.next("inputs")?.clone(),
+            inputs: f.inputs()?,
         },
         "q" => EventKind::StepAnswered {
             step_id: f.string("step ID")?,
@@ -544,7 +570,7 @@ fn parse_event(value: &Value) -> Result<EventKind, String> {
         },
         "ta" => EventKind::TimerArmed {
             timer_id: f.string("timer ID")?,
-            boundary: f.string("boundary")?,
+            boundary: f.string("boundary")?.into(),
             due_ms: f.int("due time")?,
         },
         "tf" => EventKind::TimerFired {

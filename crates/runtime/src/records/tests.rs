@@ -4,8 +4,8 @@
 use super::*;
 use crate::export::*;
 use idflow_engine::{
-    Check, CheckResult, DefinitionRef, EventKind, HistoryEvent, InstanceError, RecordedWrite,
-    StepSeed, VarWrite,
+    Check, CheckResult, DefinitionRef, EventKind, HistoryEvent, InstanceError, RecordedInputs,
+    RecordedWrite, StepSeed, VarWrite,
 };
 use serde_json::json;
 
@@ -86,7 +86,7 @@ fn every_event_kind() -> Vec<EventKind> {
         EventKind::ActivityScheduled {
             node: "a".into(),
             activity: ActivityType::AddUser,
-            inputs: json!({"Store Name": "s"}),
+            inputs: RecordedInputs::from_json(json!({"Store Name": "s"})).unwrap(),
         },
         EventKind::ActivityCompleted {
             node: "a".into(),
@@ -122,7 +122,7 @@ fn every_event_kind() -> Vec<EventKind> {
         EventKind::StepPresented {
             node: "s".into(),
             step_id: "s-7".into(),
-            inputs: json!({"Form data Key": "f"}),
+            inputs: RecordedInputs::from_json(json!({"Form data Key": "f"})).unwrap(),
         },
         EventKind::StepAnswered {
             step_id: "s-7".into(),

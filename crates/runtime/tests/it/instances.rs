@@ -18,7 +18,7 @@ fn visited(h: &Harness, id: &str) -> Vec<String> {
         .expect("history")
         .into_iter()
         .filter_map(|e| match e.kind {
-            EventKind::NodeEntered { node } => Some(node),
+            EventKind::NodeEntered { node } => Some(node.into()),
             _ => None,
         })
         .collect()
