@@ -27,7 +27,8 @@
 //! Expensive work that needs nothing stored (SRP's `g^b` for a session's `B`) goes in
 //! [`ActivityHandler::work_ahead`]: before a start's or an answer's transaction, if an activity
 //! the handler [`works ahead`](ActivityHandler::works_ahead) for can be reached from where the
-//! chain begins without passing a step, the runtime asks for it once, on the caller's thread.
+//! chain begins without passing a step (through sequence flows and gateways, not error
+//! boundaries), the runtime asks for it once, on the caller's thread.
 //! The first such activity the chain runs finds it in [`ActivityContext::ahead`]; a chain whose
 //! gateways lead elsewhere wastes it (work done outside the lock, nothing else). It is handed to
 //! one activity of one chain only: it may hold secrets drawn for one use.

@@ -374,10 +374,13 @@ impl Runtime {
     /// Before a chain's transaction: when an activity the handler works ahead for can be
     /// reached from node `from` (the start event, or the step being answered) without passing
     /// a step, asks the handler for that work now, on this thread, with no lock held (see the
-    /// handler module). The walk follows every flow a gateway might take and the error
-    /// boundaries of the nodes on the way, and stops at steps (where the chain rests) and ends;
-    /// it asks for one piece of work, which the chain hands to the first activity of that kind
-    /// it runs. Work for a branch the chain does not take is wasted, outside the lock.
+    /// handler module). The walk follows every flow a gateway might take and stops at steps
+    /// (where the chain rests) and ends. It does not follow error boundaries: a path that only
+    /// an activity's error leads to (the registration flow's renewal of an already registered
+    /// passcode) would otherwise cost the work on every chain, and there the activity does it
+    /// inside the transaction as before. One piece of work is asked for, which the chain hands
+    /// to the first activity of that kind it runs; a gateway branch not taken wastes it,
+    /// outside the lock.
     fn work_ahead(
         &self,
         definition: &Definition,
@@ -391,11 +394,7 @@ impl Runtime {
         let mut queue: VecDeque<&str> = VecDeque::new();
         queue.push_back(from);
         while let Some(at) = queue.pop_front() {
-            let next = definition
-                .outgoing(at)
-                .map(|flow| flow.target.as_str())
-                .chain(definition.boundaries(at).map(|b| b.id.as_str()));
-            for target in next {
+            for target in definition.outgoing(at).map(|flow| flow.target.as_str()) {
                 if seen.contains(&target) {
                     continue;
                 }
@@ -420,7 +419,7 @@ impl Runtime {
                         };
                         return handler.work_ahead(&ctx, a.activity_type);
                     }
-                    NodeKind::EndEvent | NodeKind::TimerBoundary { .. } => {}
+                    NodeKind::EndEvent => {}
                     _ => queue.push_back(target),
                 }
             }

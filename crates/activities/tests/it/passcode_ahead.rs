@@ -218,3 +218,33 @@ fn without_work_ahead_the_start_activity_computes_g_to_the_b_itself() {
     authenticate(&mut world, &first);
     authenticate(&mut world, &second);
 }
+
+#[test]
+fn a_registration_flow_works_nothing_ahead_for_the_renewal_only_an_error_leads_to() {
+    let (mut world, noting) = Noting::world(true);
+    // A new user: Add User, Start Passcode Registration, the form. No g^b anywhere.
+    let new = world.start("passcode-registration", World::parameters("bob", None));
+    assert!(new.step.is_some());
+    assert_eq!(noting.take_log(), Vec::<String>::new());
+
+    // An already registered user: Start Passcode Registration's error leads to Start Passcode
+    // Renewal, which computes its g^b inside the transaction; its B still serves the proof.
+    world.add_user("alice");
+    world.register_passcode("alice", PASSCODE);
+    let renewing = world.start("passcode-registration", World::parameters("alice", None));
+    let log = noting.take_log();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert!(log[0].ends_with("handed g^b: None"), "{log:?}");
+    let start = passcode_start(&renewing);
+    let proof =
+        client::renew(&start, PASSCODE, "C0rrectHorse", &mut world.rng).expect("the client renews");
+    let done = world.answer(&renewing, json!({ "browserResponse": proof.request() }));
+    assert_eq!(
+        done.status.as_str(),
+        "COMPLETED_ENDED_SUCCESS",
+        "{:?}",
+        done.error
+    );
+    let response = proof_response(&done, &start.session_id);
+    assert_eq!(proof.verify_server(&response), Ok(()), "M2 verifies");
+}
