@@ -301,7 +301,8 @@ impl Identity {
         policy: &str,
     ) -> Result<wire::PasscodeSessionStart, Error> {
         let now = self.now_ms();
-        let entropy = self.entropy();
+        // `g^b` before the commit, with no lock held: the commit computes only `k*v + g^b`.
+        let entropy = self.entropy().with_server_ephemeral();
         self.commit(|tx| {
             ops::start_passcode_authentication(tx, tenant, store, user, policy, now, &entropy)
         })
@@ -344,7 +345,8 @@ impl Identity {
         policy: &str,
     ) -> Result<wire::PasscodeSessionStart, Error> {
         let now = self.now_ms();
-        let entropy = self.entropy();
+        // `g^b` before the commit, with no lock held: the commit computes only `k*v + g^b`.
+        let entropy = self.entropy().with_server_ephemeral();
         self.commit(|tx| {
             ops::start_passcode_renewal(tx, tenant, store, user, policy, now, &entropy)
         })

@@ -6,8 +6,8 @@
 //! Every function here takes and returns `bytes(...)` forms; inputs with leading zero bytes are
 //! accepted (a 255-byte `A` is as valid as a 256-byte one) and normalised before hashing.
 //!
-//! Secrets (`a`, `b`, `x`, `S`, `K`) only ever live in [`SessionKeys`] and local variables;
-//! [`SessionKeys`] prints redacted.
+//! Secrets (`a`, `b`, `x`, `S`, `K`) only ever live in [`SessionKeys`], [`ServerEphemeral`]
+//! and local variables; both types print redacted.
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -233,17 +233,55 @@ pub fn check_client_public(a_pub: &[u8]) -> Result<Vec<u8>, SrpError> {
     element("A", a_pub).map(|a| bignum::limbs_to_be_minimal(&a))
 }
 
+/// The server's secret ephemeral `b` with `g^b mod N`, the expensive half of `B` (about 0.07 ms):
+/// it does not depend on the verifier, so it can be computed before the transaction that reads
+/// the verifier and stores the session, with no lock held. Secret: `Debug` shows nothing.
+#[derive(Clone)]
+pub struct ServerEphemeral {
+    b: Vec<u8>,
+    /// `g^b mod N`, in Montgomery form.
+    g_b: Limbs,
+}
+
+impl ServerEphemeral {
+    /// Computes `g^b mod N` for `b` (not empty).
+    pub fn new(b: &[u8]) -> Result<ServerEphemeral, SrpError> {
+        if b.is_empty() {
+            return Err(SrpError::Empty { field: "b" });
+        }
+        Ok(ServerEphemeral {
+            b: b.to_vec(),
+            g_b: fixed_g_pow(group(), b),
+        })
+    }
+
+    /// `b`. Secret.
+    pub fn b(&self) -> &[u8] {
+        &self.b
+    }
+
+    /// `bytes(B)` with `B = (k*v + g^b) mod N`: one modular multiplication and an addition.
+    pub fn server_public(&self, verifier: &[u8]) -> Result<Vec<u8>, SrpError> {
+        let group = group();
+        let m = &group.modulus;
+        let v = element("verifier", verifier)?;
+        let kv = m.mul(&group.k_mont, &m.to_mont(&v));
+        Ok(bignum::limbs_to_be_minimal(
+            &m.leave_mont(&m.add(&kv, &self.g_b)),
+        ))
+    }
+}
+
+impl fmt::Debug for ServerEphemeral {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ServerEphemeral(<redacted>)")
+    }
+}
+
 /// `bytes(B)` with `B = (k*v + g^b) mod N`.
 pub fn server_public(verifier: &[u8], b: &[u8]) -> Result<Vec<u8>, SrpError> {
-    let group = group();
-    let m = &group.modulus;
-    let v = element("verifier", verifier)?;
-    if b.is_empty() {
-        return Err(SrpError::Empty { field: "b" });
-    }
-    let kv = m.mul(&group.k_mont, &m.to_mont(&v));
-    let gb = fixed_g_pow(group, b);
-    Ok(bignum::limbs_to_be_minimal(&m.leave_mont(&m.add(&kv, &gb))))
+    element("verifier", verifier)?;
+    ServerEphemeral::new(b)?.server_public(verifier)
 }
 
 /// `u = H(PAD(A) | PAD(B))`, refusing 0.

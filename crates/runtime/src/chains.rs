@@ -193,6 +193,9 @@ pub(crate) enum ChainOp {
         parameters: Value,
         token: Option<TokenUse>,
         now: i64,
+        /// Work done for the first activity the chain runs that the handler works ahead for
+        /// (see the handler module).
+        ahead: Option<crate::handler::Prepared>,
     },
     Advance {
         id: String,
@@ -202,6 +205,8 @@ pub(crate) enum ChainOp {
         /// Work done for the first activity the rehearsal saw the action lead to (see the
         /// handler module).
         prepared: Option<PreparedWork>,
+        /// As a start's `ahead`.
+        ahead: Option<crate::handler::Prepared>,
     },
 }
 

@@ -23,6 +23,15 @@
 //! it reads inside the transaction are the ones the work was done with; otherwise it does the
 //! work itself. A rehearsal changes nothing and may be wrong (another request got there first):
 //! the transaction decides.
+//!
+//! Expensive work that needs nothing stored (SRP's `g^b` for a session's `B`) goes in
+//! [`ActivityHandler::work_ahead`]: before a start's or an answer's transaction, if an activity
+//! the handler [`works ahead`](ActivityHandler::works_ahead) for can be reached from where the
+//! chain begins without passing a step (through sequence flows and gateways, not error
+//! boundaries), the runtime asks for it once, on the caller's thread.
+//! The first such activity the chain runs finds it in [`ActivityContext::ahead`]; a chain whose
+//! gateways lead elsewhere wastes it (work done outside the lock, nothing else). It is handed to
+//! one activity of one chain only: it may hold secrets drawn for one use.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -49,6 +58,9 @@ pub struct ActivityContext<'a> {
     pub(crate) random: &'a RandomSource,
     /// What [`ActivityHandler::prepare`] computed for this node before the transaction.
     pub(crate) prepared: Option<&'a (dyn Any + Send)>,
+    /// What [`ActivityHandler::work_ahead`] computed for this chain, if this is the first activity
+    /// of the chain the handler works ahead for.
+    pub(crate) ahead: Option<&'a (dyn Any + Send)>,
 }
 
 /// What [`ActivityHandler::prepare`] hands to `run`: the handler's own type, which `run` finds
@@ -94,6 +106,12 @@ impl<'a> ActivityContext<'a> {
     /// inputs it reads in the transaction before using it.
     pub fn prepared<T: Any>(&self) -> Option<&'a T> {
         self.prepared.and_then(|p| p.downcast_ref::<T>())
+    }
+
+    /// What [`ActivityHandler::work_ahead`] returned before this chain's transaction, if this
+    /// activity is the chain's first the handler works ahead for and it is of type `T`.
+    pub fn ahead<T: Any>(&self) -> Option<&'a T> {
+        self.ahead.and_then(|p| p.downcast_ref::<T>())
     }
 }
 
@@ -155,6 +173,23 @@ pub trait ActivityHandler: Send + Sync {
         inputs: &Inputs,
     ) -> Option<Prepared> {
         let _ = (store, ctx, activity, inputs);
+        None
+    }
+
+    /// Whether [`ActivityHandler::work_ahead`] has work to do for `activity`: the runtime asks
+    /// for it before a chain that may reach such an activity before its next step.
+    fn works_ahead(&self, activity: ActivityType) -> bool {
+        let _ = activity;
+        false
+    }
+
+    /// Work for `activity` that needs nothing stored and nothing of the instance, done before
+    /// the transaction of a chain that may run it, outside the store's lock, on the caller's
+    /// thread (see the module documentation). `ctx` gives the chain's instance, time and
+    /// random source; its node is the first such activity found, and it has no variables
+    /// (`Null`). `None` when there is nothing to do.
+    fn work_ahead(&self, ctx: &ActivityContext<'_>, activity: ActivityType) -> Option<Prepared> {
+        let _ = (ctx, activity);
         None
     }
 }
@@ -518,6 +553,18 @@ impl ActivityHandler for ScriptedActivities {
             .as_ref()
             .and_then(|f| f.prepare(store, ctx, activity, inputs))
     }
+
+    fn works_ahead(&self, activity: ActivityType) -> bool {
+        self.fallback
+            .as_ref()
+            .is_some_and(|f| f.works_ahead(activity))
+    }
+
+    fn work_ahead(&self, ctx: &ActivityContext<'_>, activity: ActivityType) -> Option<Prepared> {
+        self.fallback
+            .as_ref()
+            .and_then(|f| f.work_ahead(ctx, activity))
+    }
 }
 
 #[cfg(test)]
@@ -589,6 +636,7 @@ mod tests {
                         variables: &vars,
                         random: &random,
                         prepared: None,
+                        ahead: None,
                     };
                     scripted.run(tx, &ctx, ActivityType::AddUser, &Inputs::default())
                 })
@@ -618,6 +666,7 @@ mod tests {
                 variables: &vars,
                 random: &random,
                 prepared: None,
+                ahead: None,
             };
             scripted.run(tx, &ctx, ActivityType::AddUser, &Inputs::default())?;
             Err(StoreError::Io("abort on purpose".into()))

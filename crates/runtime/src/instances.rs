@@ -9,11 +9,11 @@
 //! state read inside the transaction, so of two racing answers to a step exactly one applies;
 //! the other gets the engine's `StaleStep`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 
-use idflow_defs::{ActivityType, Definition};
+use idflow_defs::{ActivityType, Definition, NodeKind};
 use idflow_engine::redact::{canonical_json, masked_variables, redact_variables};
 use idflow_engine::{
     apply, DefinitionRef, HistoryEvent, Input, Instance, InstanceError, Next, Status, StepSeed,
@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::chains::{Action, ChainOp, Outcome, PreparedWork, TokenUse, Written};
 use crate::error::RuntimeError;
 use crate::export::{ExportedDefinition, HistoryExport, HISTORY_FORMAT, HISTORY_VERSION};
-use crate::handler::ActivityContext;
+use crate::handler::{ActivityContext, Prepared};
 use crate::keys;
 use crate::records::{
     activity_of, AnswerDigestRecord, HeldChunk, HistoryChunkRecord, InstanceHeader, InstanceMeta,
@@ -276,6 +276,8 @@ impl Runtime {
             &token.process_defn_name,
             token.process_defn_version,
         )?;
+        let id = self.random.new_id();
+        let ahead = self.work_ahead(&definition, &definition.start().id, &entry.tenant, &id, now);
         self.submit(ChainOp::Start {
             definition,
             meta: InstanceMeta {
@@ -285,7 +287,7 @@ impl Runtime {
                 token_name: Some(token.name.clone()),
                 started_ms: now,
             },
-            id: self.random.new_id(),
+            id,
             step_seed: self.seeds.step_seed(),
             parameters: token.parameters,
             token: Some(TokenUse {
@@ -293,6 +295,7 @@ impl Runtime {
                 credential: token_id.to_string(),
             }),
             now,
+            ahead,
         })
     }
 
@@ -311,6 +314,8 @@ impl Runtime {
         }
         let (definition, version) = self.definition(tenant, name, version)?;
         let now = self.clock.now_ms();
+        let id = self.random.new_id();
+        let ahead = self.work_ahead(&definition, &definition.start().id, tenant, &id, now);
         self.submit(ChainOp::Start {
             definition,
             meta: InstanceMeta {
@@ -320,11 +325,12 @@ impl Runtime {
                 token_name: None,
                 started_ms: now,
             },
-            id: self.random.new_id(),
+            id,
             step_seed: self.seeds.step_seed(),
             parameters,
             token: None,
             now,
+            ahead,
         })
     }
 
@@ -338,7 +344,7 @@ impl Runtime {
         data: Value,
     ) -> Result<InstanceView, RuntimeError> {
         let digest = answer_digest(&data);
-        let (mut op, position) = self.advance_op_at(
+        let (mut op, outside) = self.advance_op_at(
             instance_id,
             Action::Answer {
                 step_id: step_id.to_string(),
@@ -346,10 +352,79 @@ impl Runtime {
                 digest,
             },
         )?;
-        if let PositionRecord::AtStep { node, .. } = &position {
+        if let PositionRecord::AtStep { node, step_id: at } = &outside.position {
             self.rehearse(&mut op, node);
+            // An answer to another step is refused (or a repeat): nothing to work ahead for.
+            if let ChainOp::Advance {
+                id,
+                definition,
+                now,
+                ahead,
+                ..
+            } = &mut op
+            {
+                if at == step_id {
+                    *ahead = self.work_ahead(definition, node, &outside.tenant, id, *now);
+                }
+            }
         }
         self.submit(op)
+    }
+
+    /// Before a chain's transaction: when an activity the handler works ahead for can be
+    /// reached from node `from` (the start event, or the step being answered) without passing
+    /// a step, asks the handler for that work now, on this thread, with no lock held (see the
+    /// handler module). The walk follows every flow a gateway might take and stops at steps
+    /// (where the chain rests) and ends. It does not follow error boundaries: a path that only
+    /// an activity's error leads to (the registration flow's renewal of an already registered
+    /// passcode) would otherwise cost the work on every chain, and there the activity does it
+    /// inside the transaction as before. One piece of work is asked for, which the chain hands
+    /// to the first activity of that kind it runs; a gateway branch not taken wastes it,
+    /// outside the lock.
+    fn work_ahead(
+        &self,
+        definition: &Definition,
+        from: &str,
+        tenant: &str,
+        id: &str,
+        now: i64,
+    ) -> Option<Prepared> {
+        let handler = &self.handler;
+        let mut seen: Vec<&str> = vec![from];
+        let mut queue: VecDeque<&str> = VecDeque::new();
+        queue.push_back(from);
+        while let Some(at) = queue.pop_front() {
+            for target in definition.outgoing(at).map(|flow| flow.target.as_str()) {
+                if seen.contains(&target) {
+                    continue;
+                }
+                seen.push(target);
+                let Some(node) = definition.node(target) else {
+                    continue;
+                };
+                match &node.kind {
+                    NodeKind::Activity(a) if a.spec().is_step() => {}
+                    NodeKind::Activity(a) if handler.works_ahead(a.activity_type) => {
+                        let variables = Value::Null;
+                        let ctx = ActivityContext {
+                            tenant,
+                            instance_id: id,
+                            node: &node.id,
+                            step_id: None,
+                            now_ms: now,
+                            variables: &variables,
+                            random: &self.random,
+                            prepared: None,
+                            ahead: None,
+                        };
+                        return handler.work_ahead(&ctx, a.activity_type);
+                    }
+                    NodeKind::EndEvent => {}
+                    _ => queue.push_back(target),
+                }
+            }
+        }
+        None
     }
 
     /// Before an answer's transaction: when the step the instance was at (`at`) leads straight
@@ -365,6 +440,7 @@ impl Runtime {
             action: Action::Answer { step_id, data, .. },
             now,
             prepared,
+            ..
         } = op
         else {
             return;
@@ -421,6 +497,7 @@ impl Runtime {
             variables: &instance.variables,
             random: &self.random,
             prepared: None,
+            ahead: None,
         };
         if let Some(work) = handler.prepare(&self.store, &ctx, activity, &inputs) {
             *prepared = Some(PreparedWork {
@@ -450,12 +527,12 @@ impl Runtime {
         self.advance_op_at(instance_id, action).map(|(op, _)| op)
     }
 
-    /// [`Runtime::advance_op`], with the position the instance had when it was read.
+    /// [`Runtime::advance_op`], with the instance's header (tenant, position) as it was read.
     fn advance_op_at(
         &self,
         instance_id: &str,
         action: Action,
-    ) -> Result<(ChainOp, PositionRecord), RuntimeError> {
+    ) -> Result<(ChainOp, InstanceHeader), RuntimeError> {
         if !idflow_ids::is_id(instance_id) {
             return Err(unknown_instance(instance_id));
         }
@@ -472,8 +549,9 @@ impl Runtime {
             action,
             now: self.clock.now_ms(),
             prepared: None,
+            ahead: None,
         };
-        Ok((op, outside.position))
+        Ok((op, outside))
     }
 
     /// Runs one chain inside `tx`. An expected refusal (see [`RuntimeError::is_failure`]) is
@@ -489,6 +567,7 @@ impl Runtime {
                 parameters,
                 token,
                 now,
+                ahead,
             } => {
                 let consumed = match token {
                     None => None,
@@ -509,7 +588,16 @@ impl Runtime {
                 let parameters = consumed
                     .as_ref()
                     .map_or_else(|| parameters.clone(), |(_, t)| t.parameters.clone());
-                let view = self.start_in(tx, definition, meta, id, *step_seed, parameters, *now)?;
+                let view = self.start_in(
+                    tx,
+                    definition,
+                    meta,
+                    id,
+                    *step_seed,
+                    parameters,
+                    *now,
+                    ahead.as_ref(),
+                )?;
                 if let Some((token_use, mut record)) = consumed {
                     record.uses += 1;
                     tx.put_record(&token_use.key, &record)?;
@@ -522,6 +610,7 @@ impl Runtime {
                 action,
                 now,
                 prepared,
+                ahead,
             } => {
                 let key = keys::instance(id);
                 let record = tx
@@ -591,6 +680,7 @@ impl Runtime {
                     input,
                     *now,
                     prepared.as_ref(),
+                    ahead.as_ref(),
                 )?;
                 let last_answer = answered.or_else(|| prior.last_answer.clone());
                 let written = self.persist(
@@ -622,6 +712,7 @@ impl Runtime {
         step_seed: StepSeed,
         parameters: Value,
         now: i64,
+        ahead: Option<&Prepared>,
     ) -> Result<Written, RuntimeError> {
         let key = keys::instance(id);
         // 128 bits from the OS-seeded source do not collide; a fixed seed (tests, dry runs)
@@ -644,7 +735,7 @@ impl Runtime {
             step_seed: Some(step_seed),
             now_ms: now,
         };
-        let driven = self.drive(tx, definition, meta, &mut instance, input, now, None)?;
+        let driven = self.drive(tx, definition, meta, &mut instance, input, now, None, ahead)?;
         tx.insert(&keys::tenant_instance(&meta.tenant, now, id), Vec::new())?;
         let record = self.persist(
             tx,
@@ -665,7 +756,8 @@ impl Runtime {
 
     /// Runs one chain from `input` until the instance rests or ends. Any engine refusal of the
     /// first input aborts the transaction (nothing changes); a refusal of a follow-up input is a
-    /// broken engine contract. `prepared` goes to the first activity run, if it is its node.
+    /// broken engine contract. `prepared` goes to the first activity run, if it is its node;
+    /// `ahead` to the first activity run that the handler works ahead for.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn drive(
         &self,
@@ -676,8 +768,10 @@ impl Runtime {
         input: Input,
         now: i64,
         prepared: Option<&PreparedWork>,
+        ahead: Option<&Prepared>,
     ) -> Result<Driven, RuntimeError> {
         let mut prepared = prepared;
+        let mut ahead = ahead;
         let mut events = Vec::new();
         let mut input = input;
         let mut applied = 0usize;
@@ -719,6 +813,7 @@ impl Runtime {
                 variables: &instance.variables,
                 random: &self.random,
                 prepared: None,
+                ahead: None,
             };
             // Armed timers are indexed from the state after the chain (see `persist`).
             input = match transition.next {
@@ -733,6 +828,11 @@ impl Runtime {
                         .take()
                         .filter(|p| p.node == node)
                         .map(|p| &*p.work as &(dyn std::any::Any + Send));
+                    // Handed to one activity only: it may hold secrets drawn for one use.
+                    if self.handler.works_ahead(activity) {
+                        activity_ctx.ahead =
+                            ahead.take().map(|w| &**w as &(dyn std::any::Any + Send));
+                    }
                     let result = self.handler.run(tx, &activity_ctx, activity, &inputs)?;
                     Input::ActivityDone {
                         node,

@@ -217,7 +217,8 @@ impl Runtime {
                 timer_id,
                 now_ms: now,
             };
-            let driven = self.drive(tx, definition, &meta, &mut instance, input, now, None)?;
+            let driven =
+                self.drive(tx, definition, &meta, &mut instance, input, now, None, None)?;
             // `persist` moves the index entry to the next timer, or removes it at the end.
             let last_answer = prior.last_answer.clone();
             self.persist(

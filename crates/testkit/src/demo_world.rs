@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use idflow_activities::{seed_demo, Catalogue, DemoOptions, DemoSeed};
 use idflow_identity::{client, wire, Identity, UserRef, UserStatus};
-use idflow_runtime::{InstanceView, ManualClock, NewToken, Runtime, RuntimeConfig, TokenKind};
+use idflow_runtime::{
+    ActivityHandler, InstanceView, ManualClock, NewToken, Runtime, RuntimeConfig, TokenKind,
+};
 use idflow_store::Store;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -35,6 +37,11 @@ impl Default for World {
 
 impl World {
     pub fn new() -> World {
+        World::with_handler(Arc::new(Catalogue::new()))
+    }
+
+    /// A world whose runtime runs activities with `handler` (the catalogue wrapped by a test).
+    pub fn with_handler(handler: Arc<dyn ActivityHandler>) -> World {
         let clock = Arc::new(ManualClock::new(START_MS));
         let store = Store::temporary().expect("temporary store");
         let identity = Identity::new(
@@ -44,7 +51,7 @@ impl World {
         );
         let runtime = Runtime::new(
             store.clone(),
-            Arc::new(Catalogue::new()),
+            handler,
             RuntimeConfig {
                 clock: clock.clone(),
                 rng_seed: Some(7),

@@ -173,4 +173,21 @@ impl ActivityHandler for Catalogue {
             _ => None,
         }
     }
+
+    /// The server's SRP ephemeral of Start Passcode Authentication and Renewal (`b` and `g^b`,
+    /// the expensive half of the session's `B`), drawn and computed before the chain's
+    /// transaction so that it holds no lock; inside, the activity computes only `k*v + g^b`.
+    fn works_ahead(&self, activity: ActivityType) -> bool {
+        matches!(
+            activity,
+            ActivityType::StartPasscodeAuthentication | ActivityType::StartPasscodeRenewal
+        )
+    }
+
+    fn work_ahead(&self, ctx: &ActivityContext<'_>, activity: ActivityType) -> Option<Prepared> {
+        if !self.works_ahead(activity) {
+            return None;
+        }
+        Some(Box::new(passcode::entropy_ahead(ctx)))
+    }
 }

@@ -3,7 +3,7 @@
 
 use idflow_engine::{ActivityResult, Inputs};
 use idflow_identity::model::UserRef;
-use idflow_identity::ops::{self, PreparedProof};
+use idflow_identity::ops::{self, Entropy, PreparedProof};
 use idflow_identity::wire;
 use idflow_identity::{Refusal, RefusalCode};
 use idflow_runtime::{ActivityContext, Prepared};
@@ -65,7 +65,16 @@ pub(crate) fn start(run: &Run<'_, '_>, session: Session) -> Flow<ActivityResult>
     let store = run.required_text("Store Name")?;
     let (user, user_write) = run.resolve_user(&store)?;
     let writes: Vec<_> = user_write.into_iter().collect();
-    let (tx, tenant, now, entropy) = (run.tx, run.tenant(), run.now_ms(), run.entropy());
+    // An authentication's or renewal's `g^b`, computed before the transaction when the runtime
+    // worked ahead for this chain (its first such activity); else everything is drawn now. A
+    // retried transaction uses the same `b` again: the attempt that failed stored nothing and
+    // answered no one, so `b` still serves one session.
+    let entropy = match session {
+        Session::Registration => None,
+        Session::Renewal | Session::Authentication => run.ctx.ahead::<Entropy>().cloned(),
+    }
+    .unwrap_or_else(|| run.entropy());
+    let (tx, tenant, now) = (run.tx, run.tenant(), run.now_ms());
     let reference = UserRef::Id(&user.id);
     let started = match session {
         Session::Registration => {
@@ -90,6 +99,15 @@ pub(crate) fn start(run: &Run<'_, '_>, session: Session) -> Flow<ActivityResult>
         }
         Err(refusal) => Err(run.refused(refusal, writes)),
     }
+}
+
+/// The randomness of a Start Passcode Authentication or Renewal drawn before its chain's
+/// transaction, with the server's `g^b` computed from it (see
+/// [`idflow_runtime::ActivityHandler::work_ahead`]).
+pub(crate) fn entropy_ahead(ctx: &ActivityContext<'_>) -> Entropy {
+    let mut bytes = [0u8; Entropy::LEN];
+    ctx.random_bytes(&mut bytes);
+    Entropy::from_bytes(bytes).with_server_ephemeral()
 }
 
 /// The user and the server's proof `M2` from a completed authentication or renewal.

@@ -4,6 +4,7 @@
 mod catalogue;
 mod examples;
 mod flows;
+mod passcode_ahead;
 
 // The examples, compiled here so their code is tested (`examples.rs`); declared at the root
 // because `#[path]` is relative to the declaring file's directory.

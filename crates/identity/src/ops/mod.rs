@@ -23,6 +23,8 @@ use rand::RngCore;
 
 use idflow_ids as ids;
 
+use crate::srp;
+
 mod common;
 mod passcodes;
 mod stores;
@@ -40,9 +42,15 @@ pub use users::*;
 /// Layout of the 96 bytes: `[0..16]` a new user or session ID, `[16..32]` a new salt,
 /// `[32..64]` the server's SRP ephemeral `b`, `[64..84]` a new TOTP secret; the rest is spare.
 /// An operation uses only the parts it needs. `Debug` shows nothing.
+///
+/// [`Entropy::with_server_ephemeral`] also computes `g^b` from its `b` before the transaction
+/// (the expensive half of a passcode session's `B`); an operation then computes only
+/// `k*v + g^b` under the store's lock. Without it, the operation computes `g^b` itself.
 #[derive(Clone)]
 pub struct Entropy {
     bytes: [u8; Entropy::LEN],
+    /// `b` and `g^b`, computed from `bytes[32..64]` by [`Entropy::with_server_ephemeral`].
+    server_ephemeral: Option<srp::ServerEphemeral>,
 }
 
 impl Entropy {
@@ -52,12 +60,28 @@ impl Entropy {
     pub fn draw(rng: &mut (impl RngCore + ?Sized)) -> Entropy {
         let mut bytes = [0u8; Entropy::LEN];
         rng.fill_bytes(&mut bytes);
-        Entropy { bytes }
+        Entropy::from_bytes(bytes)
     }
 
     /// Uses the given bytes (tests, replays).
     pub fn from_bytes(bytes: [u8; Entropy::LEN]) -> Entropy {
-        Entropy { bytes }
+        Entropy {
+            bytes,
+            server_ephemeral: None,
+        }
+    }
+
+    /// Computes the server's SRP ephemeral (`b` and `g^b`) now, so that a passcode session
+    /// started with this entropy computes only `B = k*v + g^b` in its transaction. Call it
+    /// outside the transaction, on the request's own thread.
+    pub fn with_server_ephemeral(mut self) -> Entropy {
+        self.server_ephemeral = srp::ServerEphemeral::new(&self.ephemeral()).ok();
+        self
+    }
+
+    /// Whether [`Entropy::with_server_ephemeral`] computed `g^b` already.
+    pub fn has_server_ephemeral(&self) -> bool {
+        self.server_ephemeral.is_some()
     }
 
     fn id(&self) -> String {
@@ -73,6 +97,14 @@ impl Entropy {
             salt[0] = 1;
         }
         salt
+    }
+
+    /// `b` with `g^b`: the one computed before the transaction, or computed now.
+    fn server_ephemeral(&self) -> Result<srp::ServerEphemeral, srp::SrpError> {
+        match &self.server_ephemeral {
+            Some(prepared) => Ok(prepared.clone()),
+            None => srp::ServerEphemeral::new(&self.ephemeral()),
+        }
     }
 
     /// 256 bits, never all zero.

@@ -257,9 +257,13 @@ fn start_proof_session(
             ),
         );
     };
-    let b = entropy.ephemeral();
-    let server_public = srp::server_public(&current.verifier.0, &b)
-        .map_err(|e| corrupt(format!("verifier of user {}", record.id), e.to_string()))?;
+    // `g^b` was computed before the transaction when the caller prepared `entropy`.
+    let ephemeral = entropy
+        .server_ephemeral()
+        .and_then(|e| e.server_public(&current.verifier.0).map(|b_pub| (e, b_pub)));
+    let (ephemeral, server_public) =
+        ephemeral.map_err(|e| corrupt(format!("verifier of user {}", record.id), e.to_string()))?;
+    let b = ephemeral.b().to_vec();
     let session_id = entropy.id();
     let session = SessionRecord {
         kind,

@@ -1,11 +1,13 @@
 //! SRP keys prepared before the transaction (`ops::prepare_passcode_proof`): a completion uses
 //! them only when they were computed from the session, verifier and `A` it reads itself, so a
 //! stale or mismatched preparation can neither let a wrong passcode in nor lock a right one out,
-//! and a session still completes once.
+//! and a session still completes once. And the server's `g^b` computed before a session starts
+//! (`Entropy::with_server_ephemeral`): each session its own `b`, its `B` the one that `b` makes.
 
 use crate::common::*;
 use idflow_identity::client;
-use idflow_identity::ops::{self, PreparedProof};
+use idflow_identity::ops::{self, Entropy, PreparedProof};
+use idflow_identity::srp;
 use idflow_identity::{wire, OpResult, RefusalCode, UserRef};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -156,4 +158,104 @@ fn nothing_is_prepared_for_what_a_completion_would_refuse() {
         ops::prepare_passcode_proof(store, TENANT, STORE, &start.session_id, &hostile).is_none()
     );
     assert!(ops::prepare_passcode_proof(store, TENANT, STORE, &start.session_id, data).is_some());
+}
+
+/// `B` of a start answer, decoded.
+fn server_public(start: &wire::PasscodeSessionStart) -> Vec<u8> {
+    let text = start.algorithm_info.parameters.server_public_key.as_deref();
+    idflow_identity::base64_wire::decode_lenient(text.expect("B in the answer")).expect("base64")
+}
+
+/// A full authentication of `start` with the right passcode: the server accepts `M1` (so its
+/// `S`, from the `b` it stored, matches the client's, from `B`) and the client accepts `M2`.
+fn authenticates(f: &Fixture, start: &wire::PasscodeSessionStart, rng: &mut ChaCha20Rng) {
+    let pending = client::authenticate(start, PASSCODE, rng).expect("client");
+    let answer = f
+        .identity
+        .complete_passcode_authentication(TENANT, STORE, &start.session_id, pending.request())
+        .expect("the right passcode is accepted");
+    pending.verify_server(&answer).expect("M2 verifies");
+}
+
+#[test]
+fn sessions_on_the_identity_route_each_draw_their_own_b_computed_before_the_commit() {
+    let f = fixture(77);
+    let mut rng = ChaCha20Rng::seed_from_u64(78);
+    let user = registered_user(&f);
+    let (first, _) = started(&f, &user, PASSCODE, &mut rng);
+    let (second, _) = started(&f, &user, PASSCODE, &mut rng);
+    assert_ne!(first.session_id, second.session_id);
+    assert_ne!(
+        server_public(&first),
+        server_public(&second),
+        "two sessions never share b"
+    );
+    authenticates(&f, &second, &mut rng);
+    authenticates(&f, &first, &mut rng);
+
+    // Renewal starts the same way: its B serves the old passcode's proof.
+    let renewal = f
+        .identity
+        .start_passcode_renewal(TENANT, STORE, UserRef::Id(&user), POLICY)
+        .expect("start renewal");
+    assert_ne!(server_public(&renewal), server_public(&first));
+    let renewing = client::renew(&renewal, PASSCODE, "Other#2pass", &mut rng).expect("client");
+    let answer = f
+        .identity
+        .complete_passcode_renewal(TENANT, STORE, &renewal.session_id, renewing.request())
+        .expect("renewed");
+    renewing.verify_server(&answer).expect("M2 verifies");
+}
+
+#[test]
+fn a_session_b_is_k_v_plus_g_to_the_b_whether_g_to_the_b_was_computed_before_or_inside() {
+    let f = fixture(79);
+    let mut rng = ChaCha20Rng::seed_from_u64(80);
+    let user = add_user(&f, "ephemeral-person");
+    let start = f
+        .identity
+        .start_passcode_registration(TENANT, STORE, UserRef::Id(&user), POLICY)
+        .expect("start registration");
+    let request = client::register(&start, PASSCODE).expect("client");
+    let verifier =
+        idflow_identity::base64_wire::decode_lenient(&request.srp_registration_data.verifier)
+            .expect("base64");
+    f.identity
+        .complete_passcode_registration(TENANT, STORE, &start.session_id, &request)
+        .expect("registered");
+
+    let mut starts = Vec::new();
+    for (seed, prepared) in [(81u8, true), (82, false)] {
+        let entropy = Entropy::from_bytes([seed; Entropy::LEN]);
+        let entropy = if prepared {
+            entropy.with_server_ephemeral()
+        } else {
+            entropy
+        };
+        assert_eq!(entropy.has_server_ephemeral(), prepared);
+        let now = f.now();
+        let start = f
+            .identity
+            .store()
+            .commit(|tx| {
+                ops::start_passcode_authentication(
+                    tx,
+                    TENANT,
+                    STORE,
+                    UserRef::Id(&user),
+                    POLICY,
+                    now,
+                    &entropy,
+                )
+            })
+            .expect("no failure")
+            .expect("started");
+        // b is bytes 32..64 of the entropy.
+        let expected = srp::server_public(&verifier, &[seed; 32]).expect("B");
+        assert_eq!(server_public(&start), expected, "prepared: {prepared}");
+        starts.push(start);
+    }
+    for start in &starts {
+        authenticates(&f, start, &mut rng);
+    }
 }

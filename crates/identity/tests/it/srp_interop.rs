@@ -236,13 +236,22 @@ impl Server {
     }
 
     fn start_authentication(&self) -> wire::PasscodeSessionStart {
+        self.start_authentication_with(Entropy::from_bytes)
+    }
+
+    /// As [`Server::start_authentication`], `make` turning the bytes into the [`Entropy`] (with
+    /// `g^b` computed before the transaction or not).
+    fn start_authentication_with(
+        &self,
+        make: impl Fn([u8; Entropy::LEN]) -> Entropy,
+    ) -> wire::PasscodeSessionStart {
         // A fresh session ID each time (byte 0 counts up), the vector's b always.
         let mut entropy = [0u8; Entropy::LEN];
         entropy[32..64].copy_from_slice(&hex(B_SECRET));
         entropy[0] = self
             .sessions
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let entropy = Entropy::from_bytes(entropy);
+        let entropy = make(entropy);
         self.run(|tx| {
             ops::start_passcode_authentication(tx, T, S, UserRef::Id(I), POLICY, NOW, &entropy)
         })
@@ -279,6 +288,71 @@ fn the_vector_through_the_server_operations_and_the_rust_client() {
     assert_eq!(answer.algorithm_info.parameters.hash_algorithm, "SHA-256");
     pending.verify_server(&answer).expect("M2 verifies");
     assert!(answer.user.last_successful_authentication.is_some());
+}
+
+#[test]
+fn the_vector_with_g_to_the_b_computed_before_the_transaction() {
+    // The server's half computed ahead, then B = k*v + g^b from the verifier: the vector's B.
+    let v = srp::compute_verifier(&hex(SALT), I, P);
+    let ephemeral = srp::ServerEphemeral::new(&hex(B_SECRET)).expect("g^b");
+    assert_eq!(ephemeral.server_public(&v).expect("B"), b64(B_PUB), "B");
+    assert_eq!(ephemeral.b(), hex(B_SECRET).as_slice());
+    assert!(
+        srp::ServerEphemeral::new(&[]).is_err(),
+        "an empty b is refused"
+    );
+    assert!(
+        ephemeral.server_public(&[]).is_err(),
+        "an empty verifier is refused"
+    );
+
+    // Through the operation: the session stores the b that B was made from (the server's M2
+    // is the vector's), and the client's check of M2 passes.
+    let server = Server::with_vector_user();
+    let start = server.start_authentication_with(|bytes| {
+        let entropy = Entropy::from_bytes(bytes).with_server_ephemeral();
+        assert!(entropy.has_server_ephemeral());
+        entropy
+    });
+    assert_eq!(
+        start.algorithm_info.parameters.server_public_key.as_deref(),
+        Some(B_PUB)
+    );
+    let pending = client::authenticate_with_ephemeral(&start, P, &hex(A_SECRET)).expect("client");
+    assert_eq!(pending.request().srp_verification_data.m1, M1);
+    let answer = server
+        .run(|tx| {
+            ops::complete_passcode_authentication(
+                tx,
+                T,
+                S,
+                &start.session_id,
+                pending.request(),
+                NOW,
+            )
+        })
+        .expect("authenticated");
+    assert_eq!(answer.algorithm_info.parameters.m2, M2);
+    pending.verify_server(&answer).expect("M2 verifies");
+}
+
+#[test]
+fn a_computed_ephemeral_prints_nothing_of_b() {
+    let b = hex(B_SECRET);
+    let b_hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let b_bytes = format!("{b:?}");
+    let mut bytes = [0u8; Entropy::LEN];
+    bytes[32..64].copy_from_slice(&b);
+    let printed = [
+        format!("{:?}", srp::ServerEphemeral::new(&b).expect("g^b")),
+        format!("{:?}", Entropy::from_bytes(bytes).with_server_ephemeral()),
+        format!("{:#?}", Entropy::from_bytes(bytes).with_server_ephemeral()),
+    ];
+    for text in printed {
+        assert!(text.contains("redacted"), "{text}");
+        assert!(!text.to_lowercase().contains(&b_hex), "{text}");
+        assert!(!text.contains(&b_bytes[1..20]), "{text}");
+    }
 }
 
 #[test]

@@ -146,6 +146,19 @@ fn the_end_user_reads_its_instance_and_checks_the_servers_proof() {
     );
     let session: wire::PasscodeSessionStart =
         serde_json::from_value(read["currentStep"]["data"].clone()).expect("SRP start");
+    // The session's B was made from a g^b computed before the start's transaction (the server
+    // works it ahead); another instance's session has a b of its own.
+    let other = start(&srv, &demo_token(&srv, "demo-passcode-authentication"));
+    let other: wire::PasscodeSessionStart =
+        serde_json::from_value(other["currentStep"]["data"].clone()).expect("SRP start");
+    let server_public = |s: &wire::PasscodeSessionStart| {
+        s.algorithm_info
+            .parameters
+            .server_public_key
+            .clone()
+            .expect("B")
+    };
+    assert_ne!(server_public(&session), server_public(&other));
     let pending =
         client::authenticate(&session, "Passw0rdX", &mut rand::rngs::OsRng).expect("proof");
     let done = answer(&srv, &auth, &json!({"browserResponse": pending.request()}));
