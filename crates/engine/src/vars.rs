@@ -178,22 +178,45 @@ fn scalar_count(value: &Value) -> usize {
 
 /// An upper bound of [`serialized_size`] that does not look inside strings: each character may
 /// need a 6-byte `\u00XX` escape, a number at most 24 bytes.
+///
+/// Walked once per transition over the whole tree, so it recurses only into arrays and objects:
+/// a scalar member is bounded in place (most of a tree's nodes are scalars, and a call per node
+/// cost more than the bound itself).
 pub(crate) fn size_upper_bound(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .fold(2 + items.len(), |n, v| n.saturating_add(member_bound(v))),
+        Value::Object(map) => map.iter().fold(2 + 2 * map.len(), |n, (k, v)| {
+            n.saturating_add(string_bound(k))
+                .saturating_add(member_bound(v))
+        }),
+        scalar => scalar_bound(scalar),
+    }
+}
+
+/// [`size_upper_bound`] of an array's or object's member, without a call for a scalar.
+#[inline(always)]
+fn member_bound(value: &Value) -> usize {
+    match value {
+        Value::Array(_) | Value::Object(_) => size_upper_bound(value),
+        scalar => scalar_bound(scalar),
+    }
+}
+
+#[inline(always)]
+fn scalar_bound(value: &Value) -> usize {
     match value {
         Value::Null => 4,
         Value::Bool(_) => 5,
         Value::Number(_) => 24,
         Value::String(s) => string_bound(s),
-        Value::Array(items) => items.iter().fold(2 + items.len(), |n, v| {
-            n.saturating_add(size_upper_bound(v))
-        }),
-        Value::Object(map) => map.iter().fold(2 + 2 * map.len(), |n, (k, v)| {
-            n.saturating_add(string_bound(k))
-                .saturating_add(size_upper_bound(v))
-        }),
+        // Not scalars: never reached from the callers above, but bounded all the same.
+        Value::Array(_) | Value::Object(_) => size_upper_bound(value),
     }
 }
 
+#[inline(always)]
 fn string_bound(s: &str) -> usize {
     s.len().saturating_mul(6).saturating_add(2)
 }
