@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::io;
 use std::sync::OnceLock;
 
-use idflow_expr::{json_kind, Segment, VarPath};
+use idflow_expr::{json_kind, member, member_mut, Segment, VarPath};
 use serde_json::{Map, Value};
 
 use crate::Check;
@@ -38,18 +38,23 @@ pub(crate) fn write(vars: &mut Value, path: &VarPath, value: Value) -> Result<()
         };
         let map = as_object(cur, path, depth)?;
         // Look up before inserting: `entry` would allocate the key on every visit.
-        if !map.contains_key(key) {
+        if member(map, key).is_none() {
             map.insert(key.clone(), Value::Object(Map::new()));
         }
-        cur = map
-            .get_mut(key)
+        cur = member_mut(map, key)
             .ok_or_else(|| format!("cannot write `{path}`: `{key}` vanished"))?;
     }
     let Segment::Key(key) = last else {
         return Err(format!("write path `{path}` contains an array index"));
     };
     let map = as_object(cur, path, parents.len())?;
-    map.insert(key.clone(), value);
+    // Replacing in place keeps the key where it was, as `insert` would, without a new key.
+    match member_mut(map, key) {
+        Some(slot) => *slot = value,
+        None => {
+            map.insert(key.clone(), value);
+        }
+    }
     Ok(())
 }
 
@@ -83,7 +88,7 @@ pub(crate) fn append_checks(vars: &mut Value, checks: &[Check]) -> Result<(), St
     let entries = checks.iter().map(check_object);
     // One lookup when the list exists, one insert when it does not (`entry` would allocate the
     // key on every call).
-    match root.get_mut("_checks") {
+    match member_mut(root, "_checks") {
         Some(Value::Array(list)) => list.extend(entries),
         Some(other) => {
             return Err(format!(
