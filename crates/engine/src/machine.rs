@@ -13,7 +13,7 @@ use idflow_defs::{
     Activity, Definition, Flow, Id, Node, NodeKind, Role, StepSpec, DECISION_FAIL,
     DECISION_VARIABLE,
 };
-use idflow_expr::{EvalError, ParamExpr, Segment, VarPath};
+use idflow_expr::{member, EvalError, ParamExpr, Segment, VarPath};
 use serde_json::{Map, Value};
 
 use crate::redact::{redact_at, touches_secret, MarkerKey};
@@ -591,11 +591,7 @@ impl<'d> Machine<'d, '_> {
             Ending::Terminated {
                 outcome: Some(outcome),
             }
-        } else if self
-            .inst
-            .variables
-            .get(DECISION_VARIABLE)
-            .and_then(Value::as_str)
+        } else if top_level(&self.inst.variables, DECISION_VARIABLE).and_then(Value::as_str)
             == Some(DECISION_FAIL)
         {
             Ending::EndedError { outcome }
@@ -841,11 +837,7 @@ impl<'d> Machine<'d, '_> {
                 limit,
             });
         }
-        let stored = self
-            .inst
-            .variables
-            .get(key.as_ref())
-            .unwrap_or(&Value::Null);
+        let stored = top_level(&self.inst.variables, key.as_ref()).unwrap_or(&Value::Null);
         let recorded = key_path
             .and_then(|path| redact_at(&path, stored, &self.inst.secret_paths, self.key))
             .unwrap_or_else(|| stored.clone());
@@ -958,6 +950,11 @@ impl<'d> Machine<'d, '_> {
         });
         Ended { status }
     }
+}
+
+/// `vars.get(key)`, scanning a small object's keys instead of hashing (see [`member`]).
+fn top_level<'v>(vars: &'v Value, key: &str) -> Option<&'v Value> {
+    vars.as_object().and_then(|map| member(map, key))
 }
 
 /// The serialized size of the variables when it exceeds `limit`. A cheap upper bound is tried

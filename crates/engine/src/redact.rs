@@ -312,7 +312,7 @@ pub(crate) fn get<'v>(value: &'v Value, segments: &[Segment]) -> Option<&'v Valu
     segments
         .iter()
         .try_fold(value, |cur, seg| match (seg, cur) {
-            (Segment::Key(k), Value::Object(m)) => m.get(k),
+            (Segment::Key(k), Value::Object(m)) => idflow_expr::member(m, k),
             (Segment::Index(i), Value::Array(a)) => a.get(*i),
             _ => None,
         })
@@ -322,7 +322,7 @@ fn get_mut<'v>(value: &'v mut Value, segments: &[Segment]) -> Option<&'v mut Val
     segments
         .iter()
         .try_fold(value, |cur, seg| match (seg, cur) {
-            (Segment::Key(k), Value::Object(m)) => m.get_mut(k),
+            (Segment::Key(k), Value::Object(m)) => idflow_expr::member_mut(m, k),
             (Segment::Index(i), Value::Array(a)) => a.get_mut(*i),
             _ => None,
         })

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::io;
 use std::sync::OnceLock;
 
-use idflow_expr::{json_kind, Segment, VarPath};
+use idflow_expr::{json_kind, member, member_mut, Segment, VarPath};
 use serde_json::{Map, Value};
 
 use crate::Check;
@@ -38,18 +38,23 @@ pub(crate) fn write(vars: &mut Value, path: &VarPath, value: Value) -> Result<()
         };
         let map = as_object(cur, path, depth)?;
         // Look up before inserting: `entry` would allocate the key on every visit.
-        if !map.contains_key(key) {
+        if member(map, key).is_none() {
             map.insert(key.clone(), Value::Object(Map::new()));
         }
-        cur = map
-            .get_mut(key)
+        cur = member_mut(map, key)
             .ok_or_else(|| format!("cannot write `{path}`: `{key}` vanished"))?;
     }
     let Segment::Key(key) = last else {
         return Err(format!("write path `{path}` contains an array index"));
     };
     let map = as_object(cur, path, parents.len())?;
-    map.insert(key.clone(), value);
+    // Replacing in place keeps the key where it was, as `insert` would, without a new key.
+    match member_mut(map, key) {
+        Some(slot) => *slot = value,
+        None => {
+            map.insert(key.clone(), value);
+        }
+    }
     Ok(())
 }
 
@@ -83,7 +88,7 @@ pub(crate) fn append_checks(vars: &mut Value, checks: &[Check]) -> Result<(), St
     let entries = checks.iter().map(check_object);
     // One lookup when the list exists, one insert when it does not (`entry` would allocate the
     // key on every call).
-    match root.get_mut("_checks") {
+    match member_mut(root, "_checks") {
         Some(Value::Array(list)) => list.extend(entries),
         Some(other) => {
             return Err(format!(
@@ -100,27 +105,36 @@ pub(crate) fn append_checks(vars: &mut Value, checks: &[Check]) -> Result<(), St
 
 /// A check as `processvar._checks` holds it: `{name, result, detail}`.
 ///
-/// Cloned from a template of the three keys and filled in: a clone copies the keys' hashes, where
-/// building the object would hash each key again (SipHash: serde_json fixes its maps' hasher).
+/// Cloned from a template of the three keys with empty texts and filled in: a clone copies the
+/// keys' hashes, where building the object would hash each key again (SipHash: serde_json fixes
+/// its maps' hasher), and an empty text is cloned without an allocation, then replaced.
 fn check_object(check: &Check) -> Value {
     static TEMPLATE: OnceLock<Map<String, Value>> = OnceLock::new();
     let mut entry = TEMPLATE
         .get_or_init(|| {
-            ["name", "result", "detail"]
+            CHECK_KEYS
                 .into_iter()
-                .map(|key| (key.to_string(), Value::Null))
+                .map(|key| (key.to_string(), Value::String(String::new())))
                 .collect()
         })
         .clone();
-    for (key, slot) in entry.iter_mut() {
-        *slot = Value::String(match key.as_str() {
-            "name" => check.name.clone(),
-            "result" => check.result.as_str().to_string(),
-            _ => check.detail.clone(),
-        });
+    // The template's values in CHECK_KEYS order.
+    let texts = [
+        check.name.as_str(),
+        check.result.as_str(),
+        check.detail.as_str(),
+    ];
+    for (slot, text) in entry.values_mut().zip(texts) {
+        if let Value::String(slot) = slot {
+            // Allocated to size: `push_str` onto the empty text would take the growth path.
+            *slot = text.to_owned();
+        }
     }
     Value::Object(entry)
 }
+
+/// The keys of a check's object, in the order it is written.
+const CHECK_KEYS: [&str; 3] = ["name", "result", "detail"];
 
 /// The size of `value` serialized as compact JSON, counted without building the text.
 pub(crate) fn serialized_size(value: &Value) -> usize {
@@ -178,22 +192,45 @@ fn scalar_count(value: &Value) -> usize {
 
 /// An upper bound of [`serialized_size`] that does not look inside strings: each character may
 /// need a 6-byte `\u00XX` escape, a number at most 24 bytes.
+///
+/// Walked once per transition over the whole tree, so it recurses only into arrays and objects:
+/// a scalar member is bounded in place (most of a tree's nodes are scalars, and a call per node
+/// cost more than the bound itself).
 pub(crate) fn size_upper_bound(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .fold(2 + items.len(), |n, v| n.saturating_add(member_bound(v))),
+        Value::Object(map) => map.iter().fold(2 + 2 * map.len(), |n, (k, v)| {
+            n.saturating_add(string_bound(k))
+                .saturating_add(member_bound(v))
+        }),
+        scalar => scalar_bound(scalar),
+    }
+}
+
+/// [`size_upper_bound`] of an array's or object's member, without a call for a scalar.
+#[inline(always)]
+fn member_bound(value: &Value) -> usize {
+    match value {
+        Value::Array(_) | Value::Object(_) => size_upper_bound(value),
+        scalar => scalar_bound(scalar),
+    }
+}
+
+#[inline(always)]
+fn scalar_bound(value: &Value) -> usize {
     match value {
         Value::Null => 4,
         Value::Bool(_) => 5,
         Value::Number(_) => 24,
         Value::String(s) => string_bound(s),
-        Value::Array(items) => items.iter().fold(2 + items.len(), |n, v| {
-            n.saturating_add(size_upper_bound(v))
-        }),
-        Value::Object(map) => map.iter().fold(2 + 2 * map.len(), |n, (k, v)| {
-            n.saturating_add(string_bound(k))
-                .saturating_add(size_upper_bound(v))
-        }),
+        // Not scalars: never reached from the callers above, but bounded all the same.
+        Value::Array(_) | Value::Object(_) => size_upper_bound(value),
     }
 }
 
+#[inline(always)]
 fn string_bound(s: &str) -> usize {
     s.len().saturating_mul(6).saturating_add(2)
 }
@@ -341,6 +378,47 @@ mod tests {
             let exact = serde_json::to_string(&v).unwrap().len();
             assert_eq!(serialized_size(&v), exact);
             assert!(size_upper_bound(&v) >= exact, "{v}");
+            assert_eq!(size_upper_bound(&v), recursive_bound(&v), "{v}");
         }
+    }
+
+    /// The bound as a plain recursion states it: the walk must give exactly this.
+    fn recursive_bound(value: &Value) -> usize {
+        match value {
+            Value::Null => 4,
+            Value::Bool(_) => 5,
+            Value::Number(_) => 24,
+            Value::String(s) => s.len() * 6 + 2,
+            Value::Array(items) => {
+                2 + items.len() + items.iter().map(recursive_bound).sum::<usize>()
+            }
+            Value::Object(map) => {
+                2 + 2 * map.len()
+                    + map
+                        .iter()
+                        .map(|(k, v)| k.len() * 6 + 2 + recursive_bound(v))
+                        .sum::<usize>()
+            }
+        }
+    }
+
+    #[test]
+    fn the_bound_of_a_deep_tree_is_the_recursive_bound() {
+        // Arrays and objects nested 24 deep, with scalars and siblings on the way down and back
+        // up.
+        let mut v = json!({"leaf": "x", "n": 1});
+        for level in 0..24 {
+            v = if level % 2 == 0 {
+                json!([null, v, "after", {"k": [true]}])
+            } else {
+                json!({"before": 2.5, "inner": v, "s": "tail\n"})
+            };
+        }
+        let exact = serde_json::to_string(&v).unwrap().len();
+        assert_eq!(size_upper_bound(&v), recursive_bound(&v));
+        assert!(size_upper_bound(&v) >= exact);
+        assert_eq!(size_upper_bound(&json!([])), 2);
+        assert_eq!(size_upper_bound(&json!({})), 2);
+        assert_eq!(size_upper_bound(&json!("ab")), 14);
     }
 }

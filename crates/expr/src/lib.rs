@@ -50,7 +50,7 @@ mod condition;
 mod path;
 
 pub use condition::{CmpOp, Condition};
-pub use path::{Segment, VarPath};
+pub use path::{member, member_mut, Segment, VarPath};
 
 /// How a JSON value's type is named in error messages ("a string", "an object", "null"):
 /// the type, never the value, which may be secret.

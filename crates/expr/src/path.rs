@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::{json_kind, EvalError, ExprError};
 
@@ -129,7 +129,7 @@ impl VarPath {
         let mut cur = vars;
         for (n, seg) in self.segments.iter().enumerate() {
             let next = match (seg, cur) {
-                (Segment::Key(k), Value::Object(m)) => m.get(k),
+                (Segment::Key(k), Value::Object(m)) => member(m, k),
                 (Segment::Index(i), Value::Array(a)) => a.get(*i),
                 _ => None,
             };
@@ -160,6 +160,32 @@ impl VarPath {
     /// Whether `self` is `other` or lies inside it.
     pub fn starts_with(&self, other: &VarPath) -> bool {
         self.segments.starts_with(&other.segments)
+    }
+}
+
+/// Objects up to this many keys are searched by comparing keys rather than by hash: serde_json's
+/// maps hash with SipHash (a hasher serde_json fixes), which costs several times a comparison of
+/// a short key, and the process variables' objects are mostly this small.
+const SCAN_UP_TO: usize = 8;
+
+/// `map.get(key)`, by scanning a small object's keys (see [`SCAN_UP_TO`]); the same answer, as
+/// an object's keys are unique.
+pub fn member<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if map.len() <= SCAN_UP_TO {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
+}
+
+/// `map.get_mut(key)`, by scanning a small object's keys like [`member`].
+pub fn member_mut<'v>(map: &'v mut Map<String, Value>, key: &str) -> Option<&'v mut Value> {
+    if map.len() <= SCAN_UP_TO {
+        map.iter_mut()
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, v)| v)
+    } else {
+        map.get_mut(key)
     }
 }
 

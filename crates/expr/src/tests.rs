@@ -169,3 +169,21 @@ proptest::proptest! {
         let _ = Condition::parse(&s).map(|c| c.eval(&vars()));
     }
 }
+
+#[test]
+fn member_finds_what_get_finds_in_small_and_large_objects() {
+    use crate::{member, member_mut};
+    for size in [0usize, 1, 3, 8, 9, 20] {
+        let mut map = serde_json::Map::new();
+        for i in 0..size {
+            map.insert(format!("k{i}"), json!(i));
+        }
+        for i in 0..size + 2 {
+            let key = format!("k{i}");
+            assert_eq!(member(&map, &key), map.get(&key), "size {size}, {key}");
+            let expected = map.get(&key).cloned();
+            assert_eq!(member_mut(&mut map, &key).map(|v| v.clone()), expected);
+        }
+        assert_eq!(member(&map, ""), None);
+    }
+}
