@@ -248,40 +248,14 @@ impl StepSeed {
                 let mut mac = <Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new(&block.into());
                 mac.update(&message);
                 let digest = mac.finalize().into_bytes();
-                base32_128(&digest[..16])
+                data_encoding::BASE32_NOPAD.encode(&digest[..16])
             }
             StepSeed::Blake3(key) => {
                 let digest = blake3::keyed_hash(key, &message);
-                base32_128(&digest.as_bytes()[..16])
+                data_encoding::BASE32_NOPAD.encode(&digest.as_bytes()[..16])
             }
         }
     }
-}
-
-/// The first 128 bits of `digest` as RFC 4648 base32 without padding (26 characters, the last
-/// one carrying 3 bits and two zero bits), as `data_encoding::BASE32_NOPAD` writes them: done by
-/// hand because this is one per step, and the general encoder cost more than the hash.
-fn base32_128(digest: &[u8]) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut bytes = [0u8; 16];
-    for (to, from) in bytes.iter_mut().zip(digest) {
-        *to = *from;
-    }
-    let mut text = [0u8; 26];
-    // Three groups of 5 bytes (8 characters each), then the last byte (2 characters).
-    for group in 0..3 {
-        let mut chunk = [0u8; 8];
-        chunk[3..].copy_from_slice(&bytes[5 * group..5 * group + 5]);
-        let bits = u64::from_be_bytes(chunk);
-        for (i, out) in text[8 * group..8 * group + 8].iter_mut().enumerate() {
-            *out = ALPHABET[(bits >> (35 - 5 * i)) as usize & 31];
-        }
-    }
-    let last = bytes[15] as usize;
-    text[24] = ALPHABET[last >> 3];
-    text[25] = ALPHABET[(last & 7) << 2];
-    // Always ASCII: every byte comes from ALPHABET.
-    String::from_utf8(text.to_vec()).unwrap_or_default()
 }
 
 impl fmt::Debug for StepSeed {
@@ -874,25 +848,4 @@ pub enum EngineError {
     AnswerNotObject { step_id: String },
     #[error("definition '{name}' does not match the instance's recorded definition: {reason}")]
     DefinitionMismatch { name: String, reason: String },
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn step_ids_are_written_as_base32_nopad_writes_them() {
-        let mut digest = [0u8; 16];
-        for round in 0..300u32 {
-            // All zeros, all ones, then a spread of byte patterns.
-            for (i, byte) in digest.iter_mut().enumerate() {
-                *byte = match round {
-                    0 => 0,
-                    1 => 0xff,
-                    _ => (round.wrapping_mul(2_654_435_761).rotate_left(i as u32 * 5) >> 7) as u8,
-                };
-            }
-            let text = super::base32_128(&digest);
-            assert_eq!(text, data_encoding::BASE32_NOPAD.encode(&digest));
-            assert_eq!(text.len(), 26);
-        }
-    }
 }
