@@ -145,6 +145,23 @@ fn authenticate(world: &mut World, instance: &InstanceView) {
     assert_eq!(proof.verify_server(&response), Ok(()), "M2 verifies");
 }
 
+/// Answers the renewal form with the current passcode and a new one: the server accepts the
+/// proof made against its `B` and the client accepts `M2`.
+fn renew(world: &mut World, instance: &InstanceView) {
+    let start = passcode_start(instance);
+    let proof =
+        client::renew(&start, PASSCODE, "C0rrectHorse", &mut world.rng).expect("the client renews");
+    let done = world.answer(instance, json!({ "browserResponse": proof.request() }));
+    assert_eq!(
+        done.status.as_str(),
+        "COMPLETED_ENDED_SUCCESS",
+        "{:?}",
+        done.error
+    );
+    let response = proof_response(&done, &start.session_id);
+    assert_eq!(proof.verify_server(&response), Ok(()), "M2 verifies");
+}
+
 #[test]
 fn a_flow_started_by_a_token_authenticates_with_g_to_the_b_computed_before_its_transaction() {
     let (mut world, noting) = Noting::world(true);
@@ -187,18 +204,7 @@ fn a_renewal_flow_takes_its_ephemeral_ahead_too() {
     let log = noting.take_log();
     assert_eq!(log.len(), 2, "{log:?}");
     assert!(log[1].ends_with("handed g^b: Some(true)"), "{log:?}");
-    let start = passcode_start(&instance);
-    let proof =
-        client::renew(&start, PASSCODE, "C0rrectHorse", &mut world.rng).expect("the client renews");
-    let done = world.answer(&instance, json!({ "browserResponse": proof.request() }));
-    assert_eq!(
-        done.status.as_str(),
-        "COMPLETED_ENDED_SUCCESS",
-        "{:?}",
-        done.error
-    );
-    let response = proof_response(&done, &start.session_id);
-    assert_eq!(proof.verify_server(&response), Ok(()), "M2 verifies");
+    renew(&mut world, &instance);
 }
 
 #[test]
@@ -235,16 +241,5 @@ fn a_registration_flow_works_nothing_ahead_for_the_renewal_only_an_error_leads_t
     let log = noting.take_log();
     assert_eq!(log.len(), 1, "{log:?}");
     assert!(log[0].ends_with("handed g^b: None"), "{log:?}");
-    let start = passcode_start(&renewing);
-    let proof =
-        client::renew(&start, PASSCODE, "C0rrectHorse", &mut world.rng).expect("the client renews");
-    let done = world.answer(&renewing, json!({ "browserResponse": proof.request() }));
-    assert_eq!(
-        done.status.as_str(),
-        "COMPLETED_ENDED_SUCCESS",
-        "{:?}",
-        done.error
-    );
-    let response = proof_response(&done, &start.session_id);
-    assert_eq!(proof.verify_server(&response), Ok(()), "M2 verifies");
+    renew(&mut world, &renewing);
 }

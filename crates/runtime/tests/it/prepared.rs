@@ -23,6 +23,18 @@ struct Preparing {
     handed: Mutex<Vec<(String, Option<String>)>>,
 }
 
+/// The decider's result both test handlers give: `_decision` = `PASS`.
+fn pass() -> ActivityResult {
+    ActivityResult::Completed {
+        writes: vec![VarWrite {
+            path: VarPath::keys(&["_decision"]),
+            value: json!("PASS"),
+            secret: false,
+        }],
+        checks: Vec::new(),
+    }
+}
+
 impl ActivityHandler for Preparing {
     fn run(
         &self,
@@ -39,14 +51,7 @@ impl ActivityHandler for Preparing {
         if activity != ActivityType::SimpleDecider {
             return self.script.run(tx, ctx, activity, inputs);
         }
-        Ok(ActivityResult::Completed {
-            writes: vec![VarWrite {
-                path: VarPath::keys(&["_decision"]),
-                value: json!("PASS"),
-                secret: false,
-            }],
-            checks: Vec::new(),
-        })
+        Ok(pass())
     }
 
     fn render_step(
@@ -193,14 +198,7 @@ impl ActivityHandler for WorkingAhead {
         if activity != ActivityType::SimpleDecider {
             return self.script.run(tx, ctx, activity, inputs);
         }
-        Ok(ActivityResult::Completed {
-            writes: vec![VarWrite {
-                path: VarPath::keys(&["_decision"]),
-                value: json!("PASS"),
-                secret: false,
-            }],
-            checks: Vec::new(),
-        })
+        Ok(pass())
     }
 
     fn render_step(
