@@ -239,6 +239,38 @@ impl Server {
         self.start_authentication_with(Entropy::from_bytes)
     }
 
+    /// The vector's client (its `a`) answers `start`, which must carry the vector's `B`: every
+    /// value on the wire is the vector's (`A`, `M1`, the key, `M2`), the session completes, and
+    /// the client accepts the server's `M2`.
+    fn completes_as_the_vector(&self, start: &wire::PasscodeSessionStart) {
+        assert_eq!(
+            start.algorithm_info.parameters.server_public_key.as_deref(),
+            Some(B_PUB)
+        );
+        let pending =
+            client::authenticate_with_ephemeral(start, P, &hex(A_SECRET)).expect("client");
+        assert_eq!(pending.request().srp_verification_data.a, A_PUB);
+        assert_eq!(pending.request().srp_verification_data.m1, M1);
+        assert_eq!(pending.session_key().to_vec(), hex(KEY));
+        let answer = self
+            .run(|tx| {
+                ops::complete_passcode_authentication(
+                    tx,
+                    T,
+                    S,
+                    &start.session_id,
+                    pending.request(),
+                    NOW,
+                )
+            })
+            .expect("authenticated");
+        assert_eq!(answer.algorithm_info.parameters.m2, M2);
+        assert_eq!(answer.algorithm_info.kind, "SRP");
+        assert_eq!(answer.algorithm_info.parameters.hash_algorithm, "SHA-256");
+        pending.verify_server(&answer).expect("M2 verifies");
+        assert!(answer.user.last_successful_authentication.is_some());
+    }
+
     /// As [`Server::start_authentication`], `make` turning the bytes into the [`Entropy`] (with
     /// `g^b` computed before the transaction or not).
     fn start_authentication_with(
@@ -263,31 +295,7 @@ impl Server {
 fn the_vector_through_the_server_operations_and_the_rust_client() {
     let server = Server::with_vector_user();
     let start = server.start_authentication();
-    assert_eq!(
-        start.algorithm_info.parameters.server_public_key.as_deref(),
-        Some(B_PUB)
-    );
-    let pending = client::authenticate_with_ephemeral(&start, P, &hex(A_SECRET)).expect("client");
-    assert_eq!(pending.request().srp_verification_data.a, A_PUB);
-    assert_eq!(pending.request().srp_verification_data.m1, M1);
-    assert_eq!(pending.session_key().to_vec(), hex(KEY));
-    let answer = server
-        .run(|tx| {
-            ops::complete_passcode_authentication(
-                tx,
-                T,
-                S,
-                &start.session_id,
-                pending.request(),
-                NOW,
-            )
-        })
-        .expect("authenticated");
-    assert_eq!(answer.algorithm_info.parameters.m2, M2);
-    assert_eq!(answer.algorithm_info.kind, "SRP");
-    assert_eq!(answer.algorithm_info.parameters.hash_algorithm, "SHA-256");
-    pending.verify_server(&answer).expect("M2 verifies");
-    assert!(answer.user.last_successful_authentication.is_some());
+    server.completes_as_the_vector(&start);
 }
 
 #[test]
@@ -314,26 +322,7 @@ fn the_vector_with_g_to_the_b_computed_before_the_transaction() {
         assert!(entropy.has_server_ephemeral());
         entropy
     });
-    assert_eq!(
-        start.algorithm_info.parameters.server_public_key.as_deref(),
-        Some(B_PUB)
-    );
-    let pending = client::authenticate_with_ephemeral(&start, P, &hex(A_SECRET)).expect("client");
-    assert_eq!(pending.request().srp_verification_data.m1, M1);
-    let answer = server
-        .run(|tx| {
-            ops::complete_passcode_authentication(
-                tx,
-                T,
-                S,
-                &start.session_id,
-                pending.request(),
-                NOW,
-            )
-        })
-        .expect("authenticated");
-    assert_eq!(answer.algorithm_info.parameters.m2, M2);
-    pending.verify_server(&answer).expect("M2 verifies");
+    server.completes_as_the_vector(&start);
 }
 
 #[test]
