@@ -134,14 +134,7 @@ fn proof_response(instance: &InstanceView, session_id: &str) -> wire::PasscodePr
 fn authenticate(world: &mut World, instance: &InstanceView) {
     let start = passcode_start(instance);
     let proof = client::authenticate(&start, PASSCODE, &mut world.rng).expect("client");
-    let done = world.answer(instance, json!({ "browserResponse": proof.request() }));
-    assert_eq!(
-        done.status.as_str(),
-        "COMPLETED_ENDED_SUCCESS",
-        "{:?}",
-        done.error
-    );
-    let response = proof_response(&done, &start.session_id);
+    let response = answer_with_proof(world, instance, &start, json!(proof.request()));
     assert_eq!(proof.verify_server(&response), Ok(()), "M2 verifies");
 }
 
@@ -151,15 +144,26 @@ fn renew(world: &mut World, instance: &InstanceView) {
     let start = passcode_start(instance);
     let proof =
         client::renew(&start, PASSCODE, "C0rrectHorse", &mut world.rng).expect("the client renews");
-    let done = world.answer(instance, json!({ "browserResponse": proof.request() }));
+    let response = answer_with_proof(world, instance, &start, json!(proof.request()));
+    assert_eq!(proof.verify_server(&response), Ok(()), "M2 verifies");
+}
+
+/// Answers the SRP form of `start` with the client's `request`: the flow must end in success,
+/// and the server's answer to the proof (with its `M2`) is returned for the client to check.
+fn answer_with_proof(
+    world: &mut World,
+    instance: &InstanceView,
+    start: &wire::PasscodeSessionStart,
+    request: Value,
+) -> wire::PasscodeProofResponse {
+    let done = world.answer(instance, json!({ "browserResponse": request }));
     assert_eq!(
         done.status.as_str(),
         "COMPLETED_ENDED_SUCCESS",
         "{:?}",
         done.error
     );
-    let response = proof_response(&done, &start.session_id);
-    assert_eq!(proof.verify_server(&response), Ok(()), "M2 verifies");
+    proof_response(&done, &start.session_id)
 }
 
 #[test]
